@@ -1,0 +1,60 @@
+namespace Cascade.Core.Domain;
+
+/// <summary>A catalog item.</summary>
+/// <param name="App">The app (tenant) the item belongs to.</param>
+/// <param name="Id">The item's external id.</param>
+/// <param name="Title">Display title.</param>
+/// <param name="Categories">Categories, most specific last.</param>
+/// <param name="Tags">Free tags.</param>
+/// <param name="AttributesJson">Free attributes as a JSON object.</param>
+/// <param name="CreatedAt">When the item was created (for recency and "latest").</param>
+/// <param name="Hidden">Hidden items are never recommended.</param>
+/// <param name="ExpiresAt">After this time the item is never recommended.</param>
+public sealed record Item(
+    string App,
+    string Id,
+    string Title,
+    IReadOnlyList<string> Categories,
+    IReadOnlyList<string> Tags,
+    string AttributesJson,
+    DateTimeOffset CreatedAt,
+    bool Hidden,
+    DateTimeOffset? ExpiresAt)
+{
+    /// <summary>Whether the item may be recommended at <paramref name="now"/>.</summary>
+    public bool IsServable(DateTimeOffset now) => !Hidden && (ExpiresAt is null || ExpiresAt > now);
+}
+
+/// <summary>A user.</summary>
+/// <param name="App">The app (tenant) the user belongs to.</param>
+/// <param name="Id">The user's external id.</param>
+/// <param name="AttributesJson">Free attributes as a JSON object.</param>
+public sealed record User(string App, string Id, string AttributesJson);
+
+/// <summary>A feedback event.</summary>
+/// <param name="App">The app (tenant).</param>
+/// <param name="EventId">Optional client event id; a repeated id is acknowledged but stored once.</param>
+/// <param name="UserId">The user's external id.</param>
+/// <param name="ItemId">The item's external id.</param>
+/// <param name="Type">The configured event type name.</param>
+/// <param name="Value">Optional value (a rating, a watch time).</param>
+/// <param name="TimestampMs">Unix time in milliseconds.</param>
+/// <param name="RequestId">For impressions and clicks: the recommendation request that showed the item.</param>
+/// <param name="Position">For impressions and clicks: the 0-based position the item was shown at.</param>
+public sealed record FeedbackEvent(
+    string App,
+    string? EventId,
+    string UserId,
+    string ItemId,
+    string Type,
+    double? Value,
+    long TimestampMs,
+    string? RequestId,
+    int? Position);
+
+/// <summary>The app every record belongs to when the caller names none.</summary>
+public static class Apps
+{
+    /// <summary>The name of the default app.</summary>
+    public const string Default = "default";
+}

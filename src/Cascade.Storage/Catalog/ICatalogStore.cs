@@ -1,0 +1,61 @@
+using Cascade.Core.Domain;
+using Cascade.Storage.Log;
+
+namespace Cascade.Storage.Catalog;
+
+/// <summary>
+/// The catalog: items, users, each user's events and the persisted dense-id mapping, all derived from the event
+/// log. The embedded implementation is <see cref="SqliteCatalogStore"/>; a PostgreSQL one satisfies the same
+/// contract (tests/Cascade.Storage.Tests/CatalogStoreContract.cs). Implementations are thread-safe.
+/// </summary>
+public interface ICatalogStore : IDisposable
+{
+    /// <summary>The sequence of the newest log record applied (0 when empty).</summary>
+    long AppliedSequence { get; }
+
+    /// <summary>
+    /// Applies log records in sequence order, atomically with the new <see cref="AppliedSequence"/>. Records at or
+    /// below the applied sequence are skipped, so replaying is harmless.
+    /// </summary>
+    void Apply(IReadOnlyList<LogRecord> records);
+
+    /// <summary>Deletes everything, for a rebuild from the log.</summary>
+    void Reset();
+
+    /// <summary>The item, or null.</summary>
+    Item? GetItem(string app, string id);
+
+    /// <summary>The user, or null.</summary>
+    User? GetUser(string app, string id);
+
+    /// <summary>The user's events, newest first, at most <paramref name="limit"/>.</summary>
+    IReadOnlyList<FeedbackEvent> GetUserEvents(string app, string userId, int limit);
+
+    /// <summary>The ids of the items the user has any event with.</summary>
+    IReadOnlySet<string> GetUserItemIds(string app, string userId);
+
+    /// <summary>All items of the app (for training and filters).</summary>
+    IReadOnlyList<Item> ListItems(string app);
+
+    /// <summary>The persisted dense-id mapping of one kind, in dense order.</summary>
+    IReadOnlyList<string> LoadIds(string app, IdKind kind);
+
+    /// <summary>Counts of items, users and events of the app.</summary>
+    CatalogCounts Count(string app);
+}
+
+/// <summary>Which id space a dense id belongs to.</summary>
+public enum IdKind
+{
+    /// <summary>Users.</summary>
+    User = 0,
+
+    /// <summary>Items.</summary>
+    Item = 1,
+}
+
+/// <summary>Sizes of an app's catalog.</summary>
+/// <param name="Items">Items.</param>
+/// <param name="Users">Users.</param>
+/// <param name="Events">Events.</param>
+public sealed record CatalogCounts(long Items, long Users, long Events);

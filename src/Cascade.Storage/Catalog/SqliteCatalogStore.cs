@@ -1,0 +1,340 @@
+using System.Text.Json;
+using Cascade.Core;
+using Cascade.Core.Domain;
+using Cascade.Storage.Log;
+using Cascade.Storage.Records;
+using Microsoft.Data.Sqlite;
+
+namespace Cascade.Storage.Catalog;
+
+/// <summary>
+/// The embedded catalog on SQLite in WAL mode. It is a derived store: synchronous=NORMAL is enough because the
+/// applied sequence commits in the same transaction as the rows, and anything lost in a crash is re-applied from
+/// the log at start-up. Dense ids are assigned in the order ids first appear in the log, so a rebuild gives the
+/// same ids.
+/// </summary>
+public sealed class SqliteCatalogStore : ICatalogStore
+{
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS ids(app TEXT NOT NULL, kind INTEGER NOT NULL, id TEXT NOT NULL, dense INTEGER NOT NULL, PRIMARY KEY(app, kind, id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS items(app TEXT NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL, categories TEXT NOT NULL, tags TEXT NOT NULL,
+            attributes TEXT NOT NULL, created_at INTEGER NOT NULL, hidden INTEGER NOT NULL, expires_at INTEGER, PRIMARY KEY(app, id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS users(app TEXT NOT NULL, id TEXT NOT NULL, attributes TEXT NOT NULL, PRIMARY KEY(app, id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, app TEXT NOT NULL, user_id TEXT NOT NULL, item_id TEXT NOT NULL, type TEXT NOT NULL,
+            value REAL, ts INTEGER NOT NULL, event_id TEXT, request_id TEXT, position INTEGER);
+        CREATE INDEX IF NOT EXISTS events_by_user ON events(app, user_id, ts);
+        """;
+
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly Lock _writeGate = new();
+    private readonly Dictionary<(string App, IdKind Kind), IdInterner> _interners = [];
+    private long _applied;
+
+    /// <summary>Opens (creating if needed) the catalog database at <paramref name="path"/>.</summary>
+    public SqliteCatalogStore(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
+        _writer = new SqliteConnection(_connectionString);
+        _writer.Open();
+        Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;");
+        Execute(_writer, Schema);
+        using var cmd = _writer.CreateCommand();
+        cmd.CommandText = "SELECT value FROM meta WHERE key = 'applied_seq'";
+        _applied = cmd.ExecuteScalar() is long v ? v : 0;
+        LoadInterners();
+    }
+
+    /// <inheritdoc />
+    public long AppliedSequence => Interlocked.Read(ref _applied);
+
+    /// <inheritdoc />
+    public void Apply(IReadOnlyList<LogRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        lock (_writeGate)
+        {
+            using var tx = _writer.BeginTransaction();
+            using var insEvent = Command(tx, "INSERT INTO events(seq, app, user_id, item_id, type, value, ts, event_id, request_id, position) VALUES ($s,$a,$u,$i,$t,$v,$ts,$e,$r,$p)");
+            using var insId = Command(tx, "INSERT OR IGNORE INTO ids(app, kind, id, dense) VALUES ($a,$k,$id,$d)");
+            using var upItem = Command(tx, """
+                INSERT INTO items(app, id, title, categories, tags, attributes, created_at, hidden, expires_at) VALUES ($a,$id,$t,$c,$g,$at,$cr,$h,$x)
+                ON CONFLICT(app, id) DO UPDATE SET title=excluded.title, categories=excluded.categories, tags=excluded.tags,
+                attributes=excluded.attributes, created_at=excluded.created_at, hidden=excluded.hidden, expires_at=excluded.expires_at
+                """);
+            using var upUser = Command(tx, "INSERT INTO users(app, id, attributes) VALUES ($a,$id,$at) ON CONFLICT(app, id) DO UPDATE SET attributes=excluded.attributes");
+            using var hide = Command(tx, "UPDATE items SET hidden = 1 WHERE app = $a AND id = $id");
+            long applied = _applied;
+            var added = new List<(string App, IdKind Kind, string Id)>();
+            try
+            {
+                foreach (var r in records)
+                {
+                    if (r.Sequence <= applied)
+                    {
+                        continue;
+                    }
+                    switch (r.Kind)
+                    {
+                        case RecordKind.Event:
+                            var e = RecordCodec.DecodeEvent(r.Payload.Span);
+                            Intern(insId, e.App, IdKind.User, e.UserId, added);
+                            Intern(insId, e.App, IdKind.Item, e.ItemId, added);
+                            Run(insEvent, r.Sequence, e.App, e.UserId, e.ItemId, e.Type, e.Value, e.TimestampMs, e.EventId, e.RequestId, e.Position);
+                            break;
+                        case RecordKind.ItemUpsert:
+                            var item = RecordCodec.DecodeItem(r.Payload.Span);
+                            Intern(insId, item.App, IdKind.Item, item.Id, added);
+                            Run(upItem, item.App, item.Id, item.Title, JsonSerializer.Serialize(item.Categories), JsonSerializer.Serialize(item.Tags),
+                                item.AttributesJson, item.CreatedAt.ToUnixTimeMilliseconds(), item.Hidden ? 1 : 0, item.ExpiresAt?.ToUnixTimeMilliseconds());
+                            break;
+                        case RecordKind.UserUpsert:
+                            var user = RecordCodec.DecodeUser(r.Payload.Span);
+                            Intern(insId, user.App, IdKind.User, user.Id, added);
+                            Run(upUser, user.App, user.Id, user.AttributesJson);
+                            break;
+                        case RecordKind.ItemHide:
+                            var h = RecordCodec.DecodeHide(r.Payload.Span);
+                            Run(hide, h.App, h.ItemId);
+                            break;
+                        default:
+                            throw new InvalidDataException($"Log record {r.Sequence} has unknown kind {(byte)r.Kind}.");
+                    }
+                    applied = r.Sequence;
+                }
+                using var meta = Command(tx, "INSERT INTO meta(key, value) VALUES ('applied_seq', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+                Run(meta, applied);
+                tx.Commit();
+                Interlocked.Exchange(ref _applied, applied);
+            }
+            catch
+            {
+                // The in-memory interners must not keep ids whose rows rolled back.
+                tx.Rollback();
+                LoadInterners();
+                throw;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Reset()
+    {
+        lock (_writeGate)
+        {
+            Execute(_writer, "DELETE FROM events; DELETE FROM items; DELETE FROM users; DELETE FROM ids; DELETE FROM meta;");
+            Interlocked.Exchange(ref _applied, 0);
+            _interners.Clear();
+        }
+    }
+
+    /// <inheritdoc />
+    public Item? GetItem(string app, string id)
+    {
+        using var c = OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT id, title, categories, tags, attributes, created_at, hidden, expires_at FROM items WHERE app = $a AND id = $id";
+        cmd.Parameters.AddWithValue("$a", app);
+        cmd.Parameters.AddWithValue("$id", id);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? ReadItem(app, r) : null;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Item> ListItems(string app)
+    {
+        using var c = OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT id, title, categories, tags, attributes, created_at, hidden, expires_at FROM items WHERE app = $a ORDER BY id";
+        cmd.Parameters.AddWithValue("$a", app);
+        using var r = cmd.ExecuteReader();
+        var list = new List<Item>();
+        while (r.Read())
+        {
+            list.Add(ReadItem(app, r));
+        }
+        return list;
+    }
+
+    /// <inheritdoc />
+    public User? GetUser(string app, string id)
+    {
+        using var c = OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT attributes FROM users WHERE app = $a AND id = $id";
+        cmd.Parameters.AddWithValue("$a", app);
+        cmd.Parameters.AddWithValue("$id", id);
+        return cmd.ExecuteScalar() is string attrs ? new User(app, id, attrs) : null;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<FeedbackEvent> GetUserEvents(string app, string userId, int limit)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        using var c = OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT item_id, type, value, ts, event_id, request_id, position FROM events WHERE app = $a AND user_id = $u ORDER BY ts DESC, seq DESC LIMIT $n";
+        cmd.Parameters.AddWithValue("$a", app);
+        cmd.Parameters.AddWithValue("$u", userId);
+        cmd.Parameters.AddWithValue("$n", limit);
+        using var r = cmd.ExecuteReader();
+        var list = new List<FeedbackEvent>();
+        while (r.Read())
+        {
+            list.Add(new FeedbackEvent(app, r.IsDBNull(4) ? null : r.GetString(4), userId, r.GetString(0), r.GetString(1),
+                r.IsDBNull(2) ? null : r.GetDouble(2), r.GetInt64(3), r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetInt32(6)));
+        }
+        return list;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlySet<string> GetUserItemIds(string app, string userId)
+    {
+        using var c = OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT DISTINCT item_id FROM events WHERE app = $a AND user_id = $u";
+        cmd.Parameters.AddWithValue("$a", app);
+        cmd.Parameters.AddWithValue("$u", userId);
+        using var r = cmd.ExecuteReader();
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        while (r.Read())
+        {
+            set.Add(r.GetString(0));
+        }
+        return set;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> LoadIds(string app, IdKind kind)
+    {
+        lock (_writeGate)
+        {
+            return _interners.TryGetValue((app, kind), out var interner) ? interner.ToArray() : [];
+        }
+    }
+
+    /// <inheritdoc />
+    public CatalogCounts Count(string app)
+    {
+        using var c = OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT (SELECT count(*) FROM items WHERE app = $a), (SELECT count(*) FROM users WHERE app = $a), (SELECT count(*) FROM events WHERE app = $a)";
+        cmd.Parameters.AddWithValue("$a", app);
+        using var r = cmd.ExecuteReader();
+        r.Read();
+        return new CatalogCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
+    }
+
+    /// <summary>Closes the database.</summary>
+    public void Dispose()
+    {
+        _writer.Dispose();
+        SqliteConnection.ClearAllPools();
+    }
+
+    private void LoadInterners()
+    {
+        _interners.Clear();
+        using var cmd = _writer.CreateCommand();
+        cmd.CommandText = "SELECT app, kind, id, dense FROM ids ORDER BY app, kind, dense";
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var key = (r.GetString(0), (IdKind)r.GetInt32(1));
+            if (!_interners.TryGetValue(key, out var interner))
+            {
+                _interners[key] = interner = new IdInterner();
+            }
+            interner.Restore(r.GetString(2), r.GetInt32(3));
+        }
+    }
+
+    private void Intern(SqliteCommand insId, string app, IdKind kind, string id, List<(string, IdKind, string)> added)
+    {
+        if (!_interners.TryGetValue((app, kind), out var interner))
+        {
+            _interners[(app, kind)] = interner = new IdInterner();
+        }
+        int dense = interner.GetOrAdd(id, out bool isNew);
+        if (isNew)
+        {
+            added.Add((app, kind, id));
+            Run(insId, app, (int)kind, id, dense);
+        }
+    }
+
+    private static Item ReadItem(string app, SqliteDataReader r) => new(
+        app,
+        r.GetString(0),
+        r.GetString(1),
+        JsonSerializer.Deserialize<string[]>(r.GetString(2)) ?? [],
+        JsonSerializer.Deserialize<string[]>(r.GetString(3)) ?? [],
+        r.GetString(4),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
+        r.GetInt64(6) != 0,
+        r.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)));
+
+    private SqliteConnection OpenReader()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        return c;
+    }
+
+    private SqliteCommand Command(SqliteTransaction tx, string sql)
+    {
+        var cmd = _writer.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        int i = 0;
+        foreach (var name in ParameterNames(sql))
+        {
+            cmd.Parameters.Add(new SqliteParameter(name, null));
+            i++;
+        }
+        cmd.Prepare();
+        return cmd;
+    }
+
+    private static IEnumerable<string> ParameterNames(string sql)
+    {
+        var seen = new HashSet<string>();
+        for (int i = 0; i < sql.Length; i++)
+        {
+            if (sql[i] != '$')
+            {
+                continue;
+            }
+            int j = i + 1;
+            while (j < sql.Length && (char.IsLetterOrDigit(sql[j]) || sql[j] == '_'))
+            {
+                j++;
+            }
+            string name = sql[i..j];
+            if (seen.Add(name))
+            {
+                yield return name;
+            }
+            i = j;
+        }
+    }
+
+    private static void Run(SqliteCommand cmd, params object?[] values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+        cmd.ExecuteNonQuery();
+    }
+
+    private static void Execute(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,240 @@
+using Cascade.Core.Domain;
+using Cascade.Storage.Catalog;
+using Cascade.Storage.Log;
+using Cascade.Storage.Records;
+
+namespace Cascade.Storage.Engine;
+
+/// <summary>
+/// The write path and the derived stores of one data folder: every write goes to the event log first and is
+/// acknowledged under the log's durability; a background applier then brings the catalog up to date. Both the
+/// HTTP API and the import commands write through this class, so they share one code path. Thread-safe.
+/// </summary>
+public sealed class CascadeEngine : IDisposable
+{
+    private const int ApplyChunk = 4096;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _applier;
+    private readonly object _appliedGate = new();
+    private Exception? _applyFault;
+
+    private CascadeEngine(EngineOptions options, EventLog log, ICatalogStore catalog)
+    {
+        Options = options;
+        Log = log;
+        Catalog = catalog;
+        CatchUp();
+        _applier = Task.Run(ApplyLoop);
+    }
+
+    /// <summary>The engine's options.</summary>
+    public EngineOptions Options { get; }
+
+    /// <summary>The event log (source of truth).</summary>
+    public EventLog Log { get; }
+
+    /// <summary>The catalog derived from the log.</summary>
+    public ICatalogStore Catalog { get; }
+
+    /// <summary>The accepted event types.</summary>
+    public EventTypeRegistry EventTypes => Options.EventTypes;
+
+    /// <summary>Opens the data folder: recovers the log, opens the catalog and applies what it lacks.</summary>
+    public static CascadeEngine Open(EngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Directory.CreateDirectory(options.DataDirectory);
+        var log = EventLog.Open(options.LogDirectory, options.Log);
+        SqliteCatalogStore? catalog = null;
+        try
+        {
+            catalog = new SqliteCatalogStore(options.CatalogPath);
+            if (catalog.AppliedSequence > log.LastSequence)
+            {
+                // The catalog saw records the log no longer has (a torn tail was truncated): derive it again.
+                catalog.Reset();
+            }
+            return new CascadeEngine(options, log, catalog);
+        }
+        catch
+        {
+            catalog?.Dispose();
+            log.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Appends events (already validated) and completes when they are durable per the log's policy.</summary>
+    public Task<AppendResult[]> AppendEventsAsync(IReadOnlyList<FeedbackEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var entries = new LogEntry[events.Count];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            entries[i] = RecordCodec.ToEntry(events[i]);
+        }
+        return AppendAsync(entries);
+    }
+
+    /// <summary>Creates or replaces items; completes when durable and visible in the catalog.</summary>
+    public async Task<AppendResult[]> UpsertItemsAsync(IReadOnlyList<Item> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var entries = new LogEntry[items.Count];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            entries[i] = RecordCodec.ToEntry(items[i]);
+        }
+        var results = await AppendAsync(entries).ConfigureAwait(false);
+        await WaitForCatalogAsync(Log.LastSequence, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>Creates or replaces users; completes when durable and visible in the catalog.</summary>
+    public async Task<AppendResult[]> UpsertUsersAsync(IReadOnlyList<User> users, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(users);
+        var entries = new LogEntry[users.Count];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            entries[i] = RecordCodec.ToEntry(users[i]);
+        }
+        var results = await AppendAsync(entries).ConfigureAwait(false);
+        await WaitForCatalogAsync(Log.LastSequence, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>Hides an item; completes when durable and visible in the catalog.</summary>
+    public async Task HideItemAsync(string app, string itemId, CancellationToken cancellationToken = default)
+    {
+        await AppendAsync([RecordCodec.HideEntry(app, itemId)]).ConfigureAwait(false);
+        await WaitForCatalogAsync(Log.LastSequence, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until the catalog has applied every record up to <paramref name="sequence"/>.</summary>
+    /// <exception cref="TimeoutException">The catalog did not catch up in time.</exception>
+    public async Task WaitForCatalogAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        int delay = 1;
+        while (Catalog.AppliedSequence < sequence)
+        {
+            if (_applyFault is { } fault)
+            {
+                throw new InvalidOperationException("The catalog applier stopped after an error; restart the engine or run `cascade rebuild`.", fault);
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The catalog reached sequence {Catalog.AppliedSequence}, not {sequence}, within {timeout.TotalSeconds:0.#} s.");
+            }
+            _wake.Release();
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            delay = Math.Min(delay * 2, 20);
+        }
+    }
+
+    /// <summary>Derives the catalog again from the whole log; returns the number of records applied.</summary>
+    public long RebuildCatalog(IProgress<long>? progress = null)
+    {
+        lock (_appliedGate)
+        {
+            Catalog.Reset();
+            return ApplyFrom(1, progress);
+        }
+    }
+
+    /// <summary>Stops the applier after it catches up, then closes the catalog and the log.</summary>
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _wake.Release();
+        try
+        {
+            _applier.Wait(TimeSpan.FromSeconds(30));
+        }
+        catch (AggregateException)
+        {
+            // Reported through _applyFault; the log holds every record, so nothing is lost.
+        }
+        Catalog.Dispose();
+        Log.Dispose();
+        _stop.Dispose();
+        _wake.Dispose();
+    }
+
+    private async Task<AppendResult[]> AppendAsync(LogEntry[] entries)
+    {
+        var results = await Log.AppendAsync(entries).ConfigureAwait(false);
+        _wake.Release();
+        return results;
+    }
+
+    private void CatchUp()
+    {
+        lock (_appliedGate)
+        {
+            ApplyFrom(Catalog.AppliedSequence + 1, null);
+        }
+    }
+
+    private long ApplyFrom(long from, IProgress<long>? progress)
+    {
+        var chunk = new List<LogRecord>(ApplyChunk);
+        long total = 0;
+        foreach (var record in Log.ReadFrom(from))
+        {
+            chunk.Add(record);
+            if (chunk.Count == ApplyChunk)
+            {
+                Catalog.Apply(chunk);
+                total += chunk.Count;
+                progress?.Report(total);
+                chunk.Clear();
+            }
+        }
+        if (chunk.Count > 0)
+        {
+            Catalog.Apply(chunk);
+            total += chunk.Count;
+            progress?.Report(total);
+        }
+        return total;
+    }
+
+    private async Task ApplyLoop()
+    {
+        while (true)
+        {
+            bool stopping = _stop.IsCancellationRequested;
+            try
+            {
+                if (Catalog.AppliedSequence < Log.LastSequence)
+                {
+                    lock (_appliedGate)
+                    {
+                        ApplyFrom(Catalog.AppliedSequence + 1, null);
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                _applyFault = ex;
+                return;
+            }
+            if (stopping)
+            {
+                return;
+            }
+            try
+            {
+                await _wake.WaitAsync(TimeSpan.FromMilliseconds(200), _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Loop once more to apply what arrived before the stop.
+            }
+        }
+    }
+}

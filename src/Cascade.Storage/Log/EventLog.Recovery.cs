@@ -1,0 +1,127 @@
+namespace Cascade.Storage.Log;
+
+public sealed partial class EventLog
+{
+    // Recovery reads every segment in order, checks headers, checksums and sequence continuity, rebuilds the
+    // idempotency index and decides what a damaged record means. Only the newest segment can have a torn tail
+    // (a crash during its last group commit); sealed segments were fsync'd before the next one was created.
+    private void Recover()
+    {
+        var files = System.IO.Directory.GetFiles(_directory, "*.log");
+        Array.Sort(files, StringComparer.Ordinal);
+        long expected = 1;
+        long records = 0;
+        long truncated = 0;
+        string? truncatedPath = null;
+        for (int f = 0; f < files.Length; f++)
+        {
+            string path = files[f];
+            bool last = f == files.Length - 1;
+            byte[] data = File.ReadAllBytes(path);
+            if (last && data.Length < SegmentFormat.HeaderSize)
+            {
+                // A crash while creating the segment: it holds no record, so it can be made again.
+                File.Delete(path);
+                truncated += data.Length;
+                truncatedPath = path;
+                break;
+            }
+            long first = SegmentFormat.ReadHeader(data, path);
+            if (first != expected)
+            {
+                throw new LogCorruptException(path, 16, $"the segment starts at sequence {first} but the previous segment ends at {expected - 1} (a segment is missing or out of place)");
+            }
+            int offset = SegmentFormat.HeaderSize;
+            while (offset < data.Length)
+            {
+                var span = data.AsSpan(offset);
+                var status = SegmentFormat.TryParse(span, out int size, out long seq, out _, out int ko, out int kl, out _, out _);
+                if (status == SegmentFormat.ParseStatus.Ok && seq != expected)
+                {
+                    throw new LogCorruptException(path, offset, $"record has sequence {seq} where {expected} was expected");
+                }
+                if (status != SegmentFormat.ParseStatus.Ok)
+                {
+                    if (!last)
+                    {
+                        throw new LogCorruptException(path, offset, DescribeDamage(status));
+                    }
+                    if (!IsTornTail(span, status))
+                    {
+                        throw new LogCorruptException(path, offset, DescribeDamage(status) + ", and intact-looking data follows it, so this is not a torn write");
+                    }
+                    truncated = data.Length - offset;
+                    truncatedPath = path;
+                    using (var fs = new FileStream(path, FileMode.Open, FileAccess.Write))
+                    {
+                        fs.SetLength(offset);
+                        fs.Flush(flushToDisk: true);
+                    }
+                    break;
+                }
+                if (kl > 0)
+                {
+                    _keys[KeyHash(span.Slice(ko, kl))] = seq;
+                }
+                records++;
+                expected++;
+                offset += size;
+            }
+            _segments.Add(new Segment(path, first) { Length = Math.Min(offset, data.Length) });
+        }
+        _lastSequence = expected - 1;
+        if (_segments.Count == 0)
+        {
+            CreateSegment(expected);
+        }
+        else
+        {
+            var seg = _segments[^1];
+            _active = new FileStream(seg.Path, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
+            _active.Position = seg.Length;
+        }
+        Recovery = new RecoveryReport(records, truncated, truncatedPath);
+    }
+
+    // A torn write leaves a record that runs past the end of the file, or a damaged final record, possibly
+    // followed by zeros where the file system extended the file but never wrote the data.
+    private static bool IsTornTail(ReadOnlySpan<byte> rest, SegmentFormat.ParseStatus status)
+    {
+        if (status == SegmentFormat.ParseStatus.PastEnd)
+        {
+            return true;
+        }
+        if (rest.Length >= 4)
+        {
+            uint body = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(rest);
+            if (status == SegmentFormat.ParseStatus.BadChecksum && SegmentFormat.RecordPrefix + (long)body == rest.Length)
+            {
+                return true;
+            }
+        }
+        return !rest.ContainsAnyExcept((byte)0);
+    }
+
+    private static string DescribeDamage(SegmentFormat.ParseStatus status) => status switch
+    {
+        SegmentFormat.ParseStatus.BadChecksum => "the record's CRC-32C does not match its contents",
+        SegmentFormat.ParseStatus.BadLength => "the record's length field is impossible",
+        _ => "the record runs past the end of the file",
+    };
+
+    private void CreateSegment(long firstSequence)
+    {
+        string path = Path.Combine(_directory, SegmentFormat.FileName(firstSequence));
+        var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
+        Span<byte> header = stackalloc byte[SegmentFormat.HeaderSize];
+        SegmentFormat.WriteHeader(header, firstSequence);
+        fs.Write(header);
+        fs.Flush(flushToDisk: true);
+        DirectorySync.Fsync(_directory);
+        _active = fs;
+        lock (_gate)
+        {
+            _segments.Add(new Segment(path, firstSequence) { Length = SegmentFormat.HeaderSize });
+        }
+    }
+}
