@@ -71,6 +71,12 @@ public abstract class RecommenderBase : IRecommender
     public ReadOnlySpan<float> HistoryValues(int user) =>
         (uint)user < (uint)UserCount ? _historyValues.AsSpan(_historyPointers[user], _historyPointers[user + 1] - _historyPointers[user]) : default;
 
+    /// <summary>Offset of fitted user <paramref name="user"/>'s first entry in the flattened history (for per-entry model state).</summary>
+    protected int HistoryStart(int user) => _historyPointers[user];
+
+    /// <summary>Total number of fitted (user, item) entries.</summary>
+    protected int HistoryLength => _historyItems.Length;
+
     /// <summary>True when <paramref name="user"/> is unknown or has no fitted interactions.</summary>
     public bool IsColdUser(int user) => (uint)user >= (uint)UserCount || _historyPointers[user + 1] == _historyPointers[user];
 

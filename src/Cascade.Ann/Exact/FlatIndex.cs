@@ -136,20 +136,17 @@ public sealed unsafe class FlatIndex : IVectorIndex
         {
             return 0;
         }
-        Span<float> normalised = Metric == DistanceMetric.Cosine && Dimension <= 1024 ? stackalloc float[Dimension] : default;
+        scoped ReadOnlySpan<float> effective = query;
         if (Metric == DistanceMetric.Cosine)
         {
-            if (normalised.IsEmpty)
-            {
-                normalised = new float[Dimension];
-            }
+            Span<float> normalised = Dimension <= 1024 ? stackalloc float[Dimension] : new float[Dimension];
             query.CopyTo(normalised);
             VectorKernels.Normalize(normalised);
-            query = normalised;
+            effective = normalised;
         }
         heap.Clear();
         AllowList? allow = filter as AllowList;
-        fixed (float* q = query)
+        fixed (float* q = effective)
         fixed (float* data = _data)
         {
             if (allow is not null)

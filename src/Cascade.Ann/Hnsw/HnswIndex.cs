@@ -109,6 +109,8 @@ public sealed unsafe partial class HnswIndex : IVectorIndex, IDisposable
         (long)_capacity * Dimension * sizeof(float) + (long)_capacity * _stride0 * sizeof(int)
         + _levels.Length + (long)_upperOffsets.Length * sizeof(int) + (long)_upper.Length * sizeof(int) + (long)_tombstones.Length * sizeof(ulong);
 
+    internal int EntryPoint => _entryPoint;
+
     /// <summary>True when <paramref name="id"/> has been deleted.</summary>
     public bool IsDeleted(int id)
     {

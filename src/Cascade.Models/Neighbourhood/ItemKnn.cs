@@ -1,5 +1,4 @@
 using Cascade.Core;
-using Cascade.Models.Serialization;
 
 namespace Cascade.Models.Neighbourhood;
 

@@ -68,7 +68,6 @@ public sealed class Sar : RecommenderBase
 
     private SparseRows _similarity = new(0, 0, [0], [], []);
     private float[] _affinity = [];
-    private int[] _affinityPointers = [0];
 
     /// <summary>Creates the model.</summary>
     /// <param name="options">Options; defaults when null.</param>
@@ -117,7 +116,6 @@ public sealed class Sar : RecommenderBase
             }
         }, int.MaxValue, keepSelf: true, cancellationToken);
 
-        _affinityPointers = interactions.RowPointers;
         _affinity = new float[interactions.NonZeros];
         if (Options.TimeDecay && interactions.Timestamps is null)
         {
@@ -153,7 +151,7 @@ public sealed class Sar : RecommenderBase
     protected override void ScoreCore(int user, Span<float> scores)
     {
         ReadOnlySpan<int> items = HistoryItems(user);
-        int start = _affinityPointers[user];
+        int start = HistoryStart(user);
         for (int a = 0; a < items.Length; a++)
         {
             _similarity.AddScaledRow(items[a], _affinity[start + a], scores);
@@ -206,7 +204,6 @@ public sealed class Sar : RecommenderBase
         {
             throw new InvalidDataException("SAR similarity or affinity sizes do not match the fitted users and items.");
         }
-        model._affinityPointers = model.HistoryPointersCopy();
         return model;
     }
 }

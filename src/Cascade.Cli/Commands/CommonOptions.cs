@@ -1,0 +1,59 @@
+using System.CommandLine;
+using Cascade.Storage.Engine;
+using Cascade.Storage.Log;
+using Spectre.Console;
+
+namespace Cascade.Cli.Commands;
+
+/// <summary>Options shared by several verbs, and small helpers for console output.</summary>
+internal static class CommonOptions
+{
+    /// <summary>--data-dir, on every verb.</summary>
+    public static readonly Option<string> DataDir = new("--data-dir")
+    {
+        Description = "Folder where the engine keeps its state (event log, catalog, models).",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CASCADE_DATA_DIR") is { Length: > 0 } d ? d : EngineOptions.DefaultDataDirectory,
+        Recursive = true,
+    };
+
+    /// <summary>--durability, on verbs that write.</summary>
+    public static Option<DurabilityMode> Durability() => new("--durability")
+    {
+        Description = "When writes are fsync'd: EveryBatch (safest), Interval or Off. See docs/guarantees.md.",
+        DefaultValueFactory = _ => DurabilityMode.EveryBatch,
+    };
+
+    /// <summary>Opens the engine of the data folder, reporting what recovery did.</summary>
+    public static CascadeEngine OpenEngine(string dataDir, DurabilityMode durability = DurabilityMode.EveryBatch)
+    {
+        var engine = CascadeEngine.Open(new EngineOptions { DataDirectory = dataDir, Log = new EventLogOptions { Durability = durability } });
+        if (engine.Log.Recovery.TruncatedBytes > 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]Recovered the event log: removed a torn tail of {engine.Log.Recovery.TruncatedBytes} bytes from {engine.Log.Recovery.TruncatedSegment}.[/]");
+        }
+        return engine;
+    }
+
+    /// <summary>Prints an error the user can act on and returns the exit code for it.</summary>
+    public static int Fail(string message)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+        return 1;
+    }
+
+    /// <summary>Runs <paramref name="work"/> with a progress bar of <paramref name="total"/> units.</summary>
+    public static async Task<T> WithProgressAsync<T>(string label, long total, Func<IProgress<long>, Task<T>> work)
+    {
+        T result = default!;
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask(label, maxValue: Math.Max(1, total));
+                result = await work(new Progress<long>(v => task.Value = Math.Min(v, total))).ConfigureAwait(false);
+                task.Value = task.MaxValue;
+            }).ConfigureAwait(false);
+        return result;
+    }
+}

@@ -1,0 +1,124 @@
+using System.CommandLine;
+using Cascade.Core.Domain;
+using Cascade.Serving.Data;
+using Cascade.Serving.Ingestion;
+using Spectre.Console;
+
+namespace Cascade.Cli.Commands;
+
+/// <summary>`cascade import movielens|csv|jsonl`: loads files through the API's own ingestion path.</summary>
+internal static class ImportCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("import", "Load data into the engine through the same validation and write path as the API.");
+        command.Subcommands.Add(MovieLensCommand());
+        command.Subcommands.Add(CsvCommand());
+        command.Subcommands.Add(JsonLinesCommand());
+        return command;
+    }
+
+    private static Command MovieLensCommand()
+    {
+        var dir = new Argument<string>("DIR") { Description = "A MovieLens folder in the ml-100k (u.data, u.item, u.user) or ml-1m (ratings.dat, movies.dat, users.dat) layout." };
+        var durability = CommonOptions.Durability();
+        var command = new Command("movielens", "Import MovieLens movies (items, genres as categories), users and ratings (rating events).") { dir, durability };
+        command.SetAction(async (parse, _) =>
+        {
+            MovieLens ml;
+            try
+            {
+                ml = MovieLens.Open(parse.GetValue(dir)!);
+            }
+            catch (FileNotFoundException ex)
+            {
+                return CommonOptions.Fail(ex.Message);
+            }
+            using var engine = CommonOptions.OpenEngine(parse.GetValue(CommonOptions.DataDir)!, parse.GetValue(durability));
+            var ingest = new IngestService(engine);
+            var items = await BulkIngest.ItemsAsync(ingest, Apps.Default, ml.Items());
+            var users = await BulkIngest.UsersAsync(ingest, Apps.Default, ml.Users());
+            long size = new FileInfo(ml.RatingsPath).Length;
+            var ratings = await CommonOptions.WithProgressAsync("ratings", size, p => BulkIngest.EventsAsync(ingest, Apps.Default, ml.Ratings(p)));
+            Report("items", items);
+            Report("users", users);
+            Report("ratings", ratings);
+            return ratings.Invalid + items.Invalid + users.Invalid > 0 ? 2 : 0;
+        });
+        return command;
+    }
+
+    private static Command CsvCommand()
+    {
+        var file = new Argument<string>("FILE") { Description = "A CSV file of events with a header: userId,itemId,type[,timestamp,value,eventId,requestId,position]." };
+        var durability = CommonOptions.Durability();
+        var command = new Command("csv", "Import events from CSV.") { file, durability };
+        command.SetAction(async (parse, _) =>
+        {
+            string path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                return CommonOptions.Fail($"'{path}' does not exist.");
+            }
+            using var engine = CommonOptions.OpenEngine(parse.GetValue(CommonOptions.DataDir)!, parse.GetValue(durability));
+            var ingest = new IngestService(engine);
+            try
+            {
+                var result = await CommonOptions.WithProgressAsync("events", new FileInfo(path).Length, p => BulkIngest.EventsAsync(ingest, Apps.Default, FileReaders.CsvEvents(path, p)));
+                Report("events", result);
+                return result.Invalid > 0 ? 2 : 0;
+            }
+            catch (InvalidDataException ex)
+            {
+                return CommonOptions.Fail(ex.Message);
+            }
+        });
+        return command;
+    }
+
+    private static Command JsonLinesCommand()
+    {
+        var file = new Argument<string>("FILE") { Description = "A JSON Lines file: one object per line, in the API's shape." };
+        var kind = new Option<string>("--kind") { Description = "What the lines are: events, items or users.", DefaultValueFactory = _ => "events" };
+        kind.AcceptOnlyFromAmong("events", "items", "users");
+        var durability = CommonOptions.Durability();
+        var command = new Command("jsonl", "Import events, items or users from JSON Lines (as written by `cascade generate`).") { file, kind, durability };
+        command.SetAction(async (parse, _) =>
+        {
+            string path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                return CommonOptions.Fail($"'{path}' does not exist.");
+            }
+            using var engine = CommonOptions.OpenEngine(parse.GetValue(CommonOptions.DataDir)!, parse.GetValue(durability));
+            var ingest = new IngestService(engine);
+            long size = new FileInfo(path).Length;
+            string k = parse.GetValue(kind)!;
+            try
+            {
+                var result = await CommonOptions.WithProgressAsync(k, size, p => k switch
+                {
+                    "items" => BulkIngest.ItemsAsync(ingest, Apps.Default, FileReaders.JsonLines<ItemInput>(path, p)),
+                    "users" => BulkIngest.UsersAsync(ingest, Apps.Default, FileReaders.JsonLines<UserInput>(path, p)),
+                    _ => BulkIngest.EventsAsync(ingest, Apps.Default, FileReaders.JsonLines<EventInput>(path, p)),
+                });
+                Report(k, result);
+                return result.Invalid > 0 ? 2 : 0;
+            }
+            catch (InvalidDataException ex)
+            {
+                return CommonOptions.Fail(ex.Message);
+            }
+        });
+        return command;
+    }
+
+    internal static void Report(string what, BulkResult r)
+    {
+        AnsiConsole.MarkupLineInterpolated($"{what}: [green]{r.Stored:N0} stored[/], {r.Duplicates:N0} duplicates, {(r.Invalid > 0 ? "[red]" : "")}{r.Invalid:N0} invalid{(r.Invalid > 0 ? "[/]" : "")}");
+        foreach (var e in r.FirstErrors)
+        {
+            AnsiConsole.MarkupLineInterpolated($"  [red]{e}[/]");
+        }
+    }
+}

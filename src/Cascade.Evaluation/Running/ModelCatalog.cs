@@ -1,0 +1,170 @@
+using System.Globalization;
+using Cascade.Models;
+using Cascade.Models.Baselines;
+using Cascade.Models.Factorisation;
+using Cascade.Models.Linear;
+using Cascade.Models.Neighbourhood;
+
+namespace Cascade.Evaluation.Running;
+
+/// <summary>
+/// Builds recommenders from <see cref="ModelSpec"/>s and holds each model's tuning grid. An explicit switch, not a
+/// reflection registry: adding a model means adding a case here. Unset parameters take the options' defaults.
+/// </summary>
+public static class ModelCatalog
+{
+    /// <summary>The model names accepted (aliases in parentheses in <see cref="Describe"/>).</summary>
+    public static IReadOnlyList<string> Names { get; } = ["mostpop", "itemknn", "sar", "ease", "rp3beta", "mf"];
+
+    /// <summary>One line per model: its name, aliases and parameter keys.</summary>
+    public static string Describe() => string.Join(Environment.NewLine,
+        "mostpop (most-popular): weight-by-value",
+        "itemknn (item-knn): similarity=cosine|asymmetric, neighbours, shrink, alpha, binarize",
+        "sar: similarity=jaccard|lift|cooccurrence, threshold, decay, half-life-days",
+        "ease: lambda, binarize",
+        "rp3beta: alpha, beta, neighbours, normalise, binarize",
+        "mf (biased-mf, svd): factors, epochs, lr, reg, init-std, biased, seed");
+
+    /// <summary>Creates an unfitted recommender for <paramref name="spec"/>.</summary>
+    /// <param name="spec">The model and its parameters.</param>
+    /// <param name="seed">Seed for models with randomness, unless the spec sets one.</param>
+    /// <exception cref="ArgumentException">The model name or a parameter key is unknown, or a value is out of range.</exception>
+    public static IRecommender Create(ModelSpec spec, int seed = 42)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        switch (spec.Name)
+        {
+            case "mostpop" or "most-popular" or "pop":
+                CheckKeys(spec, "weight-by-value");
+                return new MostPopular(new MostPopularOptions { WeightByValue = spec.GetBool("weight-by-value", false) });
+            case "itemknn" or "item-knn":
+            {
+                CheckKeys(spec, "similarity", "neighbours", "shrink", "alpha", "binarize");
+                var defaults = new ItemKnnOptions();
+                return new ItemKnn(new ItemKnnOptions
+                {
+                    Similarity = spec.GetString("similarity", "cosine") switch
+                    {
+                        "cosine" => ItemSimilarity.Cosine,
+                        "asymmetric" or "asymmetric-cosine" => ItemSimilarity.AsymmetricCosine,
+                        string other => throw new ArgumentException($"itemknn similarity '{other}' is unknown; use cosine or asymmetric.", nameof(spec)),
+                    },
+                    Neighbours = spec.GetInt("neighbours", defaults.Neighbours),
+                    Shrink = (float)spec.GetDouble("shrink", defaults.Shrink),
+                    Alpha = (float)spec.GetDouble("alpha", defaults.Alpha),
+                    Binarize = spec.GetBool("binarize", defaults.Binarize),
+                });
+            }
+            case "sar":
+            {
+                CheckKeys(spec, "similarity", "threshold", "decay", "half-life-days");
+                var defaults = new SarOptions();
+                return new Sar(new SarOptions
+                {
+                    Similarity = spec.GetString("similarity", "jaccard") switch
+                    {
+                        "jaccard" => SarSimilarity.Jaccard,
+                        "lift" => SarSimilarity.Lift,
+                        "cooccurrence" or "counts" => SarSimilarity.Cooccurrence,
+                        string other => throw new ArgumentException($"sar similarity '{other}' is unknown; use jaccard, lift or cooccurrence.", nameof(spec)),
+                    },
+                    CooccurrenceThreshold = spec.GetInt("threshold", defaults.CooccurrenceThreshold),
+                    TimeDecay = spec.GetBool("decay", defaults.TimeDecay),
+                    HalfLife = TimeSpan.FromDays(spec.GetDouble("half-life-days", defaults.HalfLife.TotalDays)),
+                });
+            }
+            case "ease":
+            {
+                CheckKeys(spec, "lambda", "binarize");
+                var defaults = new EaseOptions();
+                return new Ease(new EaseOptions { Lambda = spec.GetDouble("lambda", defaults.Lambda), Binarize = spec.GetBool("binarize", defaults.Binarize) });
+            }
+            case "rp3beta" or "rp3b":
+            {
+                CheckKeys(spec, "alpha", "beta", "neighbours", "normalise", "binarize");
+                var defaults = new Rp3BetaOptions();
+                return new Rp3Beta(new Rp3BetaOptions
+                {
+                    Alpha = (float)spec.GetDouble("alpha", defaults.Alpha),
+                    Beta = (float)spec.GetDouble("beta", defaults.Beta),
+                    Neighbours = spec.GetInt("neighbours", defaults.Neighbours),
+                    NormaliseRows = spec.GetBool("normalise", defaults.NormaliseRows),
+                    Binarize = spec.GetBool("binarize", defaults.Binarize),
+                });
+            }
+            case "mf" or "biased-mf" or "svd":
+            {
+                CheckKeys(spec, "factors", "epochs", "lr", "reg", "init-std", "biased", "seed");
+                var defaults = new BiasedMatrixFactorisationOptions();
+                return new BiasedMatrixFactorisation(new BiasedMatrixFactorisationOptions
+                {
+                    Factors = spec.GetInt("factors", defaults.Factors),
+                    Epochs = spec.GetInt("epochs", defaults.Epochs),
+                    LearningRate = spec.GetDouble("lr", defaults.LearningRate),
+                    Regularisation = spec.GetDouble("reg", defaults.Regularisation),
+                    InitStd = spec.GetDouble("init-std", defaults.InitStd),
+                    Biased = spec.GetBool("biased", defaults.Biased),
+                    Seed = spec.GetInt("seed", seed),
+                });
+            }
+            default:
+                throw new ArgumentException($"Unknown model '{spec.Name}'. Known models:{Environment.NewLine}{Describe()}", nameof(spec));
+        }
+    }
+
+    /// <summary>The tuning grid of a model: each parameter key with the values tried (empty when nothing is tuned).</summary>
+    /// <param name="name">The model name.</param>
+    public static IReadOnlyList<(string Key, string[] Values)> SearchSpace(string name) => (name ?? "").ToLowerInvariant() switch
+    {
+        "ease" => [("lambda", Numbers(10, 25, 50, 100, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000, 3000))],
+        "rp3beta" or "rp3b" =>
+        [
+            ("alpha", Numbers(0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5)),
+            ("beta", Numbers(0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)),
+            ("neighbours", Numbers(10, 25, 50, 100, 200, 400, 800)),
+            ("normalise", ["false", "true"]),
+        ],
+        "itemknn" or "item-knn" =>
+        [
+            ("similarity", ["cosine", "asymmetric"]),
+            ("neighbours", Numbers(10, 25, 50, 100, 200, 400, 800)),
+            ("shrink", Numbers(0, 5, 10, 25, 50, 100, 200)),
+            ("alpha", Numbers(0.1, 0.3, 0.5, 0.7, 0.9)),
+        ],
+        "sar" =>
+        [
+            ("similarity", ["jaccard", "lift", "cooccurrence"]),
+            ("decay", ["true", "false"]),
+            ("half-life-days", Numbers(7, 30, 90, 365, 1000)),
+        ],
+        "mf" or "biased-mf" or "svd" =>
+        [
+            ("factors", Numbers(20, 50, 100, 200)),
+            ("epochs", Numbers(10, 20, 40, 60)),
+            ("lr", Numbers(0.002, 0.005, 0.01, 0.02)),
+            ("reg", Numbers(0.01, 0.02, 0.05, 0.1)),
+        ],
+        _ => [],
+    };
+
+    private static string[] Numbers(params double[] values)
+    {
+        var result = new string[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = values[i].ToString(CultureInfo.InvariantCulture);
+        }
+        return result;
+    }
+
+    private static void CheckKeys(ModelSpec spec, params string[] allowed)
+    {
+        foreach (string key in spec.Parameters.Keys)
+        {
+            if (Array.IndexOf(allowed, key) < 0)
+            {
+                throw new ArgumentException($"Model '{spec.Name}' has no parameter '{key}'; it takes: {string.Join(", ", allowed)}.", nameof(spec));
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Net;
+using System.Text.Json.Serialization;
+using Cascade.Core.Domain;
+using Cascade.Serving;
+using Cascade.Serving.Ingestion;
+using Cascade.Server.Endpoints;
+using Cascade.Server.Infrastructure;
+using Cascade.Storage.Engine;
+using Cascade.Storage.Log;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Cascade.Server;
+
+/// <summary>Builds the Cascade HTTP server: configuration, the engine, the API and its safety limits.</summary>
+public static class CascadeServer
+{
+    /// <summary>
+    /// Creates the web application. Configuration comes from appsettings.json, CASCADE_-free standard sources
+    /// (environment variables like <c>Cascade__DataDirectory</c>, <c>ASPNETCORE_URLS</c>), <paramref name="args"/>
+    /// and finally <paramref name="overrides"/> (keys such as <c>Cascade:DataDirectory</c> or <c>urls</c>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The configuration is invalid, or it binds beyond loopback without an API key.</exception>
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, CascadeEngine? engine = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+        var options = new ServerOptions();
+        builder.Configuration.GetSection(ServerOptions.Section).Bind(options);
+        options.Validate();
+
+        string urls = builder.Configuration["urls"] is { Length: > 0 } u ? u : ServerOptions.DefaultUrl;
+        builder.WebHost.UseUrls(urls);
+        if (options.ApiKeys.Count == 0)
+        {
+            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!IsLoopback(url))
+                {
+                    throw new InvalidOperationException(
+                        $"Refusing to bind '{url}' without an API key: with no key the API is open, so it may only listen on loopback. " +
+                        "Configure Cascade:ApiKeys (for example Cascade__ApiKeys__0__Key, __App, __Scopes__0) or bind 127.0.0.1.");
+                }
+            }
+        }
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(10));
+            k.AddServerHeader = false;
+        });
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+
+        engine ??= CascadeEngine.Open(new EngineOptions
+        {
+            DataDirectory = options.DataDirectory,
+            Log = new EventLogOptions { Durability = options.Durability, FsyncIntervalMs = options.FsyncIntervalMs },
+        });
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(new IngestService(engine));
+        builder.Services.AddSingleton(new RecommendationService(engine));
+        builder.Services.AddSingleton(new ApiKeyAuth(options.ApiKeys));
+        builder.Services.AddHostedService<TrainingService>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Cascade API";
+            doc.Info.Description = "Ingestion and recommendation API of Cascade. Errors are RFC 7807 problem documents naming the field and the reason.";
+            return Task.CompletedTask;
+        }));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+
+        var app = builder.Build();
+        app.UseExceptionHandler(errors => errors.Run(WriteUnhandled));
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        CatalogEndpoints.Map(app);
+        EventEndpoints.Map(app);
+        RecommendEndpoints.Map(app);
+        HealthEndpoints.Map(app);
+        return app;
+    }
+
+    private static bool IsLoopback(string url)
+    {
+        if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+        return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+    }
+
+    // Client mistakes the framework detects (body too large, malformed request) keep their 4xx status and get a
+    // problem body; anything else is a bug, logged with its stack and answered with a problem body too.
+    private static async Task WriteUnhandled(HttpContext http)
+    {
+        var error = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+        int status = StatusCodes.Status500InternalServerError;
+        string title = "Internal error.";
+        string? detail = null;
+        if (error is BadHttpRequestException bad)
+        {
+            status = bad.StatusCode;
+            title = status == StatusCodes.Status413PayloadTooLarge ? "The request is too large." : "The request is malformed.";
+            detail = bad.Message;
+        }
+        else if (error is OperationCanceledException)
+        {
+            status = 499;
+            title = "The client closed the request.";
+        }
+        else if (error is TimeoutException timeout)
+        {
+            status = StatusCodes.Status503ServiceUnavailable;
+            title = "The engine is busy; retry shortly.";
+            detail = timeout.Message;
+        }
+        else
+        {
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Cascade.Server").LogError(error, "Unhandled error on {Path}", http.Request.Path);
+        }
+        http.Response.StatusCode = status;
+        await Results.Problem(title: title, detail: detail, statusCode: status).ExecuteAsync(http);
+    }
+}
+
+/// <summary>Retrains the baseline of the default app at start and then periodically.</summary>
+internal sealed class TrainingService(RecommendationService service, ServerOptions options, ILogger<TrainingService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var s = service.Train(Apps.Default);
+                logger.LogInformation("Trained trending baseline for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
+                    s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError(ex, "Training the baseline failed; the previous model keeps serving");
+            }
+            if (options.TrainingIntervalSeconds == 0)
+            {
+                return;
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(options.TrainingIntervalSeconds), stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}

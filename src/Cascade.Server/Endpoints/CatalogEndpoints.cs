@@ -1,0 +1,173 @@
+using Cascade.Core.Domain;
+using Cascade.Serving.Ingestion;
+using Cascade.Server.Infrastructure;
+using Cascade.Storage.Engine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cascade.Server.Endpoints;
+
+/// <summary>Items and users: PUT/GET one, POST a batch, hide an item.</summary>
+internal static class CatalogEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var items = app.MapGroup("/v1/items").WithTags("Items");
+        items.MapPut("/{id}", PutItem).WithSummary("Create or replace an item.").Accepts<ItemInput>("application/json")
+            .Produces<ItemView>().ProducesProblem(400).ProducesProblem(422);
+        items.MapGet("/{id}", GetItem).WithSummary("Get an item.").Produces<ItemView>().ProducesProblem(404);
+        items.MapPost("/", PostItems).WithSummary("Create or replace a batch of items (a JSON array, each with an id); answers per element.")
+            .Accepts<ItemInput[]>("application/json").Produces<BatchResponse>().ProducesProblem(400).ProducesProblem(413).ProducesProblem(422);
+        items.MapPost("/{id}/hide", HideItem).WithSummary("Hide an item: it is never recommended again until replaced with hidden=false.")
+            .Produces<ItemView>().ProducesProblem(404);
+
+        var users = app.MapGroup("/v1/users").WithTags("Users");
+        users.MapPut("/{id}", PutUser).WithSummary("Create or replace a user.").Accepts<UserInput>("application/json")
+            .Produces<UserView>().ProducesProblem(400).ProducesProblem(422);
+        users.MapGet("/{id}", GetUser).WithSummary("Get a user.").Produces<UserView>().ProducesProblem(404);
+        users.MapPost("/", PostUsers).WithSummary("Create or replace a batch of users (a JSON array, each with an id); answers per element.")
+            .Accepts<UserInput[]>("application/json").Produces<BatchResponse>().ProducesProblem(400).ProducesProblem(413).ProducesProblem(422);
+    }
+
+    private static async Task<IResult> PutItem(string id, HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Write);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var body = await JsonBody.ReadAsync<ItemInput>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+        var results = await ingest.UpsertItemsAsync(appName!, body.Elements, id, http.RequestAborted);
+        return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(ItemView.From(ingest.Engine.Catalog.GetItem(appName!, id)!));
+    }
+
+    private static IResult GetItem(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Read);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var item = engine.Catalog.GetItem(appName!, id);
+        return item is null ? Problems.NotFound("Item", id) : Results.Ok(ItemView.From(item));
+    }
+
+    private static async Task<IResult> PostItems(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Write);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var body = await JsonBody.ReadAsync<ItemInput>(http.Request, allowSingle: false, allowBatch: true, options.MaxBatchSize);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+        return BatchResponse.Result(await ingest.UpsertItemsAsync(appName!, body.Elements, null, http.RequestAborted));
+    }
+
+    private static async Task<IResult> HideItem(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Write);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        if (engine.Catalog.GetItem(appName!, id) is null)
+        {
+            return Problems.NotFound("Item", id);
+        }
+        await engine.HideItemAsync(appName!, id, http.RequestAborted);
+        return Results.Ok(ItemView.From(engine.Catalog.GetItem(appName!, id)!));
+    }
+
+    private static async Task<IResult> PutUser(string id, HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Write);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var body = await JsonBody.ReadAsync<UserInput>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+        var results = await ingest.UpsertUsersAsync(appName!, body.Elements, id, http.RequestAborted);
+        return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(UserView.From(ingest.Engine.Catalog.GetUser(appName!, id)!));
+    }
+
+    private static IResult GetUser(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Read);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var user = engine.Catalog.GetUser(appName!, id);
+        return user is null ? Problems.NotFound("User", id) : Results.Ok(UserView.From(user));
+    }
+
+    private static async Task<IResult> PostUsers(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Write);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var body = await JsonBody.ReadAsync<UserInput>(http.Request, allowSingle: false, allowBatch: true, options.MaxBatchSize);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+        return BatchResponse.Result(await ingest.UpsertUsersAsync(appName!, body.Elements, null, http.RequestAborted));
+    }
+}
+
+/// <summary>An item as the API returns it.</summary>
+internal sealed record ItemView(string Id, string Title, IReadOnlyList<string> Categories, IReadOnlyList<string> Tags, System.Text.Json.JsonElement Attributes,
+    DateTimeOffset CreatedAt, bool Hidden, DateTimeOffset? ExpiresAt)
+{
+    public static ItemView From(Item i) => new(i.Id, i.Title, i.Categories, i.Tags, Parse(i.AttributesJson), i.CreatedAt, i.Hidden, i.ExpiresAt);
+
+    internal static System.Text.Json.JsonElement Parse(string json)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        return doc.RootElement.Clone();
+    }
+}
+
+/// <summary>A user as the API returns it.</summary>
+internal sealed record UserView(string Id, System.Text.Json.JsonElement Attributes)
+{
+    public static UserView From(User u) => new(u.Id, ItemView.Parse(u.AttributesJson));
+}
+
+/// <summary>The answer to a batch write: counts and one result per element, in request order.</summary>
+internal sealed record BatchResponse(int Stored, int Duplicates, int Invalid, IReadOnlyList<ElementResult> Results)
+{
+    public static IResult Result(IReadOnlyList<ElementResult> results)
+    {
+        int stored = 0, dup = 0, invalid = 0;
+        foreach (var r in results)
+        {
+            switch (r.Status)
+            {
+                case ElementStatus.Stored: stored++; break;
+                case ElementStatus.Duplicate: dup++; break;
+                default: invalid++; break;
+            }
+        }
+        if (invalid == results.Count)
+        {
+            return Problems.Invalid([.. results.SelectMany(r => r.Errors ?? [])]);
+        }
+        return Microsoft.AspNetCore.Http.Results.Ok(new BatchResponse(stored, dup, invalid, results));
+    }
+}

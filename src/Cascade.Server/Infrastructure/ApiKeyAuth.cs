@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using System.Text;
+using Cascade.Core.Domain;
+using Microsoft.AspNetCore.Http;
+
+namespace Cascade.Server.Infrastructure;
+
+/// <summary>What a request may do.</summary>
+internal enum Scope
+{
+    Read,
+    Write,
+    Admin,
+}
+
+/// <summary>
+/// API-key authorisation. Keys are compared in constant time (on their SHA-256 digests, so neither content nor
+/// length leaks through timing) and never logged. With no key configured the API is open on the default app,
+/// which <see cref="CascadeServer"/> allows only on loopback addresses.
+/// </summary>
+internal sealed class ApiKeyAuth
+{
+    public const string Header = "X-Api-Key";
+    private readonly List<(byte[] Digest, string App, HashSet<string> Scopes)> _keys;
+
+    public ApiKeyAuth(IEnumerable<ApiKeyOptions> keys)
+    {
+        _keys = [.. keys.Select(k => (SHA256.HashData(Encoding.UTF8.GetBytes(k.Key)), k.App, new HashSet<string>(k.Scopes, StringComparer.Ordinal)))];
+    }
+
+    public bool Open => _keys.Count == 0;
+
+    /// <summary>Returns the app the request acts on, or a 401/403 problem.</summary>
+    public (string? App, IResult? Error) Authorize(HttpContext context, Scope scope)
+    {
+        if (Open)
+        {
+            return (Apps.Default, null);
+        }
+        if (!context.Request.Headers.TryGetValue(Header, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
+        {
+            return (null, Results.Problem(title: "An API key is required.", detail: $"Send it in the {Header} header.", statusCode: StatusCodes.Status401Unauthorized,
+                type: "https://cascade.dev/problems/unauthorized"));
+        }
+        byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!));
+        (string App, HashSet<string> Scopes)? match = null;
+        foreach (var k in _keys)
+        {
+            // Every key is compared, so the time taken does not say which one matched.
+            if (CryptographicOperations.FixedTimeEquals(digest, k.Digest))
+            {
+                match = (k.App, k.Scopes);
+            }
+        }
+        if (match is not { } m)
+        {
+            return (null, Results.Problem(title: "The API key is not valid.", statusCode: StatusCodes.Status401Unauthorized, type: "https://cascade.dev/problems/unauthorized"));
+        }
+        string needed = scope switch { Scope.Read => "read", Scope.Write => "write", _ => "admin" };
+        bool allowed = m.Scopes.Contains("admin") || m.Scopes.Contains(needed) || (scope == Scope.Read && m.Scopes.Contains("write"));
+        return allowed
+            ? (m.App, null)
+            : (null, Results.Problem(title: "The API key lacks a scope.", detail: $"This operation needs the '{needed}' scope.", statusCode: StatusCodes.Status403Forbidden,
+                type: "https://cascade.dev/problems/forbidden"));
+    }
+}

@@ -1,0 +1,94 @@
+using Cascade.Storage.Log;
+
+namespace Cascade.Server;
+
+/// <summary>
+/// Server configuration, bound from the <c>Cascade</c> section (appsettings.json, environment variables such as
+/// <c>Cascade__Durability=Interval</c>, or command-line flags). Defaults live here.
+/// </summary>
+public sealed class ServerOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "Cascade";
+
+    /// <summary>The address the server binds when none is given.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>Where the engine keeps its state. Default ./cascade-data.</summary>
+    public string DataDirectory { get; set; } = "./cascade-data";
+
+    /// <summary>Event log durability: EveryBatch (default), Interval or Off.</summary>
+    public DurabilityMode Durability { get; set; } = DurabilityMode.EveryBatch;
+
+    /// <summary>With Interval durability, ms between fsyncs. Default 50.</summary>
+    public int FsyncIntervalMs { get; set; } = 50;
+
+    /// <summary>API keys; when empty the API is open and the server refuses to bind beyond loopback.</summary>
+    public List<ApiKeyOptions> ApiKeys { get; set; } = [];
+
+    /// <summary>Largest request body in bytes. Default 32 MiB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 32L << 20;
+
+    /// <summary>Most elements in one batch request. Default 10,000.</summary>
+    public int MaxBatchSize { get; set; } = 10_000;
+
+    /// <summary>Seconds between retrainings of the baseline; 0 disables background training. Default 60.</summary>
+    public int TrainingIntervalSeconds { get; set; } = 60;
+
+    /// <summary>Checks the options; the message names the setting and the value.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            throw new InvalidOperationException("Cascade:DataDirectory must name a folder.");
+        }
+        if (MaxRequestBodyBytes < 1024)
+        {
+            throw new InvalidOperationException($"Cascade:MaxRequestBodyBytes is {MaxRequestBodyBytes}; it must be at least 1024.");
+        }
+        if (MaxBatchSize < 1)
+        {
+            throw new InvalidOperationException($"Cascade:MaxBatchSize is {MaxBatchSize}; it must be at least 1.");
+        }
+        if (TrainingIntervalSeconds < 0)
+        {
+            throw new InvalidOperationException($"Cascade:TrainingIntervalSeconds is {TrainingIntervalSeconds}; it must be 0 or more.");
+        }
+        for (int i = 0; i < ApiKeys.Count; i++)
+        {
+            ApiKeys[i].Validate(i);
+        }
+    }
+}
+
+/// <summary>One API key: the secret, the app it is scoped to and what it may do.</summary>
+public sealed class ApiKeyOptions
+{
+    /// <summary>The secret sent in the X-Api-Key header (at least 16 characters).</summary>
+    public string Key { get; set; } = "";
+
+    /// <summary>The app the key acts on. Default "default".</summary>
+    public string App { get; set; } = Core.Domain.Apps.Default;
+
+    /// <summary>Scopes: read, write, admin (admin implies the others).</summary>
+    public List<string> Scopes { get; set; } = ["read"];
+
+    internal void Validate(int index)
+    {
+        if (Key.Length < 16)
+        {
+            throw new InvalidOperationException($"Cascade:ApiKeys:{index}:Key is {Key.Length} characters; keys must have at least 16.");
+        }
+        if (string.IsNullOrWhiteSpace(App))
+        {
+            throw new InvalidOperationException($"Cascade:ApiKeys:{index}:App must name an app.");
+        }
+        foreach (var s in Scopes)
+        {
+            if (s is not ("read" or "write" or "admin"))
+            {
+                throw new InvalidOperationException($"Cascade:ApiKeys:{index}:Scopes has '{s}'; scopes are read, write and admin.");
+            }
+        }
+    }
+}
