@@ -8,4 +8,6 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(RebuildCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create());
+root.Subcommands.Add(TuneCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -80,6 +80,7 @@ public static class CascadeServer
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Cascade API";
+            doc.Servers?.Clear(); // the document is checked into docs/, so it names no host
             doc.Info.Description = "Ingestion and recommendation API of Cascade. Errors are RFC 7807 problem documents naming the field and the reason.";
             return Task.CompletedTask;
         }));

@@ -35,7 +35,14 @@ internal static class DemoCommand
             SyntheticOptions options;
             try
             {
-                options = new SyntheticOptions { Users = parse.GetValue(users), Items = parse.GetValue(items), Events = parse.GetValue(events), Seed = parse.GetValue(seed) }.Validate();
+                options = new SyntheticOptions
+                {
+                    Users = parse.GetValue(users),
+                    Items = parse.GetValue(items),
+                    Events = parse.GetValue(events),
+                    Seed = parse.GetValue(seed),
+                    End = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero), // the stream ends today, so "trending" means recent
+                }.Validate();
             }
             catch (ArgumentOutOfRangeException ex)
             {

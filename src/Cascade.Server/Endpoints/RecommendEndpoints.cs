@@ -14,6 +14,15 @@ internal static class RecommendEndpoints
         app.MapGet("/v1/recommend/{userId}", Recommend).WithTags("Recommend")
             .WithSummary("Top-n items for a user (n 1–200, default 10), with the user's seen items, hidden and expired items removed.")
             .Produces<RecommendResponse>().ProducesProblem(422);
+        app.MapPost("/v1/admin/train", Train).WithTags("Admin")
+            .WithSummary("Retrain the app's models from the event log now and swap them in (admin scope). The server also retrains every Cascade:TrainingIntervalSeconds.")
+            .Produces<TrainingSummary>();
+    }
+
+    private static IResult Train(HttpContext http, ApiKeyAuth auth, RecommendationService service)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Admin);
+        return denied ?? Results.Ok(service.Train(appName!));
     }
 
     private static IResult Recommend(string userId, string? n, HttpContext http, ApiKeyAuth auth, RecommendationService service)

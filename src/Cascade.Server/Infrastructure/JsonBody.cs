@@ -63,14 +63,18 @@ internal static class JsonBody
         catch (JsonException ex)
         {
             string path = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
-            return new([], isBatch, Problems.Invalid(path, Describe(ex), StatusCodes.Status400BadRequest));
+            return new([], isBatch, Problems.Invalid(path, Describe<T>(ex), StatusCodes.Status400BadRequest));
         }
     }
 
     // The serializer's messages name .NET types; keep the useful part and the position.
-    private static string Describe(JsonException ex)
+    private static string Describe<T>(JsonException ex)
     {
         string message = ex.Message;
+        if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+        {
+            return $"unknown field; accepted fields are {AcceptedFields(typeof(T))}";
+        }
         int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         if (cut > 0)
         {
@@ -79,4 +83,7 @@ internal static class JsonBody
         message = message.Replace("Cascade.Serving.Ingestion.", "", StringComparison.Ordinal);
         return ex.LineNumber is { } line ? $"{message} (line {line + 1}, byte {ex.BytePositionInLine + 1})" : message;
     }
+
+    private static string AcceptedFields(Type type) =>
+        string.Join(", ", type.GetProperties().Select(p => CascadeJson.Options.PropertyNamingPolicy!.ConvertName(p.Name)));
 }

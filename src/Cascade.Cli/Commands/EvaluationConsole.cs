@@ -1,0 +1,64 @@
+using Cascade.Evaluation.Running;
+using Spectre.Console;
+
+namespace Cascade.Cli.Commands;
+
+/// <summary>Console plumbing shared by <c>cascade evaluate</c> and <c>cascade tune</c>: a progress bar per model and error reporting.</summary>
+internal static class EvaluationConsole
+{
+    /// <summary>Runs <paramref name="work"/> on a worker thread while drawing one progress bar per model it reports on.</summary>
+    public static async Task<T> WithProgressAsync<T>(Func<IProgress<EvaluationProgress>, T> work)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            return await Task.Run(() => work(new Progress<EvaluationProgress>(p =>
+            {
+                if (p.Stage == "done")
+                {
+                    Console.Error.WriteLine($"{p.Model}: evaluated {p.Total} users");
+                }
+            })));
+        }
+        T result = default!;
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
+                var gate = new Lock();
+                var progress = new InlineProgress(p =>
+                {
+                    lock (gate)
+                    {
+                        if (!tasks.TryGetValue(p.Model, out var task))
+                        {
+                            task = context.AddTask(Markup.Escape(p.Model), maxValue: Math.Max(1, p.Total));
+                            tasks[p.Model] = task;
+                        }
+                        task.Description = Markup.Escape($"{p.Model} ({p.Stage})");
+                        task.Value = p.Done;
+                        if (p.Stage == "done")
+                        {
+                            task.StopTask();
+                        }
+                    }
+                });
+                result = await Task.Run(() => work(progress));
+            });
+        return result;
+    }
+
+    /// <summary>Prints an error in red and returns exit code 1.</summary>
+    public static int Fail(string message)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+        return 1;
+    }
+
+    /// <summary>Reports synchronously on the calling thread, so bars advance as work is done.</summary>
+    private sealed class InlineProgress(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
+    {
+        public void Report(EvaluationProgress value) => report(value);
+    }
+}

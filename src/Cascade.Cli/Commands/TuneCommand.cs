@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
+using Cascade.Evaluation.Reporting;
+using Cascade.Evaluation.Running;
+
+namespace Cascade.Cli.Commands;
+
+/// <summary>
+/// <c>cascade tune</c>: random search over one model's hyper-parameter grid on a validation split carved from the
+/// training rows (never the test rows), within a time budget; then evaluates the chosen configuration on the test split.
+/// The work is done by <see cref="HyperParameterSearch"/> in Cascade.Evaluation.
+/// </summary>
+internal static class TuneCommand
+{
+    internal static Command Create()
+    {
+        var train = new Option<string?>("--train") { Description = "Predefined training file ('user item rating unix_seconds')." };
+        var test = new Option<string?>("--test") { Description = "Predefined test file; only used to report the chosen configuration." };
+        var data = new Option<string?>("--data") { Description = "One interaction file to split with --split." };
+        var split = new Option<string>("--split") { Description = "How to split --data (see cascade evaluate).", DefaultValueFactory = _ => new EvaluationRequest().Split };
+        var model = new Option<string>("--model") { Description = "The model to tune, with any parameters to hold fixed, e.g. 'rp3beta' or 'rp3beta:neighbours=200'.", Required = true };
+        var validation = new Option<string>("--validation") { Description = "How the validation split is carved from the training rows.", DefaultValueFactory = _ => new TuningOptions().ValidationSplit };
+        var budget = new Option<double>("--budget") { Description = "Time budget in seconds; no trial starts after it.", DefaultValueFactory = _ => new TuningOptions().Budget.TotalSeconds };
+        var trials = new Option<int>("--trials") { Description = "Most configurations tried.", DefaultValueFactory = _ => new TuningOptions().MaxTrials };
+        var metric = new Option<string?>("--metric") { Description = "Metric maximised on validation (default ndcg@k)." };
+        var k = new Option<int>("--k") { Description = "Cut-off of the top-k metrics.", DefaultValueFactory = _ => new EvaluationOptions().K };
+        var seed = new Option<int>("--seed") { Description = "Seed of the splits and the trial order.", DefaultValueFactory = _ => new TuningOptions().Seed };
+        var command = new Command("tune", "Search one model's hyper-parameters on a validation split carved from train, within a time budget, then report it on test.")
+        {
+            train, test, data, split, model, validation, budget, trials, metric, k, seed,
+        };
+        command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
+        {
+            try
+            {
+                var spec = ModelSpec.Parse(parse.GetValue(model)!);
+                _ = ModelCatalog.Create(spec);
+                var request = new EvaluationRequest
+                {
+                    TrainPath = parse.GetValue(train),
+                    TestPath = parse.GetValue(test),
+                    DataPath = parse.GetValue(data),
+                    Split = parse.GetValue(split)!,
+                    Models = [spec.ToString()],
+                    Seed = parse.GetValue(seed),
+                    Options = new EvaluationOptions { K = parse.GetValue(k) },
+                }.Validate();
+                var options = new TuningOptions
+                {
+                    ValidationSplit = parse.GetValue(validation)!,
+                    Budget = TimeSpan.FromSeconds(parse.GetValue(budget)),
+                    MaxTrials = parse.GetValue(trials),
+                    Metric = parse.GetValue(metric),
+                    Seed = parse.GetValue(seed),
+                    Evaluation = request.Options with { BeyondAccuracy = false },
+                }.Validate();
+                var (table, rows) = EvaluationJob.Load(request);
+                var result = await Task.Run(() => HyperParameterSearch.Search(table, rows.Train, spec, options,
+                    trial => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {trial.Spec}: {trial.Score:0.000000} ({trial.Seconds:0.0} s)")),
+                    cancellationToken), cancellationToken);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"Best on validation: {result.Best} with {result.Metric} = {result.BestScore:0.000000} after {result.Trials.Count} trials."));
+                var report = await EvaluationConsole.WithProgressAsync(progress =>
+                    EvaluationJob.Run(request with { Models = [result.Best.ToString()] }, progress, cancellationToken));
+                Console.WriteLine("On the test split:");
+                Console.WriteLine(ReportWriter.FormatTable(report));
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or FileNotFoundException)
+            {
+                return EvaluationConsole.Fail(e.Message);
+            }
+        });
+        return command;
+    }
+}

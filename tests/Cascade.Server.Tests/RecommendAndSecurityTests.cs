@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Cascade.Server.Tests;
+
+public sealed class RecommendAndSecurityTests
+{
+    [Fact]
+    public async Task Recommendations_are_popular_items_without_the_users_seen_or_hidden_ones()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await server.PostJson("/v1/items", """[{"id":"a","title":"A"},{"id":"b","title":"B"},{"id":"c","title":"C"},{"id":"d","title":"D"}]""");
+        // Popularity: a (3 users) > b (2) > c (1); d only seen by u9 as an impression (no weight).
+        await server.PostJson("/v1/events", """
+            [{"userId":"u1","itemId":"a","type":"click"},{"userId":"u2","itemId":"a","type":"click"},{"userId":"u3","itemId":"a","type":"click"},
+             {"userId":"u1","itemId":"b","type":"click"},{"userId":"u2","itemId":"b","type":"click"},
+             {"userId":"u3","itemId":"c","type":"click"},{"userId":"u9","itemId":"d","type":"impression"}]
+            """);
+        var trained = await (await server.Client.PostAsync("/v1/admin/train", null)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(4, trained.GetProperty("items").GetInt32()); // d is a column too, with no positive interaction
+        var forNewUser = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/newcomer?n=10");
+        Assert.Equal(["a", "b", "c"], Ids(forNewUser));
+        Assert.False(string.IsNullOrEmpty(forNewUser.GetProperty("requestId").GetString()));
+
+        var forU1 = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/u1?n=10");
+        Assert.Equal(["c"], Ids(forU1));
+
+        await server.Client.PostAsync("/v1/items/a/hide", null);
+        var afterHide = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/newcomer?n=2");
+        Assert.Equal(["b", "c"], Ids(afterHide));
+    }
+
+    [Fact]
+    public async Task With_api_keys_requests_need_a_valid_key_with_the_right_scope_and_act_on_the_keys_app()
+    {
+        await using var server = await RunningServer.StartAsync(new()
+        {
+            ["Cascade:ApiKeys:0:Key"] = "reader-key-0123456789",
+            ["Cascade:ApiKeys:0:App"] = "shop",
+            ["Cascade:ApiKeys:0:Scopes:0"] = "read",
+            ["Cascade:ApiKeys:1:Key"] = "writer-key-0123456789",
+            ["Cascade:ApiKeys:1:App"] = "shop",
+            ["Cascade:ApiKeys:1:Scopes:0"] = "write",
+            ["Cascade:ApiKeys:2:Key"] = "other-app-0123456789",
+            ["Cascade:ApiKeys:2:App"] = "blog",
+            ["Cascade:ApiKeys:2:Scopes:0"] = "admin",
+        });
+        async Task<HttpStatusCode> Put(string? key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Put, "/v1/items/k1") { Content = JsonContent.Create(new { title = "K" }) };
+            if (key is not null)
+            {
+                request.Headers.Add("X-Api-Key", key);
+            }
+            return (await server.Client.SendAsync(request)).StatusCode;
+        }
+        async Task<HttpStatusCode> Get(string key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/v1/items/k1");
+            request.Headers.Add("X-Api-Key", key);
+            return (await server.Client.SendAsync(request)).StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, await Put(null));
+        Assert.Equal(HttpStatusCode.Unauthorized, await Put("wrong-key-0123456789"));
+        Assert.Equal(HttpStatusCode.Forbidden, await Put("reader-key-0123456789"));
+        Assert.Equal(HttpStatusCode.OK, await Put("writer-key-0123456789"));
+        Assert.Equal(HttpStatusCode.OK, await Get("reader-key-0123456789"));
+        Assert.Equal(HttpStatusCode.NotFound, await Get("other-app-0123456789")); // another app's catalog
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public void Without_an_api_key_the_server_refuses_to_bind_beyond_loopback()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N"));
+        var ex = Assert.Throws<InvalidOperationException>(() => CascadeServer.Build([], new Dictionary<string, string?>
+        {
+            ["Cascade:DataDirectory"] = dir,
+            ["urls"] = "http://0.0.0.0:0",
+        }));
+        Assert.Contains("0.0.0.0", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("API key", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_short_api_key_is_refused_at_start_up()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => CascadeServer.Build([], new Dictionary<string, string?>
+        {
+            ["Cascade:DataDirectory"] = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N")),
+            ["Cascade:ApiKeys:0:Key"] = "short",
+            ["urls"] = "http://127.0.0.1:0",
+        }));
+        Assert.Contains("Cascade:ApiKeys:0:Key", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_endpoints_answer()
+    {
+        await using var server = await RunningServer.StartAsync();
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/health/live")).StatusCode);
+        var ready = await server.Client.GetFromJsonAsync<JsonElement>("/health/ready");
+        Assert.Equal("ready", ready.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task The_demo_command_ingests_trains_and_serves_recommendations()
+    {
+        string root = IngestionApiTests.RepoRoot();
+        string? dll = Directory.GetFiles(Path.Combine(root, "artifacts", "bin", "Cascade.Cli"), "cascade.dll", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
+        Assert.True(dll is not null, "the cascade command is not built under artifacts/bin/Cascade.Cli");
+        string dir = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N"));
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in (string[])[dll!, "demo", "--smoke", "--data-dir", dir, "--users", "200", "--items", "300", "--events", "20000", "--urls", "http://127.0.0.1:0"])
+        {
+            psi.ArgumentList.Add(a);
+        }
+        psi.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the demo did not finish within 3 minutes");
+        string output = await stdout + await stderr;
+        Assert.True(process.ExitCode == 0, output);
+        Assert.Contains("\"itemId\"", output, StringComparison.Ordinal);
+        Assert.Contains("curl", output, StringComparison.Ordinal);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static string[] Ids(JsonElement response) => [.. response.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()!)];
+}

@@ -1,0 +1,84 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+
+namespace Cascade.Server.Tests;
+
+/// <summary>A real Cascade server on a free loopback port over a fresh data folder.</summary>
+public sealed class RunningServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private RunningServer(WebApplication app, string dataDir, HttpClient client)
+    {
+        _app = app;
+        DataDirectory = dataDir;
+        Client = client;
+    }
+
+    public string DataDirectory { get; }
+
+    public HttpClient Client { get; }
+
+    public static async Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N"));
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Cascade:DataDirectory"] = dir,
+            ["Cascade:TrainingIntervalSeconds"] = "0",
+            ["urls"] = "http://127.0.0.1:0",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (k, v) in settings ?? [])
+        {
+            overrides[k] = v;
+        }
+        var app = CascadeServer.Build([], overrides);
+        await app.StartAsync();
+        var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+        return new RunningServer(app, dir, client);
+    }
+
+    public Task<HttpResponseMessage> SendJson(HttpMethod method, string path, string json) =>
+        Client.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
+
+    public Task<HttpResponseMessage> PostJson(string path, string json) => SendJson(HttpMethod.Post, path, json);
+
+    public Task<HttpResponseMessage> PutJson(string path, string json) => SendJson(HttpMethod.Put, path, json);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: the OS temp cleaner gets the rest.
+        }
+    }
+}
+
+/// <summary>Helpers to read RFC 7807 problem bodies.</summary>
+public static class Problem
+{
+    public static async Task<JsonElement> ReadAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((int)response.StatusCode, body.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(body.GetProperty("title").GetString()));
+        return body;
+    }
+
+    public static async Task<IReadOnlyList<(string Field, string Reason)>> ErrorsAsync(HttpResponseMessage response)
+    {
+        var body = await ReadAsync(response);
+        return [.. body.GetProperty("errors").EnumerateArray().Select(e => (e.GetProperty("field").GetString()!, e.GetProperty("reason").GetString()!))];
+    }
+}
