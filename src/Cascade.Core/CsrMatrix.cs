@@ -32,9 +32,9 @@ public sealed class CsrMatrix
         for (int r = 0; r < rows; r++)
         {
             int start = rowPointers[r], end = rowPointers[r + 1];
-            if (end < start)
+            if (end < start || end > nnz)
             {
-                throw new ArgumentException($"rowPointers decreases at row {r}.", nameof(rowPointers));
+                throw new ArgumentException($"rowPointers[{r + 1}] = {end} is below rowPointers[{r}] = {start} or beyond the {nnz} entries.", nameof(rowPointers));
             }
             for (int i = start; i < end; i++)
             {

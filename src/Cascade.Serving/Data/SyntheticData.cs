@@ -163,13 +163,12 @@ public sealed class SyntheticData
         long spanMs = (long)TimeSpan.FromDays(_o.Days).TotalMilliseconds;
         long startMs = _o.End.ToUnixTimeMilliseconds() - spanMs;
         const int FeedSize = 10;
-        double meanPerSession = FeedSize * 1.25;
-        long sessions = (long)Math.Ceiling(_o.Events / meanPerSession);
         long emitted = 0;
         var shown = new int[FeedSize];
-        for (long s = 0; s < sessions && emitted < _o.Events; s++)
+        for (long s = 0; emitted < _o.Events; s++)
         {
-            long t = startMs + (long)((double)s / sessions * spanMs);
+            // Time advances with the share of events emitted, so the stream spans the days whatever its size.
+            long t = startMs + (long)((double)emitted / _o.Events * spanMs);
             int u = Sample(_userCdf, rng);
             string user = UserId(u);
             string request = $"r{s}";

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Cascade.Core;
 using Cascade.Core.Domain;
@@ -21,15 +22,14 @@ public sealed class SqliteCatalogStore : ICatalogStore
         CREATE TABLE IF NOT EXISTS items(app TEXT NOT NULL, id TEXT NOT NULL, title TEXT NOT NULL, categories TEXT NOT NULL, tags TEXT NOT NULL,
             attributes TEXT NOT NULL, created_at INTEGER NOT NULL, hidden INTEGER NOT NULL, expires_at INTEGER, PRIMARY KEY(app, id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS users(app TEXT NOT NULL, id TEXT NOT NULL, attributes TEXT NOT NULL, PRIMARY KEY(app, id)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, app TEXT NOT NULL, user_id TEXT NOT NULL, item_id TEXT NOT NULL, type TEXT NOT NULL,
-            value REAL, ts INTEGER NOT NULL, event_id TEXT, request_id TEXT, position INTEGER);
-        CREATE INDEX IF NOT EXISTS events_by_user ON events(app, user_id, ts);
+        CREATE TABLE IF NOT EXISTS events(app TEXT NOT NULL, user_dense INTEGER NOT NULL, seq INTEGER NOT NULL, item_dense INTEGER NOT NULL, type TEXT NOT NULL,
+            value REAL, ts INTEGER NOT NULL, event_id TEXT, request_id TEXT, position INTEGER, PRIMARY KEY(app, user_dense, seq)) WITHOUT ROWID;
         """;
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly Lock _writeGate = new();
-    private readonly Dictionary<(string App, IdKind Kind), IdInterner> _interners = [];
+    private readonly ConcurrentDictionary<(string App, IdKind Kind), IdInterner> _interners = new();
     private long _applied;
 
     /// <summary>Opens (creating if needed) the catalog database at <paramref name="path"/>.</summary>
@@ -58,7 +58,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
         lock (_writeGate)
         {
             using var tx = _writer.BeginTransaction();
-            using var insEvent = Command(tx, "INSERT INTO events(seq, app, user_id, item_id, type, value, ts, event_id, request_id, position) VALUES ($s,$a,$u,$i,$t,$v,$ts,$e,$r,$p)");
+            using var insEvent = Command(tx, "INSERT INTO events(seq, app, user_dense, item_dense, type, value, ts, event_id, request_id, position) VALUES ($s,$a,$u,$i,$t,$v,$ts,$e,$r,$p)");
             using var insId = Command(tx, "INSERT OR IGNORE INTO ids(app, kind, id, dense) VALUES ($a,$k,$id,$d)");
             using var upItem = Command(tx, """
                 INSERT INTO items(app, id, title, categories, tags, attributes, created_at, hidden, expires_at) VALUES ($a,$id,$t,$c,$g,$at,$cr,$h,$x)
@@ -81,9 +81,9 @@ public sealed class SqliteCatalogStore : ICatalogStore
                     {
                         case RecordKind.Event:
                             var e = RecordCodec.DecodeEvent(r.Payload.Span);
-                            Intern(insId, e.App, IdKind.User, e.UserId, added);
-                            Intern(insId, e.App, IdKind.Item, e.ItemId, added);
-                            Run(insEvent, r.Sequence, e.App, e.UserId, e.ItemId, e.Type, e.Value, e.TimestampMs, e.EventId, e.RequestId, e.Position);
+                            int u = Intern(insId, e.App, IdKind.User, e.UserId, added);
+                            int i = Intern(insId, e.App, IdKind.Item, e.ItemId, added);
+                            Run(insEvent, r.Sequence, e.App, u, i, e.Type, e.Value, e.TimestampMs, e.EventId, e.RequestId, e.Position);
                             break;
                         case RecordKind.ItemUpsert:
                             var item = RecordCodec.DecodeItem(r.Payload.Span);
@@ -174,17 +174,21 @@ public sealed class SqliteCatalogStore : ICatalogStore
     public IReadOnlyList<FeedbackEvent> GetUserEvents(string app, string userId, int limit)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        if (!TryDense(app, IdKind.User, userId, out int user, out var items))
+        {
+            return [];
+        }
         using var c = OpenReader();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT item_id, type, value, ts, event_id, request_id, position FROM events WHERE app = $a AND user_id = $u ORDER BY ts DESC, seq DESC LIMIT $n";
+        cmd.CommandText = "SELECT item_dense, type, value, ts, event_id, request_id, position FROM events WHERE app = $a AND user_dense = $u ORDER BY ts DESC, seq DESC LIMIT $n";
         cmd.Parameters.AddWithValue("$a", app);
-        cmd.Parameters.AddWithValue("$u", userId);
+        cmd.Parameters.AddWithValue("$u", user);
         cmd.Parameters.AddWithValue("$n", limit);
         using var r = cmd.ExecuteReader();
         var list = new List<FeedbackEvent>();
         while (r.Read())
         {
-            list.Add(new FeedbackEvent(app, r.IsDBNull(4) ? null : r.GetString(4), userId, r.GetString(0), r.GetString(1),
+            list.Add(new FeedbackEvent(app, r.IsDBNull(4) ? null : r.GetString(4), userId, items!.GetName(r.GetInt32(0)), r.GetString(1),
                 r.IsDBNull(2) ? null : r.GetDouble(2), r.GetInt64(3), r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetInt32(6)));
         }
         return list;
@@ -193,27 +197,36 @@ public sealed class SqliteCatalogStore : ICatalogStore
     /// <inheritdoc />
     public IReadOnlySet<string> GetUserItemIds(string app, string userId)
     {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        if (!TryDense(app, IdKind.User, userId, out int user, out var items))
+        {
+            return set;
+        }
         using var c = OpenReader();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT DISTINCT item_id FROM events WHERE app = $a AND user_id = $u";
+        cmd.CommandText = "SELECT DISTINCT item_dense FROM events WHERE app = $a AND user_dense = $u";
         cmd.Parameters.AddWithValue("$a", app);
-        cmd.Parameters.AddWithValue("$u", userId);
+        cmd.Parameters.AddWithValue("$u", user);
         using var r = cmd.ExecuteReader();
-        var set = new HashSet<string>(StringComparer.Ordinal);
         while (r.Read())
         {
-            set.Add(r.GetString(0));
+            set.Add(items!.GetName(r.GetInt32(0)));
         }
         return set;
+    }
+
+    // Maps a user id to its dense id, and returns the app's item interner to map item ids back.
+    private bool TryDense(string app, IdKind kind, string id, out int dense, out IdInterner? items)
+    {
+        items = _interners.GetValueOrDefault((app, IdKind.Item));
+        dense = -1;
+        return items is not null && _interners.TryGetValue((app, kind), out var interner) && interner.TryGet(id, out dense);
     }
 
     /// <inheritdoc />
     public IReadOnlyList<string> LoadIds(string app, IdKind kind)
     {
-        lock (_writeGate)
-        {
-            return _interners.TryGetValue((app, kind), out var interner) ? interner.ToArray() : [];
-        }
+        return _interners.TryGetValue((app, kind), out var interner) ? interner.ToArray() : [];
     }
 
     /// <inheritdoc />
@@ -244,26 +257,20 @@ public sealed class SqliteCatalogStore : ICatalogStore
         while (r.Read())
         {
             var key = (r.GetString(0), (IdKind)r.GetInt32(1));
-            if (!_interners.TryGetValue(key, out var interner))
-            {
-                _interners[key] = interner = new IdInterner();
-            }
-            interner.Restore(r.GetString(2), r.GetInt32(3));
+            _interners.GetOrAdd(key, _ => new IdInterner()).Restore(r.GetString(2), r.GetInt32(3));
         }
     }
 
-    private void Intern(SqliteCommand insId, string app, IdKind kind, string id, List<(string, IdKind, string)> added)
+    private int Intern(SqliteCommand insId, string app, IdKind kind, string id, List<(string, IdKind, string)> added)
     {
-        if (!_interners.TryGetValue((app, kind), out var interner))
-        {
-            _interners[(app, kind)] = interner = new IdInterner();
-        }
+        var interner = _interners.GetOrAdd((app, kind), _ => new IdInterner());
         int dense = interner.GetOrAdd(id, out bool isNew);
         if (isNew)
         {
             added.Add((app, kind, id));
             Run(insId, app, (int)kind, id, dense);
         }
+        return dense;
     }
 
     private static Item ReadItem(string app, SqliteDataReader r) => new(
