@@ -1,0 +1,66 @@
+using Cascade.Core;
+using Cascade.Core.Domain;
+using Cascade.Serving.Data;
+using Cascade.Serving.Ingestion;
+using Cascade.Serving.Popularity;
+using Cascade.Storage.Engine;
+
+namespace Cascade.Serving.Tests;
+
+public sealed class IngestAndRecommendTests
+{
+    [Fact]
+    public async Task Bulk_ingest_stores_valid_records_reports_invalid_ones_and_is_idempotent_on_event_ids()
+    {
+        using var dir = new TempDir();
+        using var engine = CascadeEngine.Open(new EngineOptions { DataDirectory = dir.Path });
+        var ingest = new IngestService(engine);
+        var events = Enumerable.Range(0, 12_000).Select(i => new EventInput { EventId = $"e{i}", UserId = $"u{i % 50}", ItemId = $"i{i % 70}", Type = i == 7 ? "nope" : "click" }).ToList();
+        var first = await BulkIngest.EventsAsync(ingest, Apps.Default, events);
+        Assert.Equal((11_999L, 0L, 1L), (first.Stored, first.Duplicates, first.Invalid));
+        Assert.Contains("record 8", first.FirstErrors[0], StringComparison.Ordinal);
+        var again = await BulkIngest.EventsAsync(ingest, Apps.Default, events);
+        Assert.Equal((0L, 11_999L, 1L), (again.Stored, again.Duplicates, again.Invalid));
+        Assert.Equal(11_999, engine.Log.LastSequence);
+    }
+
+    [Fact]
+    public void Trending_scores_decay_with_age_and_rank_deterministically()
+    {
+        long day = (long)TimeSpan.FromDays(1).TotalMilliseconds;
+        var b = new CsrMatrixBuilder();
+        b.Add(0, 0, 1, 10 * day); // item 0: one fresh interaction
+        b.Add(1, 1, 1, -4 * day); // item 1: two interactions two half-lives old
+        b.Add(2, 1, 1, -4 * day);
+        b.Add(0, 2, 1, 10 * day); // item 2: ties with item 0
+        b.Add(3, 3, -2, 10 * day); // item 3: only negative
+        var m = b.Build();
+        var decayed = TrendingPopularity.Fit(m, TimeSpan.FromDays(7));
+        Assert.Equal([0, 2, 1], decayed.Ranked.ToArray());
+        Assert.Equal(0.5, decayed.Score(1), 3); // 2 × 2^(−14/7)
+        var plain = TrendingPopularity.Fit(m, null);
+        Assert.Equal([1, 0, 2], plain.Ranked.ToArray());
+    }
+
+    [Fact]
+    public async Task Recommendations_exclude_seen_hidden_and_expired_items()
+    {
+        using var dir = new TempDir();
+        using var engine = CascadeEngine.Open(new EngineOptions { DataDirectory = dir.Path });
+        var ingest = new IngestService(engine);
+        var now = DateTimeOffset.UtcNow;
+        await BulkIngest.ItemsAsync(ingest, Apps.Default,
+        [
+            new ItemInput { Id = "a", Title = "A" }, new ItemInput { Id = "b", Title = "B" },
+            new ItemInput { Id = "c", Title = "C", ExpiresAt = now.AddDays(-1), CreatedAt = now.AddDays(-2) }, new ItemInput { Id = "d", Title = "D" },
+        ]);
+        var clicks = new[] { ("u1", "a"), ("u2", "a"), ("u3", "a"), ("u1", "b"), ("u2", "b"), ("u1", "c"), ("u2", "c"), ("u3", "c"), ("u4", "c"), ("u3", "d") };
+        await BulkIngest.EventsAsync(ingest, Apps.Default, clicks.Select(c => new EventInput { UserId = c.Item1, ItemId = c.Item2, Type = "click" }));
+        await engine.HideItemAsync(Apps.Default, "d");
+        var service = new RecommendationService(engine);
+        service.Train(Apps.Default);
+        Assert.Equal(["a", "b"], service.Recommend(Apps.Default, "new-user", 10).Select(r => r.ItemId));
+        Assert.Equal(["b"], service.Recommend(Apps.Default, "u3", 10).Select(r => r.ItemId));
+        Assert.Empty(service.Recommend(Apps.Default, "u1", 10));
+    }
+}
