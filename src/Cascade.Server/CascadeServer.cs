@@ -6,7 +6,6 @@ using Cascade.Serving.Ingestion;
 using Cascade.Server.Endpoints;
 using Cascade.Server.Infrastructure;
 using Cascade.Storage.Engine;
-using Cascade.Storage.Log;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
@@ -34,9 +33,7 @@ public static class CascadeServer
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
-        var options = new ServerOptions();
-        builder.Configuration.GetSection(ServerOptions.Section).Bind(options);
-        options.Validate();
+        var options = ServerOptions.From(builder.Configuration);
 
         string urls = builder.Configuration["urls"] is { Length: > 0 } u ? u : ServerOptions.DefaultUrl;
         builder.WebHost.UseUrls(urls);
@@ -65,11 +62,7 @@ public static class CascadeServer
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
 
-        engine ??= CascadeEngine.Open(new EngineOptions
-        {
-            DataDirectory = options.DataDirectory,
-            Log = new EventLogOptions { Durability = options.Durability, FsyncIntervalMs = options.FsyncIntervalMs },
-        });
+        engine ??= CascadeEngine.Open(options.ToEngineOptions());
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(new IngestService(engine));

@@ -1,4 +1,7 @@
+using Cascade.Core.Domain;
+using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
+using Microsoft.Extensions.Configuration;
 
 namespace Cascade.Server;
 
@@ -35,6 +38,37 @@ public sealed class ServerOptions
     /// <summary>Seconds between retrainings of the baseline; 0 disables background training. Default 60.</summary>
     public int TrainingIntervalSeconds { get; set; } = 60;
 
+    /// <summary>Event types; when empty the defaults (impression, click, like, purchase, rating, dislike) apply.</summary>
+    public List<EventTypeOptions> EventTypes { get; set; } = [];
+
+    /// <summary>Reads the <c>Cascade</c> section of <paramref name="configuration"/> and validates it.</summary>
+    public static ServerOptions From(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = new ServerOptions();
+        configuration.GetSection(Section).Bind(options);
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>
+    /// Loads the configuration the server and the command share: appsettings.json beside the binary, then
+    /// environment variables (<c>Cascade__…</c>).
+    /// </summary>
+    public static ServerOptions Load() => From(new ConfigurationBuilder()
+        .SetBasePath(AppContext.BaseDirectory)
+        .AddJsonFile("appsettings.json", optional: true)
+        .AddEnvironmentVariables()
+        .Build());
+
+    /// <summary>The engine options these settings describe.</summary>
+    public EngineOptions ToEngineOptions() => new()
+    {
+        DataDirectory = DataDirectory,
+        Log = new EventLogOptions { Durability = Durability, FsyncIntervalMs = FsyncIntervalMs },
+        EventTypes = EventTypes.Count == 0 ? EventTypeRegistry.Default : new EventTypeRegistry(EventTypes.Select(t => t.ToEventType())),
+    };
+
     /// <summary>Checks the options; the message names the setting and the value.</summary>
     public void Validate()
     {
@@ -57,6 +91,68 @@ public sealed class ServerOptions
         for (int i = 0; i < ApiKeys.Count; i++)
         {
             ApiKeys[i].Validate(i);
+        }
+        for (int i = 0; i < EventTypes.Count; i++)
+        {
+            EventTypes[i].Validate(i);
+        }
+        if (EventTypes.Count > 0)
+        {
+            try
+            {
+                _ = new EventTypeRegistry(EventTypes.Select(t => t.ToEventType()));
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InvalidOperationException($"Cascade:EventTypes: {ex.Message}", ex);
+            }
+        }
+    }
+}
+
+/// <summary>One configured event type (<c>Cascade:EventTypes:N:…</c>).</summary>
+public sealed class EventTypeOptions
+{
+    /// <summary>The name clients send.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Positive, Negative or Impression.</summary>
+    public EventRole Role { get; set; } = EventRole.Positive;
+
+    /// <summary>Weight in the interaction matrix.</summary>
+    public float Weight { get; set; } = 1;
+
+    /// <summary>Smallest accepted value.</summary>
+    public double? MinValue { get; set; }
+
+    /// <summary>Largest accepted value.</summary>
+    public double? MaxValue { get; set; }
+
+    /// <summary>Whether a value is required.</summary>
+    public bool ValueRequired { get; set; }
+
+    /// <summary>Whether the weight is multiplied by the value.</summary>
+    public bool ScaleByValue { get; set; }
+
+    internal EventType ToEventType() => new(Name, Role, Weight, MinValue, MaxValue, ValueRequired, ScaleByValue);
+
+    internal void Validate(int index)
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new InvalidOperationException($"Cascade:EventTypes:{index}:Name must not be empty.");
+        }
+        if (!Enum.IsDefined(Role))
+        {
+            throw new InvalidOperationException($"Cascade:EventTypes:{index}:Role '{Role}' is not Positive, Negative or Impression.");
+        }
+        if (!float.IsFinite(Weight))
+        {
+            throw new InvalidOperationException($"Cascade:EventTypes:{index}:Weight must be a finite number.");
+        }
+        if (MinValue > MaxValue)
+        {
+            throw new InvalidOperationException($"Cascade:EventTypes:{index}: MinValue {MinValue} is above MaxValue {MaxValue}.");
         }
     }
 }

@@ -97,6 +97,39 @@ public sealed class RecommendAndSecurityTests
     }
 
     [Fact]
+    public async Task Configured_event_types_replace_the_defaults()
+    {
+        await using var server = await RunningServer.StartAsync(new()
+        {
+            ["Cascade:EventTypes:0:Name"] = "watch",
+            ["Cascade:EventTypes:0:Role"] = "Positive",
+            ["Cascade:EventTypes:0:Weight"] = "0.1",
+            ["Cascade:EventTypes:0:MinValue"] = "0",
+            ["Cascade:EventTypes:0:ScaleByValue"] = "true",
+        });
+        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/events", """{"userId":"u","itemId":"i","type":"watch","value":120}""")).StatusCode);
+        var refused = await server.PostJson("/v1/events", """{"userId":"u","itemId":"i","type":"click"}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+        Assert.Contains(await Problem.ErrorsAsync(refused), e => e.Field == "type" && e.Reason.Contains("watch", StringComparison.Ordinal));
+        var negative = await server.PostJson("/v1/events", """{"userId":"u","itemId":"i","type":"watch","value":-1}""");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, negative.StatusCode);
+    }
+
+    [Fact]
+    public void An_invalid_event_type_configuration_is_refused_at_start_up_naming_the_setting()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => CascadeServer.Build([], new Dictionary<string, string?>
+        {
+            ["Cascade:DataDirectory"] = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N")),
+            ["Cascade:EventTypes:0:Name"] = "watch",
+            ["Cascade:EventTypes:0:MinValue"] = "5",
+            ["Cascade:EventTypes:0:MaxValue"] = "1",
+            ["urls"] = "http://127.0.0.1:0",
+        }));
+        Assert.Contains("Cascade:EventTypes:0", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Health_endpoints_answer()
     {
         await using var server = await RunningServer.StartAsync();

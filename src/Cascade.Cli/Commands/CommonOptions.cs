@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cascade.Server;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
 using Spectre.Console;
@@ -26,7 +27,9 @@ internal static class CommonOptions
     /// <summary>Opens the engine of the data folder, reporting what recovery did.</summary>
     public static CascadeEngine OpenEngine(string dataDir, DurabilityMode durability = DurabilityMode.EveryBatch)
     {
-        var engine = CascadeEngine.Open(new EngineOptions { DataDirectory = dataDir, Log = new EventLogOptions { Durability = durability } });
+        // The same configuration as the server (appsettings.json, Cascade__* variables), so imports accept the same event types.
+        var configured = ServerOptions.Load().ToEngineOptions();
+        var engine = CascadeEngine.Open(configured with { DataDirectory = dataDir, Log = configured.Log with { Durability = durability } });
         if (engine.Log.Recovery.TruncatedBytes > 0)
         {
             AnsiConsole.MarkupLineInterpolated($"[yellow]Recovered the event log: removed a torn tail of {engine.Log.Recovery.TruncatedBytes} bytes from {engine.Log.Recovery.TruncatedSegment}.[/]");

@@ -7,7 +7,8 @@ namespace Cascade.Core.Domain;
 /// <param name="MinValue">Smallest accepted <c>value</c>, or null when any value is accepted.</param>
 /// <param name="MaxValue">Largest accepted <c>value</c>, or null when any value is accepted.</param>
 /// <param name="ValueRequired">Whether an event of this type must carry a value.</param>
-public sealed record EventType(string Name, EventRole Role, float Weight, double? MinValue = null, double? MaxValue = null, bool ValueRequired = false)
+/// <param name="ScaleByValue">Whether an event's weight is multiplied by its value (a 4-star rating weighs 4 × Weight).</param>
+public sealed record EventType(string Name, EventRole Role, float Weight, double? MinValue = null, double? MaxValue = null, bool ValueRequired = false, bool ScaleByValue = false)
 {
     /// <summary>The event types a new app starts with.</summary>
     public static IReadOnlyList<EventType> Defaults { get; } =
@@ -16,10 +17,10 @@ public sealed record EventType(string Name, EventRole Role, float Weight, double
         new("click", EventRole.Positive, 1f),
         new("like", EventRole.Positive, 2f),
         new("purchase", EventRole.Positive, 4f),
-        new("rating", EventRole.Positive, 1f, 1, 5, ValueRequired: true),
+        new("rating", EventRole.Positive, 1f, 1, 5, ValueRequired: true, ScaleByValue: true),
         new("dislike", EventRole.Negative, -2f),
     ];
 
-    /// <summary>The weight this event contributes to the interaction matrix; a rating counts its value.</summary>
-    public float WeightOf(double? value) => Name == "rating" && value is { } v ? (float)(Weight * v) : Weight;
+    /// <summary>The weight one event of this type with <paramref name="value"/> contributes to the interaction matrix.</summary>
+    public float WeightOf(double? value) => ScaleByValue && value is { } v ? (float)(Weight * v) : Weight;
 }
