@@ -5,6 +5,7 @@ using Cascade.Core.Domain;
 using Cascade.Storage.Log;
 using Cascade.Storage.Records;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Cascade.Storage.Catalog;
 
@@ -58,7 +59,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
         lock (_writeGate)
         {
             using var tx = _writer.BeginTransaction();
-            using var insEvent = Command(tx, "INSERT INTO events(seq, app, user_dense, item_dense, type, value, ts, event_id, request_id, position) VALUES ($s,$a,$u,$i,$t,$v,$ts,$e,$r,$p)");
+            using var insEvent = new EventRows(this, tx);
             using var insId = Command(tx, "INSERT OR IGNORE INTO ids(app, kind, id, dense) VALUES ($a,$k,$id,$d)");
             using var upItem = Command(tx, """
                 INSERT INTO items(app, id, title, categories, tags, attributes, created_at, hidden, expires_at) VALUES ($a,$id,$t,$c,$g,$at,$cr,$h,$x)
@@ -83,7 +84,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
                             var e = RecordCodec.DecodeEvent(r.Payload.Span);
                             int u = Intern(insId, e.App, IdKind.User, e.UserId, added);
                             int i = Intern(insId, e.App, IdKind.Item, e.ItemId, added);
-                            Run(insEvent, r.Sequence, e.App, u, i, e.Type, e.Value, e.TimestampMs, e.EventId, e.RequestId, e.Position);
+                            insEvent.Add(r.Sequence, e.App, u, i, e.Type, e.Value, e.TimestampMs, e.EventId, e.RequestId, e.Position);
                             break;
                         case RecordKind.ItemUpsert:
                             var item = RecordCodec.DecodeItem(r.Payload.Span);
@@ -343,5 +344,52 @@ public sealed class SqliteCatalogStore : ICatalogStore
         using var cmd = c.CreateCommand();
         cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
+    }
+
+    // Events arrive at ingestion rate, so their insert skips ADO.NET's per-call parameter binding by name and
+    // binds by position on a raw prepared statement (several times cheaper per row). It runs on the writer
+    // connection, inside the transaction of the batch.
+    private sealed class EventRows : IDisposable
+    {
+        private readonly sqlite3_stmt _stmt;
+        private readonly sqlite3 _db;
+
+        public EventRows(SqliteCatalogStore store, SqliteTransaction tx)
+        {
+            _ = tx; // the statement joins the connection's open transaction
+            _db = store._writer.Handle!;
+            Check(raw.sqlite3_prepare_v2(_db,
+                "INSERT INTO events(seq, app, user_dense, item_dense, type, value, ts, event_id, request_id, position) VALUES (?,?,?,?,?,?,?,?,?,?)", out _stmt));
+        }
+
+        public void Add(long seq, string app, int user, int item, string type, double? value, long ts, string? eventId, string? requestId, int? position)
+        {
+            Check(raw.sqlite3_bind_int64(_stmt, 1, seq));
+            Check(raw.sqlite3_bind_text(_stmt, 2, app));
+            Check(raw.sqlite3_bind_int64(_stmt, 3, user));
+            Check(raw.sqlite3_bind_int64(_stmt, 4, item));
+            Check(raw.sqlite3_bind_text(_stmt, 5, type));
+            Check(value is { } v ? raw.sqlite3_bind_double(_stmt, 6, v) : raw.sqlite3_bind_null(_stmt, 6));
+            Check(raw.sqlite3_bind_int64(_stmt, 7, ts));
+            Check(eventId is null ? raw.sqlite3_bind_null(_stmt, 8) : raw.sqlite3_bind_text(_stmt, 8, eventId));
+            Check(requestId is null ? raw.sqlite3_bind_null(_stmt, 9) : raw.sqlite3_bind_text(_stmt, 9, requestId));
+            Check(position is { } p ? raw.sqlite3_bind_int64(_stmt, 10, p) : raw.sqlite3_bind_null(_stmt, 10));
+            int rc = raw.sqlite3_step(_stmt);
+            raw.sqlite3_reset(_stmt);
+            if (rc != raw.SQLITE_DONE)
+            {
+                throw new SqliteException($"Inserting event {seq} into the catalog failed: {raw.sqlite3_errmsg(_db).utf8_to_string()}", rc);
+            }
+        }
+
+        public void Dispose() => _stmt.Dispose();
+
+        private void Check(int rc)
+        {
+            if (rc != raw.SQLITE_OK)
+            {
+                throw new SqliteException($"SQLite error {rc}: {raw.sqlite3_errmsg(_db).utf8_to_string()}", rc);
+            }
+        }
     }
 }

@@ -46,9 +46,10 @@ public sealed partial class EventLog
                     {
                         throw new LogCorruptException(path, offset, DescribeDamage(status));
                     }
-                    if (!IsTornTail(span, status))
+                    if (FindIntactRecord(span, expected) is { } intact)
                     {
-                        throw new LogCorruptException(path, offset, DescribeDamage(status) + ", and intact-looking data follows it, so this is not a torn write");
+                        throw new LogCorruptException(path, offset, DescribeDamage(status) +
+                            $", and an intact record (sequence {intact.Sequence}) follows at byte offset {offset + intact.Offset}, so this is not a torn write");
                     }
                     truncated = data.Length - offset;
                     truncatedPath = path;
@@ -83,23 +84,33 @@ public sealed partial class EventLog
         Recovery = new RecoveryReport(records, truncated, truncatedPath);
     }
 
-    // A torn write leaves a record that runs past the end of the file, or a damaged final record, possibly
-    // followed by zeros where the file system extended the file but never wrote the data.
-    private static bool IsTornTail(ReadOnlySpan<byte> rest, SegmentFormat.ParseStatus status)
+    // A torn write (a crash during the newest group commits) leaves damage that no intact record follows: a record
+    // running past the end of the file, a damaged final record, or a partial record and zeros where the file was
+    // extended but its pages never reached the disk. Damage followed by an intact record of a later sequence is
+    // mid-file corruption (a flipped bit, a damaged length field); truncating it would silently drop acknowledged
+    // records. The scan checks a plausible length and sequence before paying for a checksum.
+    private static (int Offset, long Sequence)? FindIntactRecord(ReadOnlySpan<byte> rest, long expected)
     {
-        if (status == SegmentFormat.ParseStatus.PastEnd)
+        const int MinRecord = SegmentFormat.RecordPrefix + SegmentFormat.BodyFixed;
+        long maxSequence = expected + rest.Length / MinRecord;
+        for (int p = 1; p <= rest.Length - MinRecord; p++)
         {
-            return true;
-        }
-        if (rest.Length >= 4)
-        {
-            uint body = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(rest);
-            if (status == SegmentFormat.ParseStatus.BadChecksum && SegmentFormat.RecordPrefix + (long)body == rest.Length)
+            uint body = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(rest[p..]);
+            if (body < SegmentFormat.BodyFixed || body > rest.Length - p - SegmentFormat.RecordPrefix)
             {
-                return true;
+                continue;
+            }
+            long sequence = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(rest[(p + SegmentFormat.RecordPrefix)..]);
+            if (sequence < expected || sequence > maxSequence)
+            {
+                continue;
+            }
+            if (SegmentFormat.TryParse(rest[p..], out _, out _, out _, out _, out _, out _, out _) == SegmentFormat.ParseStatus.Ok)
+            {
+                return (p, sequence);
             }
         }
-        return !rest.ContainsAnyExcept((byte)0);
+        return null;
     }
 
     private static string DescribeDamage(SegmentFormat.ParseStatus status) => status switch

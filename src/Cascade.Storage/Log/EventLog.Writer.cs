@@ -105,7 +105,7 @@ public sealed partial class EventLog
                 {
                     var e = p.Entries[i];
                     int keyLength = 0;
-                    if (e.IdempotencyKey is not null)
+                    if (!string.IsNullOrEmpty(e.IdempotencyKey)) // an empty key is stored as "none" (key length 0), so it is none here too
                     {
                         keyLength = Encoding.UTF8.GetBytes(e.IdempotencyKey, keyBuffer);
                         var hash = KeyHash(keyBuffer.AsSpan(0, keyLength));

@@ -19,7 +19,7 @@ public enum RecordKind : byte
 /// <summary>A record to append: its kind, payload and optional idempotency key.</summary>
 /// <param name="Kind">The record kind.</param>
 /// <param name="Payload">The encoded payload.</param>
-/// <param name="IdempotencyKey">When set, a second record with the same key is acknowledged but not stored.</param>
+/// <param name="IdempotencyKey">When set (non-empty), a second record with the same key is acknowledged but not stored.</param>
 public readonly record struct LogEntry(RecordKind Kind, ReadOnlyMemory<byte> Payload, string? IdempotencyKey = null);
 
 /// <summary>A record read back from the log.</summary>
