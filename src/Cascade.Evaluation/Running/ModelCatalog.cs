@@ -38,75 +38,75 @@ public static class ModelCatalog
                 CheckKeys(spec, "weight-by-value");
                 return new MostPopular(new MostPopularOptions { WeightByValue = spec.GetBool("weight-by-value", false) });
             case "itemknn" or "item-knn":
-            {
-                CheckKeys(spec, "similarity", "neighbours", "shrink", "alpha", "binarize");
-                var defaults = new ItemKnnOptions();
-                return new ItemKnn(new ItemKnnOptions
                 {
-                    Similarity = spec.GetString("similarity", "cosine") switch
+                    CheckKeys(spec, "similarity", "neighbours", "shrink", "alpha", "binarize");
+                    var defaults = new ItemKnnOptions();
+                    return new ItemKnn(new ItemKnnOptions
                     {
-                        "cosine" => ItemSimilarity.Cosine,
-                        "asymmetric" or "asymmetric-cosine" => ItemSimilarity.AsymmetricCosine,
-                        string other => throw new ArgumentException($"itemknn similarity '{other}' is unknown; use cosine or asymmetric.", nameof(spec)),
-                    },
-                    Neighbours = spec.GetInt("neighbours", defaults.Neighbours),
-                    Shrink = (float)spec.GetDouble("shrink", defaults.Shrink),
-                    Alpha = (float)spec.GetDouble("alpha", defaults.Alpha),
-                    Binarize = spec.GetBool("binarize", defaults.Binarize),
-                });
-            }
+                        Similarity = spec.GetString("similarity", "cosine") switch
+                        {
+                            "cosine" => ItemSimilarity.Cosine,
+                            "asymmetric" or "asymmetric-cosine" => ItemSimilarity.AsymmetricCosine,
+                            string other => throw new ArgumentException($"itemknn similarity '{other}' is unknown; use cosine or asymmetric.", nameof(spec)),
+                        },
+                        Neighbours = spec.GetInt("neighbours", defaults.Neighbours),
+                        Shrink = (float)spec.GetDouble("shrink", defaults.Shrink),
+                        Alpha = (float)spec.GetDouble("alpha", defaults.Alpha),
+                        Binarize = spec.GetBool("binarize", defaults.Binarize),
+                    });
+                }
             case "sar":
-            {
-                CheckKeys(spec, "similarity", "threshold", "decay", "half-life-days");
-                var defaults = new SarOptions();
-                return new Sar(new SarOptions
                 {
-                    Similarity = spec.GetString("similarity", "jaccard") switch
+                    CheckKeys(spec, "similarity", "threshold", "decay", "half-life-days");
+                    var defaults = new SarOptions();
+                    return new Sar(new SarOptions
                     {
-                        "jaccard" => SarSimilarity.Jaccard,
-                        "lift" => SarSimilarity.Lift,
-                        "cooccurrence" or "counts" => SarSimilarity.Cooccurrence,
-                        string other => throw new ArgumentException($"sar similarity '{other}' is unknown; use jaccard, lift or cooccurrence.", nameof(spec)),
-                    },
-                    CooccurrenceThreshold = spec.GetInt("threshold", defaults.CooccurrenceThreshold),
-                    TimeDecay = spec.GetBool("decay", defaults.TimeDecay),
-                    HalfLife = TimeSpan.FromDays(spec.GetDouble("half-life-days", defaults.HalfLife.TotalDays)),
-                });
-            }
+                        Similarity = spec.GetString("similarity", "jaccard") switch
+                        {
+                            "jaccard" => SarSimilarity.Jaccard,
+                            "lift" => SarSimilarity.Lift,
+                            "cooccurrence" or "counts" => SarSimilarity.Cooccurrence,
+                            string other => throw new ArgumentException($"sar similarity '{other}' is unknown; use jaccard, lift or cooccurrence.", nameof(spec)),
+                        },
+                        CooccurrenceThreshold = spec.GetInt("threshold", defaults.CooccurrenceThreshold),
+                        TimeDecay = spec.GetBool("decay", defaults.TimeDecay),
+                        HalfLife = TimeSpan.FromDays(spec.GetDouble("half-life-days", defaults.HalfLife.TotalDays)),
+                    });
+                }
             case "ease":
-            {
-                CheckKeys(spec, "lambda", "binarize");
-                var defaults = new EaseOptions();
-                return new Ease(new EaseOptions { Lambda = spec.GetDouble("lambda", defaults.Lambda), Binarize = spec.GetBool("binarize", defaults.Binarize) });
-            }
+                {
+                    CheckKeys(spec, "lambda", "binarize");
+                    var defaults = new EaseOptions();
+                    return new Ease(new EaseOptions { Lambda = spec.GetDouble("lambda", defaults.Lambda), Binarize = spec.GetBool("binarize", defaults.Binarize) });
+                }
             case "rp3beta" or "rp3b":
-            {
-                CheckKeys(spec, "alpha", "beta", "neighbours", "normalise", "binarize");
-                var defaults = new Rp3BetaOptions();
-                return new Rp3Beta(new Rp3BetaOptions
                 {
-                    Alpha = (float)spec.GetDouble("alpha", defaults.Alpha),
-                    Beta = (float)spec.GetDouble("beta", defaults.Beta),
-                    Neighbours = spec.GetInt("neighbours", defaults.Neighbours),
-                    NormaliseRows = spec.GetBool("normalise", defaults.NormaliseRows),
-                    Binarize = spec.GetBool("binarize", defaults.Binarize),
-                });
-            }
+                    CheckKeys(spec, "alpha", "beta", "neighbours", "normalise", "binarize");
+                    var defaults = new Rp3BetaOptions();
+                    return new Rp3Beta(new Rp3BetaOptions
+                    {
+                        Alpha = (float)spec.GetDouble("alpha", defaults.Alpha),
+                        Beta = (float)spec.GetDouble("beta", defaults.Beta),
+                        Neighbours = spec.GetInt("neighbours", defaults.Neighbours),
+                        NormaliseRows = spec.GetBool("normalise", defaults.NormaliseRows),
+                        Binarize = spec.GetBool("binarize", defaults.Binarize),
+                    });
+                }
             case "mf" or "biased-mf" or "svd":
-            {
-                CheckKeys(spec, "factors", "epochs", "lr", "reg", "init-std", "biased", "seed");
-                var defaults = new BiasedMatrixFactorisationOptions();
-                return new BiasedMatrixFactorisation(new BiasedMatrixFactorisationOptions
                 {
-                    Factors = spec.GetInt("factors", defaults.Factors),
-                    Epochs = spec.GetInt("epochs", defaults.Epochs),
-                    LearningRate = spec.GetDouble("lr", defaults.LearningRate),
-                    Regularisation = spec.GetDouble("reg", defaults.Regularisation),
-                    InitStd = spec.GetDouble("init-std", defaults.InitStd),
-                    Biased = spec.GetBool("biased", defaults.Biased),
-                    Seed = spec.GetInt("seed", seed),
-                });
-            }
+                    CheckKeys(spec, "factors", "epochs", "lr", "reg", "init-std", "biased", "seed");
+                    var defaults = new BiasedMatrixFactorisationOptions();
+                    return new BiasedMatrixFactorisation(new BiasedMatrixFactorisationOptions
+                    {
+                        Factors = spec.GetInt("factors", defaults.Factors),
+                        Epochs = spec.GetInt("epochs", defaults.Epochs),
+                        LearningRate = spec.GetDouble("lr", defaults.LearningRate),
+                        Regularisation = spec.GetDouble("reg", defaults.Regularisation),
+                        InitStd = spec.GetDouble("init-std", defaults.InitStd),
+                        Biased = spec.GetBool("biased", defaults.Biased),
+                        Seed = spec.GetInt("seed", seed),
+                    });
+                }
             default:
                 throw new ArgumentException($"Unknown model '{spec.Name}'. Known models:{Environment.NewLine}{Describe()}", nameof(spec));
         }

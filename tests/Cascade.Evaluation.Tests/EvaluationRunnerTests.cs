@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Cascade.Evaluation.Data;
+using Cascade.Evaluation.Reporting;
+using Cascade.Evaluation.Running;
+using Cascade.Evaluation.Splitting;
+using Cascade.Models.Baselines;
+
+namespace Cascade.Evaluation.Tests;
+
+public sealed class EvaluationRunnerTests
+{
+    /// <summary>
+    /// Train a = {1, 2}, b = {1, 3}, c = {1, 2, 3}; test a = {3, 4}, b = {2}, d = {5} (d has no training rows).
+    /// Popularity 1: 3, 2: 2, 3: 2, then 4 and 5 with 0 (ties to the lower dense id, 4 before 5).
+    /// </summary>
+    private static (InteractionData, DataSplit) Tiny()
+    {
+        var data = new InteractionData();
+        var train = new[] { ("a", "1"), ("a", "2"), ("b", "1"), ("b", "3"), ("c", "1"), ("c", "2"), ("c", "3") }
+            .Select(p => data.Add(p.Item1, p.Item2, 4, 100)).ToArray();
+        var test = new[] { ("a", "3"), ("a", "4"), ("b", "2"), ("d", "5") }.Select(p => data.Add(p.Item1, p.Item2, 5, 200)).ToArray();
+        return (data, new DataSplit(train, test));
+    }
+
+    [Fact]
+    public void Most_popular_on_the_tiny_example_scores_what_is_worked_out_by_hand()
+    {
+        var (data, split) = Tiny();
+        var set = EvaluationSet.Create(data, split);
+        Assert.Equal(2, set.Users.Length); // d has no training data
+        Assert.Equal(1, set.ColdTestRows);
+        var result = EvaluationRunner.Evaluate(new MostPopular(), "mostpop", set, new EvaluationOptions { K = 2 });
+        // a (seen 1, 2) gets [3, 4]: both relevant → P 1, R 1, AP (1/1 + 2/2)/2 = 1, nDCG 1.
+        // b (seen 1, 3) gets [2, 4]: 2 relevant at rank 1 → P 1/2, R 1, AP 1, nDCG 1.
+        Assert.Equal(0.75, result["precision@2"], 12);
+        Assert.Equal(1.0, result["recall@2"], 12);
+        Assert.Equal(1.0, result["map"], 12);
+        Assert.Equal(1.0, result["ndcg@2"], 12);
+        Assert.Equal(1.0, result["mrr@2"], 12);
+        Assert.Equal(2, result["users"]);
+        Assert.True(result["fit_seconds"] >= 0);
+    }
+
+    [Fact]
+    public void The_json_report_is_keyed_by_model_then_metric()
+    {
+        var (data, split) = Tiny();
+        var set = EvaluationSet.Create(data, split);
+        var results = new[]
+        {
+            EvaluationRunner.Evaluate(new MostPopular(), "mostpop", set, new EvaluationOptions { K = 2 }),
+            EvaluationRunner.Evaluate(ModelCatalog.Create(ModelSpec.Parse("sar:decay=false")), "sar:decay=false", set, new EvaluationOptions { K = 2 }),
+        };
+        using var stream = new MemoryStream();
+        ReportWriter.WriteJson(stream, results);
+        using var json = JsonDocument.Parse(stream.ToArray());
+        Assert.Equal(0.75, json.RootElement.GetProperty("mostpop").GetProperty("precision@2").GetDouble(), 12);
+        Assert.True(json.RootElement.GetProperty("sar:decay=false").TryGetProperty("fit_seconds", out _));
+        var report = new EvaluationReport("tiny", 7, 4, 2, 4, 5, 2, results);
+        Assert.Contains("| mostpop |", ReportWriter.FormatMarkdown(report, "cascade evaluate"));
+        Assert.Contains("precision@2", ReportWriter.FormatTable(report));
+    }
+
+    [Fact]
+    public void Model_specs_parse_build_the_model_and_reject_unknown_names_and_keys()
+    {
+        var spec = ModelSpec.Parse("RP3beta:beta=0.3, alpha=0.8");
+        Assert.Equal("rp3beta", spec.Name);
+        Assert.Equal("rp3beta:alpha=0.8,beta=0.3", spec.ToString());
+        var model = Assert.IsType<Cascade.Models.Neighbourhood.Rp3Beta>(ModelCatalog.Create(spec));
+        Assert.Equal(0.3f, model.Options.Beta);
+        Assert.Contains("Unknown model", Assert.Throws<ArgumentException>(() => ModelCatalog.Create(ModelSpec.Parse("deepmagic"))).Message);
+        Assert.Contains("no parameter 'gamma'", Assert.Throws<ArgumentException>(() => ModelCatalog.Create(ModelSpec.Parse("ease:gamma=1"))).Message);
+        Assert.Throws<FormatException>(() => ModelCatalog.Create(ModelSpec.Parse("ease:lambda=lots")));
+        foreach (string name in ModelCatalog.Names)
+        {
+            Assert.NotNull(ModelCatalog.Create(ModelSpec.Parse(name)));
+        }
+    }
+
+    [Fact]
+    public void Tuning_picks_the_best_validation_score_and_never_touches_the_test_rows()
+    {
+        var random = new Random(3);
+        var data = new InteractionData();
+        for (int u = 0; u < 40; u++)
+        {
+            for (int n = 0; n < 12; n++)
+            {
+                int item = random.NextDouble() < 0.8 ? ((u % 4) * 10) + random.Next(10) : random.Next(40);
+                data.Add($"u{u}", $"i{item}", 1 + random.Next(5), random.Next(1000));
+            }
+        }
+        var split = Splitter.Apply(data, data.AllRows(), "stratified-item:0.75", 1);
+        var result = HyperParameterSearch.Search(data, split.Train, ModelSpec.Parse("ease"),
+            new TuningOptions { MaxTrials = 4, Budget = TimeSpan.FromMinutes(1), Evaluation = new EvaluationOptions { K = 5, BeyondAccuracy = false } });
+        Assert.Equal(4, result.Trials.Count);
+        Assert.Equal("ease", result.Trials[0].Spec.ToString()); // the defaults come first
+        Assert.Equal(result.Trials.Max(t => t.Score), result.BestScore);
+        Assert.Equal("ndcg@5", result.Metric);
+
+        // Dropping the test rows altogether (same id space) must not change the search.
+        var data2 = new InteractionData();
+        foreach (string user in data.Users.ToArray())
+        {
+            data2.Users.GetOrAdd(user);
+        }
+        foreach (string item in data.Items.ToArray())
+        {
+            data2.Items.GetOrAdd(item);
+        }
+        foreach (int r in split.Train)
+        {
+            data2.Add(data.Users.GetName(data.User(r)), data.Items.GetName(data.Item(r)), data.Rating(r), data.Time(r));
+        }
+        var again = HyperParameterSearch.Search(data2, data2.AllRows(), ModelSpec.Parse("ease"),
+            new TuningOptions { MaxTrials = 4, Budget = TimeSpan.FromMinutes(1), Evaluation = new EvaluationOptions { K = 5, BeyondAccuracy = false } });
+        Assert.Equal(result.Trials.Select(t => t.Score), again.Trials.Select(t => t.Score));
+    }
+}
