@@ -119,43 +119,43 @@ switch (command)
             break;
         }
     case "inverse":
-    {
-        // EASE's O(n³) step on the real Gram matrix: our SIMD Gauss–Jordan against MathNet's managed Cholesky solve.
-        var (data, split) = EvaluationJob.Load(Request());
-        var train = data.ToMatrix(split.Train);
-        var lambda = arguments.TryGetValue("lambda", out var lv) ? double.Parse(lv[0], CultureInfo.InvariantCulture) : 500;
-        int n = train.Columns;
-        var gram = new double[n * n];
-        var byItem = train.Transpose();
-        for (int i = 0; i < n; i++)
         {
-            foreach (int u in byItem.RowIndices(i))
+            // EASE's O(n³) step on the real Gram matrix: our SIMD Gauss–Jordan against MathNet's managed Cholesky solve.
+            var (data, split) = EvaluationJob.Load(Request());
+            var train = data.ToMatrix(split.Train);
+            var lambda = arguments.TryGetValue("lambda", out var lv) ? double.Parse(lv[0], CultureInfo.InvariantCulture) : 500;
+            int n = train.Columns;
+            var gram = new double[n * n];
+            var byItem = train.Transpose();
+            for (int i = 0; i < n; i++)
             {
-                foreach (int j in train.RowIndices(u))
+                foreach (int u in byItem.RowIndices(i))
                 {
-                    gram[(i * n) + j] += 1;
+                    foreach (int j in train.RowIndices(u))
+                    {
+                        gram[(i * n) + j] += 1;
+                    }
+                }
+                gram[(i * n) + i] += lambda;
+            }
+            var clock = Stopwatch.StartNew();
+            var reference = new MathNet.Numerics.LinearAlgebra.Double.DenseMatrix(n, n, (double[])gram.Clone()).Cholesky()
+                .Solve(MathNet.Numerics.LinearAlgebra.Double.DenseMatrix.CreateIdentity(n));
+            double mathNetSeconds = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            Cascade.Models.Linear.SymmetricInverse.InvertInPlace(gram, n);
+            double ownSeconds = clock.Elapsed.TotalSeconds;
+            double maxDifference = 0;
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    maxDifference = Math.Max(maxDifference, Math.Abs(reference[i, j] - gram[(i * n) + j]));
                 }
             }
-            gram[(i * n) + i] += lambda;
+            Console.WriteLine($"n = {n}, lambda = {lambda}: MathNet Cholesky solve {mathNetSeconds:0.00} s, SymmetricInverse {ownSeconds:0.00} s, max |difference| {maxDifference:E2}");
+            break;
         }
-        var clock = Stopwatch.StartNew();
-        var reference = new MathNet.Numerics.LinearAlgebra.Double.DenseMatrix(n, n, (double[])gram.Clone()).Cholesky()
-            .Solve(MathNet.Numerics.LinearAlgebra.Double.DenseMatrix.CreateIdentity(n));
-        double mathNetSeconds = clock.Elapsed.TotalSeconds;
-        clock.Restart();
-        Cascade.Models.Linear.SymmetricInverse.InvertInPlace(gram, n);
-        double ownSeconds = clock.Elapsed.TotalSeconds;
-        double maxDifference = 0;
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                maxDifference = Math.Max(maxDifference, Math.Abs(reference[i, j] - gram[(i * n) + j]));
-            }
-        }
-        Console.WriteLine($"n = {n}, lambda = {lambda}: MathNet Cholesky solve {mathNetSeconds:0.00} s, SymmetricInverse {ownSeconds:0.00} s, max |difference| {maxDifference:E2}");
-        break;
-    }
     default:
         Console.WriteLine("commands: evaluate, seeds, cv, tune, inverse (see Program.cs)");
         break;

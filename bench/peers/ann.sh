@@ -6,6 +6,7 @@
 # Settings (environment variables, defaults in brackets):
 #   ANN_N [1000000] ANN_QUERIES [10000] ANN_DIM [64] ANN_CLUSTERS [1000] ANN_SEED [42]   synthetic Gaussian mixture
 #   ANN_M [16] ANN_EFC [200] ANN_EFS [10,16,24,32,48,64,96,128,256] ANN_THREADS [2]     index parameters, same for all
+#   ANN_REPEATS [3]   timed search passes per ef and thread count; the fastest counts (the machine may be shared)
 #   ANN_SCRATCH [/tmp/cascade-ann-bench]   data, build output and logs (never committed)
 #   ANN_DATA   a directory holding base.fvecs and query.fvecs to use instead of synthetic data, e.g. a trained
 #              model's exported item embeddings (the hook for real data); truth.ivecs is computed if missing.
@@ -20,6 +21,7 @@ M=${ANN_M:-16}
 EFC=${ANN_EFC:-200}
 EFS=${ANN_EFS:-10,16,24,32,48,64,96,128,256}
 THREADS=${ANN_THREADS:-2}
+export ANN_REPEATS=${ANN_REPEATS:-3}
 SCRATCH=${ANN_SCRATCH:-/tmp/cascade-ann-bench}
 DATA=${ANN_DATA:-$SCRATCH/data-n$N-q$QUERIES-d$DIM-c$CLUSTERS-s$SEED}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -51,9 +53,14 @@ LOG="$SCRATCH/results-$(date -u +%Y%m%dT%H%M%SZ).log"
 {
   echo "# machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; dotnet $(dotnet --version); hnswlib $(dpkg-query -W -f='${Version}' python3-hnswlib); faiss $(dpkg-query -W -f='${Version}' python3-faiss)"
   echo "# data: $DATA"
-  "${BENCH[@]}" run --dir "$DATA" --m "$M" --efc "$EFC" --efs "$EFS" --threads "$THREADS"
+  # The load average before and after each engine shows whether other work shared the cores during its run.
+  echo "# load before cascade: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "${BENCH[@]}" run --dir "$DATA" --m "$M" --efc "$EFC" --efs "$EFS" --threads "$THREADS" --repeats "$ANN_REPEATS"
+  echo "# load after cascade / before hnswlib: $(cut -d' ' -f1-3 /proc/loadavg)"
   $PY "$HERE/ann_peers.py" hnswlib "$DATA" "$M" "$EFC" "$EFS" "$THREADS"
+  echo "# load after hnswlib / before faiss: $(cut -d' ' -f1-3 /proc/loadavg)"
   $PY "$HERE/ann_peers.py" faiss "$DATA" "$M" "$EFC" "$EFS" "$THREADS"
+  echo "# load after faiss: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$LOG"
 echo "# log: $LOG"
 $PY "$HERE/ann_table.py" "$LOG"

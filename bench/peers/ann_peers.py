@@ -49,11 +49,13 @@ def main():
         import hnswlib
 
         rss_before = rss_bytes()
+        cpu_before = time.process_time()
         start = time.perf_counter()
         index = hnswlib.Index(space="l2", dim=dim)
         index.init_index(max_elements=n, M=m, ef_construction=efc, random_seed=42)
         index.add_items(base, np.arange(n), num_threads=threads)
         build = time.perf_counter() - start
+        cpu = time.process_time() - cpu_before
         rss_after = rss_bytes()
 
         def search(ef, nthreads):
@@ -65,11 +67,13 @@ def main():
 
         faiss.omp_set_num_threads(threads)
         rss_before = rss_bytes()
+        cpu_before = time.process_time()
         start = time.perf_counter()
         index = faiss.IndexHNSWFlat(dim, m)
         index.hnsw.efConstruction = efc
         index.add(base)
         build = time.perf_counter() - start
+        cpu = time.process_time() - cpu_before
         rss_after = rss_bytes()
 
         def search(ef, nthreads):
@@ -80,16 +84,21 @@ def main():
     else:
         raise SystemExit(f"unknown engine {engine}")
 
-    print(f"RESULT engine={engine} kind=build seconds={build:.2f} rss_delta_mb={(rss_after - rss_before) / 1048576:.1f}", flush=True)
+    print(f"RESULT engine={engine} kind=build seconds={build:.2f} cpu_seconds={cpu:.1f} rss_delta_mb={(rss_after - rss_before) / 1048576:.1f}", flush=True)
+    repeats = int(os.environ.get("ANN_REPEATS", "3"))
     for ef in [int(e) for e in ef_list.split(",")]:
         search(ef, 1)  # warm-up
-        start = time.perf_counter()
-        labels = search(ef, 1)
-        single = time.perf_counter() - start
+        # Best of `repeats` passes, as for Cascade: on a shared machine a slow pass measures the neighbours.
+        single = multi = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            labels = search(ef, 1)
+            single = min(single, time.perf_counter() - start)
         r1 = recall(labels, truth, k)
-        start = time.perf_counter()
-        labels = search(ef, threads)
-        multi = time.perf_counter() - start
+        for _ in range(repeats):
+            start = time.perf_counter()
+            labels = search(ef, threads)
+            multi = min(multi, time.perf_counter() - start)
         rm = recall(labels, truth, k)
         q = len(queries)
         print(f"RESULT engine={engine} kind=search ef={ef} recall={r1:.4f} qps1={q / single:.1f} qps{threads}={q / multi:.1f} recall_mt={rm:.4f}", flush=True)

@@ -62,6 +62,20 @@ public sealed class EvaluationRunnerTests
     }
 
     [Fact]
+    public void At_k_ten_the_result_has_the_metric_names_the_cli_json_promises()
+    {
+        var (data, split) = Tiny();
+        var result = EvaluationRunner.Evaluate(new MostPopular(), "mostpop", EvaluationSet.Create(data, split));
+        string[] names = [.. result.Metrics.Select(m => m.Key)];
+        foreach (string expected in new[] { "map", "map@10", "ndcg@10", "precision@10", "recall@10", "mrr@10", "hit_rate@10", "coverage@10", "gini@10", "novelty@10", "ild@10", "serendipity@10", "fit_seconds", "eval_seconds" })
+        {
+            Assert.Contains(expected, names);
+        }
+        // Three candidate items per user at most, but precision still divides by k = 10: a has 2 hits, b has 1.
+        Assert.Equal(((2.0 / 10) + (1.0 / 10)) / 2, result["precision@10"], 12);
+    }
+
+    [Fact]
     public void Model_specs_parse_build_the_model_and_reject_unknown_names_and_keys()
     {
         var spec = ModelSpec.Parse("RP3beta:beta=0.3, alpha=0.8");

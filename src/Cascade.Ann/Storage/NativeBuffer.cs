@@ -35,7 +35,16 @@ internal sealed unsafe class NativeBuffer : IDisposable
         Bytes = bytes;
     }
 
+    /// <summary>Frees the block if its owner was never disposed.</summary>
+    ~NativeBuffer() => Free();
+
     public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Free()
     {
         if (_pointer is not null)
         {
