@@ -31,6 +31,7 @@ public sealed partial class EventLog
             {
                 throw new LogCorruptException(path, 16, $"the segment starts at sequence {first} but the previous segment ends at {expected - 1} (a segment is missing or out of place)");
             }
+            var segment = new Segment(path, first);
             int offset = SegmentFormat.HeaderSize;
             while (offset < data.Length)
             {
@@ -64,11 +65,13 @@ public sealed partial class EventLog
                 {
                     _keys[KeyHash(span.Slice(ko, kl))] = seq;
                 }
+                segment.Mark(seq, offset);
                 records++;
                 expected++;
                 offset += size;
             }
-            _segments.Add(new Segment(path, first) { Length = Math.Min(offset, data.Length) });
+            segment.Length = Math.Min(offset, data.Length);
+            _segments.Add(segment);
         }
         _lastSequence = expected - 1;
         if (_segments.Count == 0)

@@ -127,12 +127,17 @@ public sealed partial class EventLog
         {
             ArrayPool<byte>.Shared.Return(keyBuffer);
         }
+        long batchStart = _active.Position;
         _active.Write(buffer, 0, used);
-        Interlocked.Exchange(ref _lastSequence, seq);
         lock (_gate)
         {
+            if (seq > _lastSequence)
+            {
+                _segments[^1].Mark(_lastSequence + 1, batchStart);
+            }
             _segments[^1].Length = _active.Position;
         }
+        Interlocked.Exchange(ref _lastSequence, seq);
     }
 
     private void Fail(List<Pending> batch, Exception ex)

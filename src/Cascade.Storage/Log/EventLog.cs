@@ -102,27 +102,33 @@ public sealed partial class EventLog : IDisposable
     /// </summary>
     public IEnumerable<LogRecord> ReadFrom(long fromSequence = 1)
     {
-        Segment[] segments;
+        // Snapshot what is committed now; each segment is read from the nearest mark at or before the first
+        // wanted record, so tailing the log costs what was appended, not the size of the active segment.
+        (string Path, long Start, long Length)[] reads;
         lock (_gate)
         {
-            segments = [.. _segments.Select(s => s with { })];
-        }
-        for (int s = 0; s < segments.Length; s++)
-        {
-            var seg = segments[s];
-            long next = s + 1 < segments.Length ? segments[s + 1].FirstSequence : long.MaxValue;
-            if (next <= fromSequence)
+            var list = new List<(string, long, long)>();
+            for (int s = 0; s < _segments.Count; s++)
             {
-                continue;
+                var seg = _segments[s];
+                long next = s + 1 < _segments.Count ? _segments[s + 1].FirstSequence : long.MaxValue;
+                if (next > fromSequence)
+                {
+                    list.Add((seg.Path, seg.OffsetOf(fromSequence), seg.Length));
+                }
             }
-            byte[] data = ReadSegment(seg);
-            int offset = SegmentFormat.HeaderSize;
+            reads = [.. list];
+        }
+        foreach (var (path, start, length) in reads)
+        {
+            byte[] data = ReadRange(path, start, length);
+            int offset = 0;
             while (offset < data.Length)
             {
                 var status = SegmentFormat.TryParse(data.AsSpan(offset), out int size, out long seq, out var kind, out _, out _, out int po, out int pl);
                 if (status != SegmentFormat.ParseStatus.Ok)
                 {
-                    throw new LogCorruptException(seg.Path, offset, $"record unreadable while reading ({status})");
+                    throw new LogCorruptException(path, start + offset, $"record unreadable while reading ({status})");
                 }
                 if (seq >= fromSequence)
                 {
@@ -172,26 +178,61 @@ public sealed partial class EventLog : IDisposable
         return MemoryMarshal.Read<UInt128>(digest);
     }
 
-    private static byte[] ReadSegment(Segment seg)
+    private static byte[] ReadRange(string path, long start, long end)
     {
-        using var handle = File.OpenHandle(seg.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var data = new byte[seg.Length];
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var data = new byte[end - start];
         int read = 0;
         while (read < data.Length)
         {
-            int n = RandomAccess.Read(handle, data.AsSpan(read), read);
+            int n = RandomAccess.Read(handle, data.AsSpan(read), start + read);
             if (n == 0)
             {
-                throw new LogCorruptException(seg.Path, read, $"the file ended at {read} bytes, before its committed length {seg.Length}");
+                throw new LogCorruptException(path, start + read, $"the file ended at {start + read} bytes, before its committed length {end}");
             }
             read += n;
         }
         return data;
     }
 
-    private sealed record Segment(string Path, long FirstSequence)
+    // A segment, its committed length and sparse marks (sequence → byte offset of that record), one at least
+    // every MarkSpacing bytes; guarded by _gate once the log is open.
+    private sealed class Segment(string path, long firstSequence)
     {
+        public const long MarkSpacing = 256 << 10;
+        private readonly List<(long Sequence, long Offset)> _marks = [(firstSequence, SegmentFormat.HeaderSize)];
+
+        public string Path { get; } = path;
+
+        public long FirstSequence { get; } = firstSequence;
+
         public long Length { get; set; }
+
+        public void Mark(long sequence, long offset)
+        {
+            if (offset - _marks[^1].Offset >= MarkSpacing)
+            {
+                _marks.Add((sequence, offset));
+            }
+        }
+
+        public long OffsetOf(long sequence)
+        {
+            int lo = 0, hi = _marks.Count - 1;
+            while (lo < hi)
+            {
+                int mid = (lo + hi + 1) / 2;
+                if (_marks[mid].Sequence <= sequence)
+                {
+                    lo = mid;
+                }
+                else
+                {
+                    hi = mid - 1;
+                }
+            }
+            return _marks[lo].Offset;
+        }
     }
 
     private sealed class Pending(IReadOnlyList<LogEntry> entries, long bytes)
