@@ -261,6 +261,30 @@ public class EventLogTests
         Assert.All(results, r => Assert.Equal(r[0].Sequence + 1, r[1].Sequence));
     }
 
+    [Fact]
+    public async Task Readers_running_during_appends_and_segment_rolls_always_see_an_unbroken_prefix()
+    {
+        using var dir = new TempDirectory();
+        using var log = EventLog.Open(dir.Path, new EventLogOptions { SegmentBytes = 1 << 16 });
+        var writer = AppendRange(log, 0, 20_000, batch: 50);
+        int passes = 0;
+        while (!writer.IsCompleted || passes == 0)
+        {
+            long expected = 1;
+            foreach (var r in log.ReadFrom(1))
+            {
+                Assert.Equal(expected, r.Sequence);
+                Assert.Equal($"payload-{expected - 1:D6}", PayloadText(r));
+                expected++;
+            }
+            passes++;
+        }
+        await writer;
+
+        Assert.True(Segments(dir.Path).Length > 3);
+        Assert.Equal(20_000, log.ReadFrom(1).Count());
+    }
+
     [Theory]
     [InlineData(DurabilityMode.EveryBatch)]
     [InlineData(DurabilityMode.Interval)]

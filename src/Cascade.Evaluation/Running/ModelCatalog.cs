@@ -4,6 +4,7 @@ using Cascade.Models.Baselines;
 using Cascade.Models.Factorisation;
 using Cascade.Models.Linear;
 using Cascade.Models.Neighbourhood;
+using Cascade.Models.Neural;
 
 namespace Cascade.Evaluation.Running;
 
@@ -14,7 +15,7 @@ namespace Cascade.Evaluation.Running;
 public static class ModelCatalog
 {
     /// <summary>The model names accepted (aliases in parentheses in <see cref="Describe"/>).</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mostpop", "itemknn", "sar", "ease", "rp3beta", "mf"];
+    public static IReadOnlyList<string> Names { get; } = ["mostpop", "itemknn", "sar", "ease", "rp3beta", "mf", "als", "bpr", "twotower"];
 
     /// <summary>One line per model: its name, aliases and parameter keys.</summary>
     public static string Describe() => string.Join(Environment.NewLine,
@@ -23,7 +24,10 @@ public static class ModelCatalog
         "sar: similarity=jaccard|lift|cooccurrence, threshold, decay, half-life-days",
         "ease: lambda, binarize",
         "rp3beta: alpha, beta, neighbours, normalise, binarize",
-        "mf (biased-mf, svd): factors, epochs, lr, reg, init-std, biased, seed");
+        "mf (biased-mf, svd): factors, epochs, lr, reg, init-std, biased, seed",
+        "als (implicit-als): factors, iterations, reg, alpha, use-values, solver=cg|cholesky, cg-steps, init-std, seed, threads, validation, patience",
+        "bpr: factors, epochs, lr, reg, sampling=uniform|popularity, popularity-exponent, seed, threads, validation, validate-every, patience",
+        "twotower (two-tower): dim, epochs, batch, lr, wd, temperature, logq, max-history, id-dropout, init-std, seed, validation, patience");
 
     /// <summary>Creates an unfitted recommender for <paramref name="spec"/>.</summary>
     /// <param name="spec">The model and its parameters.</param>
@@ -107,6 +111,76 @@ public static class ModelCatalog
                         Seed = spec.GetInt("seed", seed),
                     });
                 }
+            case "als" or "implicit-als" or "ials":
+                {
+                    CheckKeys(spec, "factors", "iterations", "reg", "alpha", "use-values", "solver", "cg-steps", "init-std", "seed", "threads", "validation", "patience");
+                    var defaults = new ImplicitAlsOptions();
+                    return new ImplicitAls(new ImplicitAlsOptions
+                    {
+                        Factors = spec.GetInt("factors", defaults.Factors),
+                        Iterations = spec.GetInt("iterations", defaults.Iterations),
+                        Regularisation = spec.GetDouble("reg", defaults.Regularisation),
+                        Alpha = spec.GetDouble("alpha", defaults.Alpha),
+                        UseValues = spec.GetBool("use-values", defaults.UseValues),
+                        Solver = spec.GetString("solver", "cg") switch
+                        {
+                            "cg" or "conjugate-gradient" => AlsSolver.ConjugateGradient,
+                            "cholesky" => AlsSolver.Cholesky,
+                            string other => throw new ArgumentException($"als solver '{other}' is unknown; use cg or cholesky.", nameof(spec)),
+                        },
+                        CgSteps = spec.GetInt("cg-steps", defaults.CgSteps),
+                        InitStd = spec.GetDouble("init-std", defaults.InitStd),
+                        Seed = spec.GetInt("seed", seed),
+                        Threads = spec.GetInt("threads", defaults.Threads),
+                        ValidationFraction = spec.GetDouble("validation", defaults.ValidationFraction),
+                        Patience = spec.GetInt("patience", defaults.Patience),
+                    });
+                }
+            case "bpr":
+                {
+                    CheckKeys(spec, "factors", "epochs", "lr", "reg", "sampling", "popularity-exponent", "seed", "threads", "validation", "validate-every", "patience");
+                    var defaults = new BprOptions();
+                    return new Bpr(new BprOptions
+                    {
+                        Factors = spec.GetInt("factors", defaults.Factors),
+                        Epochs = spec.GetInt("epochs", defaults.Epochs),
+                        LearningRate = spec.GetDouble("lr", defaults.LearningRate),
+                        Regularisation = spec.GetDouble("reg", defaults.Regularisation),
+                        Sampling = spec.GetString("sampling", "uniform") switch
+                        {
+                            "uniform" => NegativeSampling.Uniform,
+                            "popularity" or "pop" => NegativeSampling.Popularity,
+                            string other => throw new ArgumentException($"bpr sampling '{other}' is unknown; use uniform or popularity.", nameof(spec)),
+                        },
+                        PopularityExponent = spec.GetDouble("popularity-exponent", defaults.PopularityExponent),
+                        Seed = spec.GetInt("seed", seed),
+                        Threads = spec.GetInt("threads", defaults.Threads),
+                        ValidationFraction = spec.GetDouble("validation", defaults.ValidationFraction),
+                        ValidateEvery = spec.GetInt("validate-every", defaults.ValidateEvery),
+                        Patience = spec.GetInt("patience", defaults.Patience),
+                    });
+                }
+            case "twotower" or "two-tower":
+                {
+                    CheckKeys(spec, "dim", "epochs", "batch", "lr", "wd", "temperature", "logq", "max-history", "id-dropout", "init-std", "seed", "validation", "patience");
+                    var defaults = new TwoTowerOptions();
+                    return new TwoTower(new TwoTowerOptions
+                    {
+                        Dimension = spec.GetInt("dim", defaults.Dimension),
+                        Epochs = spec.GetInt("epochs", defaults.Epochs),
+                        BatchSize = spec.GetInt("batch", defaults.BatchSize),
+                        LearningRate = spec.GetDouble("lr", defaults.LearningRate),
+                        WeightDecay = spec.GetDouble("wd", defaults.WeightDecay),
+                        Temperature = spec.GetDouble("temperature", defaults.Temperature),
+                        LogQCorrection = spec.GetBool("logq", defaults.LogQCorrection),
+                        MaxHistory = spec.GetInt("max-history", defaults.MaxHistory),
+                        UserIdDropout = spec.GetDouble("id-dropout", defaults.UserIdDropout),
+                        InitStd = spec.GetDouble("init-std", defaults.InitStd),
+                        Seed = spec.GetInt("seed", seed),
+                        ValidationFraction = spec.GetDouble("validation", defaults.ValidationFraction),
+                        Patience = spec.GetInt("patience", defaults.Patience),
+                    });
+                }
             default:
                 throw new ArgumentException($"Unknown model '{spec.Name}'. Known models:{Environment.NewLine}{Describe()}", nameof(spec));
         }
@@ -143,6 +217,30 @@ public static class ModelCatalog
             ("epochs", Numbers(10, 20, 40, 60)),
             ("lr", Numbers(0.002, 0.005, 0.01, 0.02)),
             ("reg", Numbers(0.01, 0.02, 0.05, 0.1)),
+        ],
+        "als" or "implicit-als" or "ials" =>
+        [
+            ("factors", Numbers(64, 128, 200)),
+            ("reg", Numbers(1, 5, 20, 50, 100, 200)),
+            ("alpha", Numbers(0.5, 1, 2, 5, 10)),
+            ("iterations", Numbers(10, 15, 30)),
+            ("use-values", ["false", "true"]),
+        ],
+        "bpr" =>
+        [
+            ("factors", Numbers(50, 100, 200)),
+            ("epochs", Numbers(50, 100, 200)),
+            ("lr", Numbers(0.005, 0.01, 0.02, 0.05)),
+            ("reg", Numbers(0.0001, 0.001, 0.01)),
+            ("sampling", ["uniform", "popularity"]),
+        ],
+        "twotower" or "two-tower" =>
+        [
+            ("dim", Numbers(32, 64)),
+            ("epochs", Numbers(5, 10, 20)),
+            ("lr", Numbers(0.003, 0.01, 0.02)),
+            ("wd", Numbers(0.3, 1, 3)),
+            ("temperature", Numbers(0.5, 1)),
         ],
         _ => [],
     };

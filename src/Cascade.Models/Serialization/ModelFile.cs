@@ -4,6 +4,7 @@ using Cascade.Core;
 using Cascade.Models.Baselines;
 using Cascade.Models.Factorisation;
 using Cascade.Models.Linear;
+using Cascade.Models.Neural;
 using Cascade.Models.Neighbourhood;
 
 namespace Cascade.Models.Serialization;
@@ -87,7 +88,10 @@ public static class ModelFile
                 Rp3Beta.KindName => Rp3Beta.ReadFrom(reader, version),
                 Ease.KindName => Ease.ReadFrom(reader, version),
                 BiasedMatrixFactorisation.KindName => BiasedMatrixFactorisation.ReadFrom(reader, version),
-                _ => throw new InvalidDataException($"Unknown model kind '{kind}'; this build reads {MostPopular.KindName}, {ItemKnn.KindName}, {Sar.KindName}, {Rp3Beta.KindName}, {Ease.KindName}, {BiasedMatrixFactorisation.KindName}."),
+                ImplicitAls.KindName => ImplicitAls.ReadFrom(reader, version),
+                Bpr.KindName => Bpr.ReadFrom(reader, version),
+                TwoTower.KindName => TwoTower.ReadFrom(reader, version),
+                _ => throw new InvalidDataException($"Unknown model kind '{kind}'; this build reads {MostPopular.KindName}, {ItemKnn.KindName}, {Sar.KindName}, {Rp3Beta.KindName}, {Ease.KindName}, {BiasedMatrixFactorisation.KindName}, {ImplicitAls.KindName}, {Bpr.KindName}, {TwoTower.KindName}."),
             };
             if (reader.BaseStream.Position != payload.Length)
             {

@@ -1,0 +1,69 @@
+using System.Numerics.Tensors;
+
+namespace Cascade.Models.Embeddings;
+
+/// <summary>Small dense kernels shared by the embedding models (SIMD through <see cref="TensorPrimitives"/>).</summary>
+public static class EmbeddingMath
+{
+    /// <summary>scores[i] = user · items[i] for every row of the row-major <paramref name="items"/> matrix.</summary>
+    /// <param name="user">The query vector (length d).</param>
+    /// <param name="items">Rows of length d, one per score.</param>
+    /// <param name="scores">Receives one score per row.</param>
+    public static void ScoreAll(ReadOnlySpan<float> user, ReadOnlySpan<float> items, Span<float> scores)
+    {
+        int d = user.Length;
+        if (d == 0 || items.Length != (long)scores.Length * d)
+        {
+            throw new ArgumentException($"items has {items.Length} values; {scores.Length} rows of {d} need {(long)scores.Length * d}.", nameof(items));
+        }
+        for (int i = 0; i < scores.Length; i++)
+        {
+            scores[i] = TensorPrimitives.Dot(user, items.Slice(i * d, d));
+        }
+    }
+
+    /// <summary>Fills <paramref name="values"/> with N(0, std²) draws (Box–Muller), in order, from <paramref name="random"/>.</summary>
+    /// <param name="random">The seeded source.</param>
+    /// <param name="values">The destination.</param>
+    /// <param name="std">Standard deviation.</param>
+    public static void FillNormal(Random random, Span<float> values, double std)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        for (int i = 0; i < values.Length; i += 2)
+        {
+            double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
+            double radius = Math.Sqrt(-2.0 * Math.Log(u1));
+            values[i] = (float)(std * radius * Math.Cos(2 * Math.PI * u2));
+            if (i + 1 < values.Length)
+            {
+                values[i + 1] = (float)(std * radius * Math.Sin(2 * Math.PI * u2));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The item vectors of <paramref name="model"/> as a new row-major array, ready for an ANN index
+    /// (e.g. <c>FlatIndex.AddRange</c> or an HNSW build with the inner-product metric; item id = row).
+    /// </summary>
+    /// <param name="model">A fitted embedding model.</param>
+    /// <param name="normalise">Scale every row to unit length (for a cosine index of item-to-item similarity).</param>
+    public static float[] ExportItems(IEmbeddingModel model, bool normalise = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        float[] copy = model.ItemEmbeddings.ToArray();
+        if (normalise)
+        {
+            int d = model.EmbeddingDimension;
+            for (int i = 0; i < copy.Length; i += d)
+            {
+                Span<float> row = copy.AsSpan(i, d);
+                float norm = TensorPrimitives.Norm(row);
+                if (norm > 0)
+                {
+                    TensorPrimitives.Divide(row, norm, row);
+                }
+            }
+        }
+        return copy;
+    }
+}

@@ -1,0 +1,97 @@
+namespace Cascade.Models.Neural;
+
+/// <summary>Options of <see cref="TwoTower"/>; defaults are defined here only.</summary>
+public sealed record TwoTowerOptions
+{
+    /// <summary>Width of every embedding and of the tower outputs (default 64).</summary>
+    public int Dimension { get; init; } = 64;
+
+    /// <summary>Passes over the training entries; the most when early stopping is on (default 20).</summary>
+    public int Epochs { get; init; } = 20;
+
+    /// <summary>Examples per mini-batch; the other positives of a batch are each example's negatives (default 256).</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>Adam step size (default 0.005).</summary>
+    public double LearningRate { get; init; } = 0.005;
+
+    /// <summary>
+    /// Decoupled (AdamW) weight decay of the touched parameters (default 1): without it the id embeddings memorise the
+    /// training entries within a few epochs and the ranking of unseen items decays.
+    /// </summary>
+    public double WeightDecay { get; init; } = 1;
+
+    /// <summary>Softmax temperature τ: logits are u·v/τ (default 1).</summary>
+    public double Temperature { get; init; } = 1;
+
+    /// <summary>Subtract log q(item) from each in-batch logit, q the item's sampling probability (Yi et al. 2019) (default true).</summary>
+    public bool LogQCorrection { get; init; } = true;
+
+    /// <summary>Most recent items pooled into the user tower (default 50).</summary>
+    public int MaxHistory { get; init; } = 50;
+
+    /// <summary>Probability of dropping the user-id embedding from a training example, so the history and attributes alone learn to serve new users (default 0.2).</summary>
+    public double UserIdDropout { get; init; } = 0.2;
+
+    /// <summary>Standard deviation of the N(0, σ²) initialisation of embeddings; the projections start as the identity (default 0.1).</summary>
+    public double InitStd { get; init; } = 0.1;
+
+    /// <summary>Seed of initialisation, shuffling and dropout (default 42).</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Share of each user's entries held out for early stopping; 0 turns it off (default 0).</summary>
+    public double ValidationFraction { get; init; }
+
+    /// <summary>Epochs without a better validation nDCG@10 before stopping (default 3).</summary>
+    public int Patience { get; init; } = 3;
+
+    /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
+    public TwoTowerOptions Validate()
+    {
+        if (Dimension < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Dimension), Dimension, "Dimension must be ≥ 1.");
+        }
+        if (Epochs < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be ≥ 0.");
+        }
+        if (BatchSize < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be ≥ 2 (in-batch negatives need company).");
+        }
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
+        }
+        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be finite and ≥ 0.");
+        }
+        if (!(Temperature > 0) || double.IsInfinity(Temperature))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be finite and > 0.");
+        }
+        if (MaxHistory < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxHistory), MaxHistory, "MaxHistory must be ≥ 0.");
+        }
+        if (!(UserIdDropout >= 0 && UserIdDropout <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(UserIdDropout), UserIdDropout, "UserIdDropout must be in [0, 1].");
+        }
+        if (!(InitStd >= 0) || double.IsInfinity(InitStd))
+        {
+            throw new ArgumentOutOfRangeException(nameof(InitStd), InitStd, "InitStd must be finite and ≥ 0.");
+        }
+        if (!(ValidationFraction >= 0 && ValidationFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
+        }
+        if (Patience < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience must be ≥ 1.");
+        }
+        return this;
+    }
+}
