@@ -104,6 +104,7 @@ public class CascadeEngineTests
         }
 
         using var reopened = CascadeEngine.Open(options);
+        await reopened.WaitForCatalogAsync(reopened.Log.LastSequence, TimeSpan.FromSeconds(30)); // the catalog catches up in the background
 
         Assert.Equal(52, reopened.Log.LastSequence);
         Assert.Equal(52, reopened.Catalog.AppliedSequence);
@@ -127,6 +128,7 @@ public class CascadeEngineTests
         Truncate(segment, new FileInfo(segment).Length - 3);
 
         using var reopened = CascadeEngine.Open(options);
+        await reopened.WaitForCatalogAsync(reopened.Log.LastSequence, TimeSpan.FromSeconds(30)); // the catalog catches up in the background
 
         Assert.Equal(9, reopened.Log.LastSequence);
         Assert.Equal(9, reopened.Catalog.AppliedSequence);
@@ -174,6 +176,7 @@ public class CascadeEngineTests
         }
 
         using var reopened = CascadeEngine.Open(options);
+        await reopened.WaitForCatalogAsync(reopened.Log.LastSequence, TimeSpan.FromSeconds(30)); // the catalog catches up in the background
 
         Assert.Equal(before, Describe(reopened.Catalog, Apps.Default, users));
     }

@@ -59,4 +59,25 @@ internal static class CommonOptions
             }).ConfigureAwait(false);
         return result;
     }
+
+    /// <summary>Waits, with a progress bar, until the catalog has applied everything in the log.</summary>
+    public static async Task CatchUpCatalogAsync(CascadeEngine engine)
+    {
+        long target = engine.Log.LastSequence;
+        if (engine.Catalog.AppliedSequence >= target)
+        {
+            return;
+        }
+        await WithProgressAsync("catalog", target, async progress =>
+        {
+            var wait = engine.WaitForCatalogAsync(target, TimeSpan.FromHours(1));
+            while (!wait.IsCompleted)
+            {
+                progress.Report(engine.Catalog.AppliedSequence);
+                await Task.WhenAny(wait, Task.Delay(200)).ConfigureAwait(false);
+            }
+            await wait.ConfigureAwait(false);
+            return 0;
+        }).ConfigureAwait(false);
+    }
 }

@@ -75,6 +75,7 @@ internal static class DemoCommand
                 AnsiConsole.MarkupLineInterpolated($"Ingested {loaded.Stored:N0} records ({loaded.Invalid} invalid) in {sw.Elapsed.TotalSeconds:0.0} s, fsync'd, through the API's validation and write path.");
             }
 
+            await CommonOptions.CatchUpCatalogAsync(engine);
             var service = new RecommendationService(engine);
             var trained = service.Train(Apps.Default);
             AnsiConsole.MarkupLineInterpolated($"Trained the trending baseline on {trained.Interactions:N0} interactions of {trained.Users:N0} users × {trained.Items:N0} items in {trained.Elapsed.TotalMilliseconds:0} ms.");

@@ -40,6 +40,7 @@ internal static class ImportCommand
             var users = await BulkIngest.UsersAsync(ingest, Apps.Default, ml.Users());
             long size = new FileInfo(ml.RatingsPath).Length;
             var ratings = await CommonOptions.WithProgressAsync("ratings", size, p => BulkIngest.EventsAsync(ingest, Apps.Default, ml.Ratings(p)));
+            await CommonOptions.CatchUpCatalogAsync(engine);
             Report("items", items);
             Report("users", users);
             Report("ratings", ratings);
@@ -65,6 +66,7 @@ internal static class ImportCommand
             try
             {
                 var result = await CommonOptions.WithProgressAsync("events", new FileInfo(path).Length, p => BulkIngest.EventsAsync(ingest, Apps.Default, FileReaders.CsvEvents(path, p)));
+                await CommonOptions.CatchUpCatalogAsync(engine);
                 Report("events", result);
                 return result.Invalid > 0 ? 2 : 0;
             }
@@ -102,6 +104,7 @@ internal static class ImportCommand
                     "users" => BulkIngest.UsersAsync(ingest, Apps.Default, FileReaders.JsonLines<UserInput>(path, p)),
                     _ => BulkIngest.EventsAsync(ingest, Apps.Default, FileReaders.JsonLines<EventInput>(path, p)),
                 });
+                await CommonOptions.CatchUpCatalogAsync(engine);
                 Report(k, result);
                 return result.Invalid > 0 ? 2 : 0;
             }

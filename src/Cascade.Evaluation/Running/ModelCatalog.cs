@@ -236,11 +236,9 @@ public static class ModelCatalog
         ],
         "twotower" or "two-tower" =>
         [
-            ("dim", Numbers(32, 64)),
-            ("epochs", Numbers(5, 10, 20)),
-            ("lr", Numbers(0.003, 0.01, 0.02)),
-            ("wd", Numbers(0.3, 1, 3)),
-            ("temperature", Numbers(0.5, 1)),
+            ("epochs", Numbers(10, 20)),
+            ("lr", Numbers(0.003, 0.01)),
+            ("wd", Numbers(0.03, 0.1, 0.3)),
         ],
         _ => [],
     };

@@ -24,7 +24,8 @@ public sealed class CascadeEngine : IDisposable
         Options = options;
         Log = log;
         Catalog = catalog;
-        CatchUp();
+        // The catalog catches up in the background, so opening never waits for a large backlog;
+        // /health/ready reports the lag, and reads that must see every write wait for it.
         _applier = Task.Run(ApplyLoop);
     }
 
@@ -145,14 +146,17 @@ public sealed class CascadeEngine : IDisposable
         }
     }
 
-    /// <summary>Stops the applier after it catches up, then closes the catalog and the log.</summary>
+    /// <summary>
+    /// Stops the applier after the chunk it is applying (what it has not applied stays in the log and is applied
+    /// at the next open), then closes the catalog and the log.
+    /// </summary>
     public void Dispose()
     {
         _stop.Cancel();
         _wake.Release();
         try
         {
-            _applier.Wait(TimeSpan.FromSeconds(30));
+            _applier.Wait();
         }
         catch (AggregateException)
         {
@@ -171,15 +175,7 @@ public sealed class CascadeEngine : IDisposable
         return results;
     }
 
-    private void CatchUp()
-    {
-        lock (_appliedGate)
-        {
-            ApplyFrom(Catalog.AppliedSequence + 1, null);
-        }
-    }
-
-    private long ApplyFrom(long from, IProgress<long>? progress)
+    private long ApplyFrom(long from, IProgress<long>? progress, CancellationToken cancellationToken = default)
     {
         var chunk = new List<LogRecord>(ApplyChunk);
         long total = 0;
@@ -188,6 +184,10 @@ public sealed class CascadeEngine : IDisposable
             chunk.Add(record);
             if (chunk.Count == ApplyChunk)
             {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return total;
+                }
                 Catalog.Apply(chunk);
                 total += chunk.Count;
                 progress?.Report(total);
@@ -205,16 +205,15 @@ public sealed class CascadeEngine : IDisposable
 
     private async Task ApplyLoop()
     {
-        while (true)
+        while (!_stop.IsCancellationRequested)
         {
-            bool stopping = _stop.IsCancellationRequested;
             try
             {
                 if (Catalog.AppliedSequence < Log.LastSequence)
                 {
                     lock (_appliedGate)
                     {
-                        ApplyFrom(Catalog.AppliedSequence + 1, null);
+                        ApplyFrom(Catalog.AppliedSequence + 1, null, _stop.Token);
                     }
                 }
             }
@@ -223,17 +222,13 @@ public sealed class CascadeEngine : IDisposable
                 _applyFault = ex;
                 return;
             }
-            if (stopping)
-            {
-                return;
-            }
             try
             {
                 await _wake.WaitAsync(TimeSpan.FromMilliseconds(200), _stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                // Loop once more to apply what arrived before the stop.
+                return;
             }
         }
     }
