@@ -27,6 +27,10 @@ public sealed class SqliteCatalogStore : ICatalogStore
             value REAL, ts INTEGER NOT NULL, event_id TEXT, request_id TEXT, position INTEGER, PRIMARY KEY(app, user_dense, seq)) WITHOUT ROWID;
         """;
 
+    // Bumped whenever the schema changes. The catalog is derived from the log, so a file of another version is
+    // not migrated: its tables are dropped and the engine applies the whole log again.
+    private const int SchemaVersion = 2;
+
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly Lock _writeGate = new();
@@ -43,7 +47,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
         _writer.Open();
         // A large page cache keeps the per-user event index hot: inserts land on pages spread over all users.
         Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;");
-        Execute(_writer, Schema);
+        EnsureSchema();
         using var cmd = _writer.CreateCommand();
         cmd.CommandText = "SELECT value FROM meta WHERE key = 'applied_seq'";
         _applied = cmd.ExecuteScalar() is long v ? v : 0;
@@ -248,6 +252,19 @@ public sealed class SqliteCatalogStore : ICatalogStore
     {
         _writer.Dispose();
         SqliteConnection.ClearAllPools();
+    }
+
+    private void EnsureSchema()
+    {
+        using var cmd = _writer.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version";
+        long version = (long)cmd.ExecuteScalar()!;
+        if (version != SchemaVersion)
+        {
+            Execute(_writer, "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS ids; DROP TABLE IF EXISTS meta;");
+        }
+        Execute(_writer, Schema);
+        Execute(_writer, $"PRAGMA user_version = {SchemaVersion}");
     }
 
     private void LoadInterners()
