@@ -53,6 +53,23 @@ public sealed class IdInterner
     /// <summary>Returns the dense id of <paramref name="id"/>, assigning the next one if it is new.</summary>
     public int GetOrAdd(string id) => GetOrAdd(id, out _);
 
+    /// <summary>Like <see cref="GetOrAdd(string)"/>, allocating a string only for an id not seen before.</summary>
+    public int GetOrAdd(ReadOnlySpan<char> id)
+    {
+        lock (_gate)
+        {
+            if (_ids.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(id, out int dense))
+            {
+                return dense;
+            }
+            string name = id.ToString();
+            dense = _names.Count;
+            _ids.Add(name, dense);
+            _names.Add(name);
+            return dense;
+        }
+    }
+
     /// <summary>Restores a mapping loaded from storage; <paramref name="dense"/> must be the next id or one already mapped to <paramref name="id"/>.</summary>
     /// <exception cref="InvalidDataException">The stored mapping is not dense or contradicts the one held.</exception>
     public void Restore(string id, int dense)

@@ -1,7 +1,7 @@
 using System.Text;
 using Cascade.Core;
 using Cascade.Core.Domain;
-using Cascade.Storage.Catalog;
+using Cascade.Storage.Log;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Records;
 
@@ -19,59 +19,79 @@ namespace Cascade.Storage.Snapshot;
 /// <param name="Sequence">The newest log record included.</param>
 public sealed record InteractionSnapshot(CsrMatrix Matrix, IReadOnlyList<string> UserIds, IReadOnlyList<string> ItemIds, long Sequence)
 {
-    /// <summary>Builds the snapshot of <paramref name="app"/> from everything the engine has applied.</summary>
-    /// <param name="engine">The engine whose log and ids to read.</param>
+    /// <summary>Builds the snapshot of <paramref name="app"/> from everything in the engine's log.</summary>
+    /// <param name="engine">The engine whose log to read.</param>
     /// <param name="app">The app.</param>
     /// <param name="dropNonPositive">Drop entries whose summed weight is ≤ 0.</param>
     public static InteractionSnapshot Build(CascadeEngine engine, string app = Apps.Default, bool dropNonPositive = true)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        long upTo = engine.Log.LastSequence;
-        engine.WaitForCatalogAsync(upTo, TimeSpan.FromMinutes(10)).GetAwaiter().GetResult();
-        var users = engine.Catalog.LoadIds(app, IdKind.User);
-        var items = engine.Catalog.LoadIds(app, IdKind.Item);
-        var userLookup = Index(users);
-        var itemLookup = Index(items);
+        return Build(engine.Log, engine.EventTypes, app, engine.Log.LastSequence, dropNonPositive);
+    }
+
+    /// <summary>
+    /// Builds the snapshot of <paramref name="app"/> from the log records up to <paramref name="upTo"/>. Dense ids
+    /// follow the catalog's rule (order of first appearance in the log, events and upserts alike), so they equal
+    /// the persisted ids without waiting for the catalog to catch up.
+    /// </summary>
+    public static InteractionSnapshot Build(EventLog log, EventTypeRegistry types, string app, long upTo, bool dropNonPositive = true)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(types);
+        var users = new IdInterner();
+        var items = new IdInterner();
         var typeLookup = new Dictionary<string, EventType>(StringComparer.Ordinal);
-        foreach (var t in engine.EventTypes.All)
+        foreach (var t in types.All)
         {
             typeLookup[t.Name] = t;
         }
-        var userAlt = userLookup.GetAlternateLookup<ReadOnlySpan<char>>();
-        var itemAlt = itemLookup.GetAlternateLookup<ReadOnlySpan<char>>();
         var typeAlt = typeLookup.GetAlternateLookup<ReadOnlySpan<char>>();
         byte[] appUtf8 = Encoding.UTF8.GetBytes(app);
 
         var builder = new CsrMatrixBuilder(1 << 16);
         Span<char> chars = stackalloc char[1024];
-        foreach (var record in engine.Log.ReadFrom(1))
+        foreach (var record in log.ReadFrom(1))
         {
             if (record.Sequence > upTo)
             {
                 break;
             }
-            if (record.Kind != Log.RecordKind.Event)
+            switch (record.Kind)
             {
-                continue;
+                case RecordKind.Event:
+                    var head = RecordCodec.DecodeEventHead(record.Payload.Span);
+                    if (!head.App.SequenceEqual(appUtf8))
+                    {
+                        continue;
+                    }
+                    int u = users.GetOrAdd(Chars(head.User, chars));
+                    int i = items.GetOrAdd(Chars(head.Item, chars));
+                    if (!typeAlt.TryGetValue(Chars(head.Type, chars), out var type) || type.Role == EventRole.Impression)
+                    {
+                        continue; // unknown types were refused at ingestion; a type removed from configuration since is skipped
+                    }
+                    builder.Add(u, i, type.WeightOf(head.Value), head.TimestampMs);
+                    break;
+                case RecordKind.ItemUpsert:
+                    var item = RecordCodec.DecodeItem(record.Payload.Span);
+                    if (item.App == app)
+                    {
+                        items.GetOrAdd(item.Id);
+                    }
+                    break;
+                case RecordKind.UserUpsert:
+                    var user = RecordCodec.DecodeUser(record.Payload.Span);
+                    if (user.App == app)
+                    {
+                        users.GetOrAdd(user.Id);
+                    }
+                    break;
+                default:
+                    break;
             }
-            var head = RecordCodec.DecodeEventHead(record.Payload.Span);
-            if (!head.App.SequenceEqual(appUtf8))
-            {
-                continue;
-            }
-            if (!typeAlt.TryGetValue(Chars(head.Type, chars), out var type) || type.Role == EventRole.Impression)
-            {
-                continue; // unknown types were refused at ingestion; a type removed from configuration since is skipped
-            }
-            float weight = type.WeightOf(head.Value);
-            if (!userAlt.TryGetValue(Chars(head.User, chars), out int u) || !itemAlt.TryGetValue(Chars(head.Item, chars), out int i))
-            {
-                throw new InvalidDataException($"Log record {record.Sequence} names an id the catalog has not interned; run `cascade rebuild`.");
-            }
-            builder.Add(u, i, weight, head.TimestampMs);
         }
         var matrix = builder.Build(users.Count, items.Count, dropNonPositive);
-        return new InteractionSnapshot(matrix, users, items, upTo);
+        return new InteractionSnapshot(matrix, users.ToArray(), items.ToArray(), upTo);
     }
 
     private static ReadOnlySpan<char> Chars(ReadOnlySpan<byte> utf8, Span<char> buffer)
@@ -82,15 +102,5 @@ public sealed record InteractionSnapshot(CsrMatrix Matrix, IReadOnlyList<string>
         }
         int n = Encoding.UTF8.GetChars(utf8, buffer);
         return buffer[..n];
-    }
-
-    private static Dictionary<string, int> Index(IReadOnlyList<string> ids)
-    {
-        var map = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
-        for (int i = 0; i < ids.Count; i++)
-        {
-            map[ids[i]] = i;
-        }
-        return map;
     }
 }
