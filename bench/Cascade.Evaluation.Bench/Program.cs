@@ -11,6 +11,7 @@ using Cascade.Evaluation.Splitting;
 //   cv       --data F --models mf … [--folds 5] [--seed 42]
 //   tune     --train F --test F | --data F --split S   --models m [--budget-seconds 300] [--validation S] [--trials 200]
 //   inverse  --train F --test F [--lambda 500]   (EASE's inverse: SymmetricInverse against MathNet)
+//   machine | speed | twotower | memory            (retrieval models; see RetrievalBench.cs and docs/benchmarks-retrieval.md)
 var arguments = Parse(args);
 string command = args.Length > 0 ? args[0] : "help";
 int k = arguments.TryGetValue("k", out var kv) ? int.Parse(kv[0], CultureInfo.InvariantCulture) : 10;
@@ -156,8 +157,11 @@ switch (command)
             Console.WriteLine($"n = {n}, lambda = {lambda}: MathNet Cholesky solve {mathNetSeconds:0.00} s, SymmetricInverse {ownSeconds:0.00} s, max |difference| {maxDifference:E2}");
             break;
         }
+    case "machine" or "speed" or "twotower" or "memory":
+        RetrievalBench.Run(command, arguments);
+        break;
     default:
-        Console.WriteLine("commands: evaluate, seeds, cv, tune, inverse (see Program.cs)");
+        Console.WriteLine("commands: evaluate, seeds, cv, tune, inverse, machine, speed, twotower, memory (see Program.cs)");
         break;
 }
 

@@ -6,6 +6,7 @@
 # Settings (environment variables, defaults in brackets):
 #   ANN_N [1000000] ANN_QUERIES [10000] ANN_DIM [64] ANN_CLUSTERS [1000] ANN_SEED [42]   synthetic Gaussian mixture
 #   ANN_M [16] ANN_EFC [200] ANN_EFS [10,16,24,32,48,64,96,128,256] ANN_THREADS [2]     index parameters, same for all
+#   ANN_PEERS ["hnswlib faiss"]   which peers to run (the summary line needs hnswlib)
 #   ANN_REPEATS [3]   timed search passes per ef and thread count; the fastest counts (the machine may be shared)
 #   ANN_SCRATCH [/tmp/cascade-ann-bench]   data, build output and logs (never committed)
 #   ANN_DATA   a directory holding base.fvecs and query.fvecs to use instead of synthetic data, e.g. a trained
@@ -22,6 +23,7 @@ EFC=${ANN_EFC:-200}
 EFS=${ANN_EFS:-10,16,24,32,48,64,96,128,256}
 THREADS=${ANN_THREADS:-2}
 export ANN_REPEATS=${ANN_REPEATS:-3}
+PEERS=${ANN_PEERS:-hnswlib faiss}
 SCRATCH=${ANN_SCRATCH:-/tmp/cascade-ann-bench}
 DATA=${ANN_DATA:-$SCRATCH/data-n$N-q$QUERIES-d$DIM-c$CLUSTERS-s$SEED}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -56,11 +58,11 @@ LOG="$SCRATCH/results-$(date -u +%Y%m%dT%H%M%SZ).log"
   # The load average before and after each engine shows whether other work shared the cores during its run.
   echo "# load before cascade: $(cut -d' ' -f1-3 /proc/loadavg)"
   "${BENCH[@]}" run --dir "$DATA" --m "$M" --efc "$EFC" --efs "$EFS" --threads "$THREADS" --repeats "$ANN_REPEATS"
-  echo "# load after cascade / before hnswlib: $(cut -d' ' -f1-3 /proc/loadavg)"
-  $PY "$HERE/ann_peers.py" hnswlib "$DATA" "$M" "$EFC" "$EFS" "$THREADS"
-  echo "# load after hnswlib / before faiss: $(cut -d' ' -f1-3 /proc/loadavg)"
-  $PY "$HERE/ann_peers.py" faiss "$DATA" "$M" "$EFC" "$EFS" "$THREADS"
-  echo "# load after faiss: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for peer in $PEERS; do
+    echo "# load before $peer: $(cut -d' ' -f1-3 /proc/loadavg)"
+    $PY "$HERE/ann_peers.py" "$peer" "$DATA" "$M" "$EFC" "$EFS" "$THREADS"
+  done
+  echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$LOG"
 echo "# log: $LOG"
 $PY "$HERE/ann_table.py" "$LOG"

@@ -212,3 +212,35 @@ public sealed class ImplicitAlsTests
         Assert.Equal("ValidationFraction", Assert.Throws<ArgumentOutOfRangeException>(() => new ImplicitAls(new ImplicitAlsOptions { ValidationFraction = 1 })).ParamName);
     }
 }
+
+public sealed class EmbeddingSimilarityTests
+{
+    [Fact]
+    public void Similar_items_from_exported_embeddings_match_the_models_own_cosine_ranking()
+    {
+        var model = new ImplicitAls(new ImplicitAlsOptions { Factors = 8, Iterations = 5 });
+        model.Fit(SyntheticData.Create());
+        for (int item = 0; item < model.ItemCount; item += 7)
+        {
+            if (item == SyntheticData.UntouchedItem)
+            {
+                continue;
+            }
+            Assert.Equal(model.SimilarItems(item, 5).Select(r => r.Item), EmbeddingMath.SimilarItems(model, item, 5).Select(r => r.Item));
+        }
+    }
+
+    [Fact]
+    public void Normalised_export_gives_unit_rows_and_leaves_the_model_untouched()
+    {
+        var model = new Bpr(new BprOptions { Factors = 4, Epochs = 3 });
+        model.Fit(SyntheticData.Create());
+        float[] before = model.ItemEmbeddings.ToArray();
+        float[] unit = EmbeddingMath.ExportItems(model, normalise: true);
+        for (int i = 0; i < model.ItemCount; i++)
+        {
+            Assert.Equal(1f, MathF.Sqrt(unit.AsSpan(i * 5, 5).ToArray().Sum(v => v * v)), 4);
+        }
+        Assert.Equal(before, model.ItemEmbeddings.ToArray());
+    }
+}

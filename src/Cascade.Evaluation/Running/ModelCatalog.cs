@@ -239,6 +239,7 @@ public static class ModelCatalog
             ("epochs", Numbers(10, 20)),
             ("lr", Numbers(0.003, 0.01)),
             ("wd", Numbers(0.03, 0.1, 0.3)),
+            ("id-dropout", Numbers(0.2, 1)),
         ],
         _ => [],
     };

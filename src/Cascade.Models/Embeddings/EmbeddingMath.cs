@@ -66,4 +66,33 @@ public static class EmbeddingMath
         }
         return copy;
     }
+
+    /// <summary>
+    /// Item-to-item similarity from any embedding model: the <paramref name="k"/> items whose vectors have the highest
+    /// cosine with <paramref name="item"/>'s over all components (the item itself excluded; zero vectors score 0).
+    /// </summary>
+    /// <param name="model">A fitted embedding model.</param>
+    /// <param name="item">Dense item id.</param>
+    /// <param name="k">Number of items wanted.</param>
+    public static Recommendation[] SimilarItems(IEmbeddingModel model, int item, int k)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if ((uint)item >= (uint)model.ItemCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(item), item, $"The model has {model.ItemCount} items.");
+        }
+        int d = model.EmbeddingDimension;
+        ReadOnlySpan<float> items = model.ItemEmbeddings.Span;
+        ReadOnlySpan<float> query = items.Slice(item * d, d);
+        float queryNorm = TensorPrimitives.Norm(query);
+        var scores = new float[model.ItemCount];
+        for (int j = 0; j < scores.Length; j++)
+        {
+            ReadOnlySpan<float> other = items.Slice(j * d, d);
+            float norm = queryNorm * TensorPrimitives.Norm(other);
+            scores[j] = norm > 0 ? TensorPrimitives.Dot(query, other) / norm : 0f;
+        }
+        scores[item] = float.NegativeInfinity;
+        return TopK.Select(scores, k);
+    }
 }

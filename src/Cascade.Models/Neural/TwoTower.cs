@@ -92,7 +92,7 @@ public sealed class TwoTower : EmbeddingRecommenderBase
                 {
                     var h = new float[d];
                     var vector = new float[d + 1];
-                    network.UserInput(u, true, context.HistoryOf(u), -1, _userFeatures.Of(u), h);
+                    network.UserInput(u, Options.UserIdDropout < 1, context.HistoryOf(u), -1, _userFeatures.Of(u), h);
                     TwoTowerNetwork.Project(network.UserProjection, h, vector.AsSpan(0, d));
                     vector[d] = 1;
                     EmbeddingMath.ScoreAll(vector, itemVectors, buffer);
@@ -251,7 +251,8 @@ public sealed class TwoTower : EmbeddingRecommenderBase
         try
         {
             Span<float> h = buffer.AsSpan(0, d);
-            Network.UserInput(user, true, history, -1, attributes, h);
+            // With a dropout of 1 the id rows never train: leave them out rather than add their initial noise.
+            Network.UserInput(user, Options.UserIdDropout < 1, history, -1, attributes, h);
             TwoTowerNetwork.Project(Network.UserProjection, h, destination[..d]);
             destination[d] = 1;
         }
