@@ -18,10 +18,12 @@ public sealed partial class EventLog
             string path = files[f];
             bool last = f == files.Length - 1;
             byte[] data = File.ReadAllBytes(path);
-            if (last && data.Length < SegmentFormat.HeaderSize)
+            if (last && (data.Length < SegmentFormat.HeaderSize || !data.AsSpan().ContainsAnyExcept((byte)0)))
             {
-                // A crash while creating the segment: it holds no record, so it can be made again.
+                // A crash while creating the segment (short, or all zeros: its header never reached the disk):
+                // it holds no record, so it can be made again.
                 File.Delete(path);
+                DirectorySync.Fsync(_directory);
                 truncated += data.Length;
                 truncatedPath = path;
                 break;
