@@ -30,103 +30,65 @@ internal static class CatalogEndpoints
             .Accepts<UserInput[]>("application/json").Produces<BatchResponse>().ProducesProblem(400).ProducesProblem(413).ProducesProblem(422);
     }
 
-    private static async Task<IResult> PutItem(string id, HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options)
-    {
-        var (appName, denied) = auth.Authorize(http, Scope.Write);
-        if (denied is not null)
+    private static Task<IResult> PutItem(string id, HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
+        Write<ItemInput>(http, auth, options, batch: false, async (app, body) =>
         {
-            return denied;
-        }
-        var body = await JsonBody.ReadAsync<ItemInput>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
-        if (body.Error is not null)
-        {
-            return body.Error;
-        }
-        var results = await ingest.UpsertItemsAsync(appName!, body.Elements, id, http.RequestAborted);
-        return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(ItemView.From(ingest.Engine.Catalog.GetItem(appName!, id)!));
-    }
+            var results = await ingest.UpsertItemsAsync(app, body.Elements, id, http.RequestAborted);
+            return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(ItemView.From(ingest.Engine.Catalog.GetItem(app, id)!));
+        });
 
-    private static IResult GetItem(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine)
-    {
-        var (appName, denied) = auth.Authorize(http, Scope.Read);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        var item = engine.Catalog.GetItem(appName!, id);
-        return item is null ? Problems.NotFound("Item", id) : Results.Ok(ItemView.From(item));
-    }
+    private static Task<IResult> PostItems(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
+        Write<ItemInput>(http, auth, options, batch: true, async (app, body) => BatchResponse.Result(await ingest.UpsertItemsAsync(app, body.Elements, null, http.RequestAborted)));
 
-    private static async Task<IResult> PostItems(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options)
-    {
-        var (appName, denied) = auth.Authorize(http, Scope.Write);
-        if (denied is not null)
+    private static Task<IResult> PutUser(string id, HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
+        Write<UserInput>(http, auth, options, batch: false, async (app, body) =>
         {
-            return denied;
-        }
-        var body = await JsonBody.ReadAsync<ItemInput>(http.Request, allowSingle: false, allowBatch: true, options.MaxBatchSize);
-        if (body.Error is not null)
-        {
-            return body.Error;
-        }
-        return BatchResponse.Result(await ingest.UpsertItemsAsync(appName!, body.Elements, null, http.RequestAborted));
-    }
+            var results = await ingest.UpsertUsersAsync(app, body.Elements, id, http.RequestAborted);
+            return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(UserView.From(ingest.Engine.Catalog.GetUser(app, id)!));
+        });
+
+    private static Task<IResult> PostUsers(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
+        Write<UserInput>(http, auth, options, batch: true, async (app, body) => BatchResponse.Result(await ingest.UpsertUsersAsync(app, body.Elements, null, http.RequestAborted)));
+
+    private static IResult GetItem(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine) =>
+        Read(http, auth, app => engine.Catalog.GetItem(app, id) is { } item ? Results.Ok(ItemView.From(item)) : Problems.NotFound("Item", id));
+
+    private static IResult GetUser(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine) =>
+        Read(http, auth, app => engine.Catalog.GetUser(app, id) is { } user ? Results.Ok(UserView.From(user)) : Problems.NotFound("User", id));
 
     private static async Task<IResult> HideItem(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Write);
+        var (app, denied) = auth.Authorize(http, Scope.Write);
         if (denied is not null)
         {
             return denied;
         }
-        if (engine.Catalog.GetItem(appName!, id) is null)
+        if (engine.Catalog.GetItem(app!, id) is null)
         {
             return Problems.NotFound("Item", id);
         }
-        await engine.HideItemAsync(appName!, id, http.RequestAborted);
-        return Results.Ok(ItemView.From(engine.Catalog.GetItem(appName!, id)!));
+        await engine.HideItemAsync(app!, id, http.RequestAborted);
+        return Results.Ok(ItemView.From(engine.Catalog.GetItem(app!, id)!));
     }
 
-    private static async Task<IResult> PutUser(string id, HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options)
+    /// <summary>Authorises a read and runs it for the key's app.</summary>
+    internal static IResult Read(HttpContext http, ApiKeyAuth auth, Func<string, IResult> read)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Write);
+        var (app, denied) = auth.Authorize(http, Scope.Read);
+        return denied ?? read(app!);
+    }
+
+    /// <summary>Authorises a write, parses its body (one object, or an array when <paramref name="batch"/>) and runs it for the key's app.</summary>
+    internal static async Task<IResult> Write<T>(HttpContext http, ApiKeyAuth auth, ServerOptions options, bool? batch, Func<string, JsonBody.Parsed<T>, Task<IResult>> write)
+        where T : class
+    {
+        var (app, denied) = auth.Authorize(http, Scope.Write);
         if (denied is not null)
         {
             return denied;
         }
-        var body = await JsonBody.ReadAsync<UserInput>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
-        if (body.Error is not null)
-        {
-            return body.Error;
-        }
-        var results = await ingest.UpsertUsersAsync(appName!, body.Elements, id, http.RequestAborted);
-        return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(UserView.From(ingest.Engine.Catalog.GetUser(appName!, id)!));
-    }
-
-    private static IResult GetUser(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine)
-    {
-        var (appName, denied) = auth.Authorize(http, Scope.Read);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        var user = engine.Catalog.GetUser(appName!, id);
-        return user is null ? Problems.NotFound("User", id) : Results.Ok(UserView.From(user));
-    }
-
-    private static async Task<IResult> PostUsers(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options)
-    {
-        var (appName, denied) = auth.Authorize(http, Scope.Write);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        var body = await JsonBody.ReadAsync<UserInput>(http.Request, allowSingle: false, allowBatch: true, options.MaxBatchSize);
-        if (body.Error is not null)
-        {
-            return body.Error;
-        }
-        return BatchResponse.Result(await ingest.UpsertUsersAsync(appName!, body.Elements, null, http.RequestAborted));
+        var body = await JsonBody.ReadAsync<T>(http.Request, allowSingle: batch != true, allowBatch: batch != false, options.MaxBatchSize);
+        return body.Error ?? await write(app!, body);
     }
 }
 

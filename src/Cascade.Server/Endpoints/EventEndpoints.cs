@@ -20,26 +20,18 @@ internal static class EventEndpoints
             .WithSummary("A user's events, newest first (limit 1–1000, default 100).").Produces<EventView[]>().ProducesProblem(422);
     }
 
-    private static async Task<IResult> PostEvents(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options)
-    {
-        var (appName, denied) = auth.Authorize(http, Scope.Write);
-        if (denied is not null)
+    // A batch is recognised by the body being an array, so one object and an array are both accepted here.
+    private static Task<IResult> PostEvents(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
+        CatalogEndpoints.Write<EventInput>(http, auth, options, batch: null, async (app, body) =>
         {
-            return denied;
-        }
-        var body = await JsonBody.ReadAsync<EventInput>(http.Request, allowSingle: true, allowBatch: true, options.MaxBatchSize);
-        if (body.Error is not null)
-        {
-            return body.Error;
-        }
-        var results = await ingest.IngestEventsAsync(appName!, body.Elements, body.IsBatch);
-        if (body.IsBatch)
-        {
-            return BatchResponse.Result(results);
-        }
-        var r = results[0];
-        return r.Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(new EventAck(r.Status, r.Sequence!.Value));
-    }
+            var results = await ingest.IngestEventsAsync(app, body.Elements, body.IsBatch);
+            if (body.IsBatch)
+            {
+                return BatchResponse.Result(results);
+            }
+            var r = results[0];
+            return r.Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(new EventAck(r.Status, r.Sequence!.Value));
+        });
 
     private static async Task<IResult> GetUserEvents(string id, string? limit, HttpContext http, ApiKeyAuth auth, CascadeEngine engine)
     {

@@ -1,5 +1,5 @@
-using Cascade.Core.Domain;
 using Cascade.Storage.Engine;
+using Cascade.Storage.Log;
 
 namespace Cascade.Serving.Ingestion;
 
@@ -15,92 +15,57 @@ public sealed class IngestService(CascadeEngine engine, TimeProvider? clock = nu
     public CascadeEngine Engine { get; } = engine;
 
     /// <summary>Validates and appends events; invalid ones are reported and not written.</summary>
-    public async Task<IReadOnlyList<ElementResult>> IngestEventsAsync(string app, IReadOnlyList<EventInput?> inputs, bool isBatch)
+    public Task<IReadOnlyList<ElementResult>> IngestEventsAsync(string app, IReadOnlyList<EventInput?> inputs, bool isBatch)
+    {
+        var now = _clock.GetUtcNow();
+        return WriteAsync(inputs, (input, prefix, errors) => InputValidator.ToEvent(input, app, now, Engine.EventTypes, errors, isBatch ? prefix : ""),
+            Engine.AppendEventsAsync);
+    }
+
+    /// <summary>Validates and upserts items; <paramref name="pathId"/> is the id from the URL of a single PUT.</summary>
+    public Task<IReadOnlyList<ElementResult>> UpsertItemsAsync(string app, IReadOnlyList<ItemInput?> inputs, string? pathId, CancellationToken cancellationToken = default)
+    {
+        var now = _clock.GetUtcNow();
+        return WriteAsync(inputs, (input, prefix, errors) => InputValidator.ToItem(input, pathId, app, now, errors, pathId is null ? prefix : ""),
+            items => Engine.UpsertItemsAsync(items, cancellationToken));
+    }
+
+    /// <summary>Validates and upserts users; <paramref name="pathId"/> is the id from the URL of a single PUT.</summary>
+    public Task<IReadOnlyList<ElementResult>> UpsertUsersAsync(string app, IReadOnlyList<UserInput?> inputs, string? pathId, CancellationToken cancellationToken = default) =>
+        WriteAsync(inputs, (input, prefix, errors) => InputValidator.ToUser(input, pathId, app, errors, pathId is null ? prefix : ""),
+            users => Engine.UpsertUsersAsync(users, cancellationToken));
+
+    // Validates every element (prefixing field names with the element's index), writes the valid ones in one
+    // group commit and answers per element in request order.
+    private static async Task<IReadOnlyList<ElementResult>> WriteAsync<TInput, TRecord>(
+        IReadOnlyList<TInput?> inputs,
+        Func<TInput?, string, List<FieldError>, TRecord?> validate,
+        Func<List<TRecord>, Task<AppendResult[]>> append)
+        where TInput : class
+        where TRecord : class
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var now = _clock.GetUtcNow();
         var results = new ElementResult[inputs.Count];
-        var valid = new List<FeedbackEvent>(inputs.Count);
+        var valid = new List<TRecord>(inputs.Count);
         var positions = new List<int>(inputs.Count);
         for (int i = 0; i < inputs.Count; i++)
         {
             var errors = new List<FieldError>();
-            var e = InputValidator.ToEvent(inputs[i], app, now, Engine.EventTypes, errors, isBatch ? $"[{i}]." : "");
-            if (e is null)
+            var record = validate(inputs[i], $"[{i}].", errors);
+            if (record is null)
             {
                 results[i] = new ElementResult(i, ElementStatus.Invalid, null, errors);
                 continue;
             }
-            valid.Add(e);
+            valid.Add(record);
             positions.Add(i);
         }
         if (valid.Count > 0)
         {
-            var appended = await Engine.AppendEventsAsync(valid).ConfigureAwait(false);
+            var appended = await append(valid).ConfigureAwait(false);
             for (int k = 0; k < appended.Length; k++)
             {
                 results[positions[k]] = new ElementResult(positions[k], appended[k].Duplicate ? ElementStatus.Duplicate : ElementStatus.Stored, appended[k].Sequence, null);
-            }
-        }
-        return results;
-    }
-
-    /// <summary>Validates and upserts items.</summary>
-    public async Task<IReadOnlyList<ElementResult>> UpsertItemsAsync(string app, IReadOnlyList<ItemInput?> inputs, string? pathId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        var now = _clock.GetUtcNow();
-        var results = new ElementResult[inputs.Count];
-        var valid = new List<Item>();
-        var positions = new List<int>();
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            var errors = new List<FieldError>();
-            var item = InputValidator.ToItem(inputs[i], pathId, app, now, errors, pathId is null ? $"[{i}]." : "");
-            if (item is null)
-            {
-                results[i] = new ElementResult(i, ElementStatus.Invalid, null, errors);
-                continue;
-            }
-            valid.Add(item);
-            positions.Add(i);
-        }
-        if (valid.Count > 0)
-        {
-            var appended = await Engine.UpsertItemsAsync(valid, cancellationToken).ConfigureAwait(false);
-            for (int k = 0; k < appended.Length; k++)
-            {
-                results[positions[k]] = new ElementResult(positions[k], ElementStatus.Stored, appended[k].Sequence, null);
-            }
-        }
-        return results;
-    }
-
-    /// <summary>Validates and upserts users.</summary>
-    public async Task<IReadOnlyList<ElementResult>> UpsertUsersAsync(string app, IReadOnlyList<UserInput?> inputs, string? pathId, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        var results = new ElementResult[inputs.Count];
-        var valid = new List<User>();
-        var positions = new List<int>();
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            var errors = new List<FieldError>();
-            var user = InputValidator.ToUser(inputs[i], pathId, app, errors, pathId is null ? $"[{i}]." : "");
-            if (user is null)
-            {
-                results[i] = new ElementResult(i, ElementStatus.Invalid, null, errors);
-                continue;
-            }
-            valid.Add(user);
-            positions.Add(i);
-        }
-        if (valid.Count > 0)
-        {
-            var appended = await Engine.UpsertUsersAsync(valid, cancellationToken).ConfigureAwait(false);
-            for (int k = 0; k < appended.Length; k++)
-            {
-                results[positions[k]] = new ElementResult(positions[k], ElementStatus.Stored, appended[k].Sequence, null);
             }
         }
         return results;
