@@ -158,6 +158,22 @@ public sealed class TwoTowerTests
     }
 
     [Fact]
+    public void With_the_user_id_always_dropped_users_with_the_same_history_get_the_same_vector()
+    {
+        var data = SyntheticData.FromRows(6, [(0, 1f), (2, 1f)], [(0, 1f), (2, 1f)], [(1, 1f), (3, 1f)], [(4, 1f), (5, 1f)]);
+        var model = new TwoTower(new TwoTowerOptions { Dimension = 4, Epochs = 3, BatchSize = 4, UserIdDropout = 1 });
+        model.Fit(data);
+        var a = new float[5];
+        var b = new float[5];
+        model.TryGetUserEmbedding(0, a);
+        model.TryGetUserEmbedding(1, b);
+        Assert.Equal(a, b);
+        var fromHistory = new float[5];
+        model.EmbedUser([0, 2], [], fromHistory);
+        Assert.Equal(a, fromHistory);
+    }
+
+    [Fact]
     public void Hashed_title_tokens_are_stable_case_insensitive_and_in_range()
     {
         int[] a = SideFeatures.HashTokens("Toy Story (1995)", 100, 50);
