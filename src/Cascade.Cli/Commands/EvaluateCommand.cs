@@ -23,7 +23,7 @@ internal static class EvaluateCommand
         };
         var models = new Option<string[]>("--models")
         {
-            Description = "Models to evaluate, each 'name' or 'name:key=value,key=value' (mostpop, itemknn, sar, ease, rp3beta, mf).",
+            Description = $"Models to evaluate, separated by spaces or commas, each 'name' or 'name:key=value,key=value' ({string.Join(", ", ModelCatalog.Names)}).",
             DefaultValueFactory = _ => [.. new EvaluationRequest().Models],
             AllowMultipleArgumentsPerToken = true,
         };

@@ -82,7 +82,7 @@ public static class EvaluationJob
     public static EvaluationReport Run(EvaluationRequest request, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var specs = request.Models.Select(ModelSpec.Parse).ToArray();
+        var specs = ModelSpec.ParseList(request.Models).ToArray();
         foreach (var spec in specs)
         {
             _ = ModelCatalog.Create(spec, request.Seed); // fail on a bad spec before loading data

@@ -35,6 +35,38 @@ public sealed record ModelSpec(string Name, IReadOnlyDictionary<string, string> 
         return new ModelSpec(name, parameters);
     }
 
+    /// <summary>
+    /// Parses a list of specs given as separate tokens and/or joined by commas: <c>als,bpr,twotower</c>,
+    /// <c>als bpr</c> and <c>itemknn:alpha=0.1,neighbours=100,ease</c> all work, because a comma-separated piece
+    /// that is <c>key=value</c> without a model name continues the previous model's parameters.
+    /// </summary>
+    /// <exception cref="FormatException">A parameter comes before any model name.</exception>
+    public static IReadOnlyList<ModelSpec> ParseList(IEnumerable<string> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        var texts = new List<string>();
+        foreach (string token in tokens)
+        {
+            foreach (string piece in token.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                bool continues = piece.Contains('=', StringComparison.Ordinal) && !piece.Contains(':', StringComparison.Ordinal);
+                if (!continues)
+                {
+                    texts.Add(piece);
+                }
+                else if (texts.Count == 0)
+                {
+                    throw new FormatException($"Model parameter '{piece}' comes before any model name.");
+                }
+                else
+                {
+                    texts[^1] += (texts[^1].Contains(':', StringComparison.Ordinal) ? "," : ":") + piece;
+                }
+            }
+        }
+        return [.. texts.Select(Parse)];
+    }
+
     /// <summary>The canonical text, <c>name[:key=value,…]</c> with keys sorted; used as the model's label in reports.</summary>
     public override string ToString() =>
         Parameters.Count == 0 ? Name : Name + ":" + string.Join(",", Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value));
