@@ -11,7 +11,7 @@ using Cascade.Evaluation.Splitting;
 //   cv       --data F --models mf … [--folds 5] [--seed 42]
 //   tune     --train F --test F | --data F --split S   --models m [--budget-seconds 300] [--validation S] [--trials 200]
 //   inverse  --train F --test F [--lambda 500]   (EASE's inverse: SymmetricInverse against MathNet)
-//   machine | speed | twotower | memory            (retrieval models; see RetrievalBench.cs and docs/benchmarks-retrieval.md)
+//   machine | speed | twotower | memory            (retrieval models; see RetrievalBench.cs and docs/benchmarks.md)
 var arguments = Parse(args);
 string command = args.Length > 0 ? args[0] : "help";
 int k = arguments.TryGetValue("k", out var kv) ? int.Parse(kv[0], CultureInfo.InvariantCulture) : 10;

@@ -10,7 +10,7 @@ using Cascade.Models.Neural;
 using Cascade.Serving.Data;
 
 /// <summary>
-/// The figures of docs/benchmarks-retrieval.md that the generic evaluate/seeds/tune commands do not produce: the machine's
+/// The figures of docs/benchmarks.md that the generic evaluate/seeds/tune commands do not produce: the machine's
 /// peak FLOP/s and memory bandwidth, seconds per epoch of ALS and BPR on synthetic data against that lower bound, the
 /// two-tower's throughput and quality with MovieLens genres and titles, and memory per model.
 /// </summary>

@@ -1,4 +1,4 @@
-// The storage benchmarks of docs/benchmarks-storage.md.
+// The storage benchmarks of docs/benchmarks.md.
 //
 //   dotnet run -c Release --project bench/Cascade.Storage.Bench [-- <what> [options]]
 //

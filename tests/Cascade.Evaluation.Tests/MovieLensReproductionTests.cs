@@ -28,7 +28,7 @@ public sealed class MovieLensFactAttribute : FactAttribute
     {
         if (!File.Exists(Path.Combine(DataLocation.SplitDirectory, "train.tsv")))
         {
-            Skip = $"MovieLens 100k split not found at {DataLocation.SplitDirectory}; set CASCADE_DATA to the data directory (see docs/benchmarks-evaluation.md).";
+            Skip = $"MovieLens 100k split not found at {DataLocation.SplitDirectory}; set CASCADE_DATA to the data directory (see docs/benchmarks.md).";
         }
     }
 }

@@ -43,7 +43,7 @@ public sealed record EvaluationRequest
         {
             if (path is not null && !File.Exists(path))
             {
-                throw new FileNotFoundException($"Data file '{path}' does not exist. Set CASCADE_DATA or pass the path of the MovieLens files (see docs/benchmarks-evaluation.md).", path);
+                throw new FileNotFoundException($"Data file '{path}' does not exist. Set CASCADE_DATA or pass the path of the MovieLens files (see docs/benchmarks.md).", path);
             }
         }
         if (Models.Count == 0)

@@ -37,7 +37,7 @@ public sealed record EaseOptions
 /// </summary>
 /// <remarks>
 /// The inverse is our own SIMD kernel (<see cref="SymmetricInverse"/>, Gauss–Jordan in double precision, parallel over rows):
-/// measured 5.7× faster than MathNet.Numerics' managed Cholesky solve on ML-100k's 1,682 items (docs/benchmarks-evaluation.md), and the tests check it
+/// measured 5.7× faster than MathNet.Numerics' managed Cholesky solve on ML-100k's 1,682 items (docs/benchmarks.md), and the tests check it
 /// against MathNet. B is kept in single precision, row-major, so scoring a user is one SIMD multiply-add of a row per history item.
 /// </remarks>
 public sealed class Ease : RecommenderBase
