@@ -132,8 +132,15 @@ public static class ModelFile
         File.Move(temp, path, overwrite: true);
     }
 
-    private static (string Kind, ushort Version, byte[] Payload) ReadContainer(Stream stream)
+    /// <summary>
+    /// Reads and verifies the container (magic, versions, lengths, checksum) and returns the kind, the payload version
+    /// and the payload bytes. Model families outside this assembly (rankers) use it to share the file format.
+    /// </summary>
+    /// <param name="stream">A stream positioned at the start of a model file.</param>
+    /// <exception cref="InvalidDataException">The container is not a Cascade model file or is corrupt.</exception>
+    public static (string Kind, ushort Version, byte[] Payload) ReadContainer(Stream stream)
     {
+        ArgumentNullException.ThrowIfNull(stream);
         byte[] bytes;
         using (var buffer = new MemoryStream())
         {

@@ -1,0 +1,77 @@
+using System.Text;
+using Cascade.Models.Serialization;
+using Cascade.Ranking;
+
+namespace Cascade.Pipeline.Ranking;
+
+/// <summary>One ranker kind: how to create it from command-line parameters and how to read its model file payload.</summary>
+/// <param name="Name">Kind name, lower case, as in model files and <c>--models</c>.</param>
+/// <param name="Description">One line for help text: what it is and its parameters with defaults.</param>
+/// <param name="Create">Creates an unfitted ranker from parameters (lower-case keys, text values) and a seed; throws <see cref="FormatException"/> or <see cref="ArgumentException"/> on a bad parameter.</param>
+/// <param name="Read">Reads the payload of a model file of this kind and payload version.</param>
+public sealed record RankerKind(string Name, string Description, Func<IReadOnlyDictionary<string, string>, int, IRanker> Create, Func<BinaryReader, ushort, IRanker> Read);
+
+/// <summary>Every ranker this build knows, by name: the CTR tool, the pipeline configuration and model loading use it.</summary>
+public static class RankerCatalog
+{
+    private static readonly RankerKind[] Kinds =
+    [
+    ];
+
+    /// <summary>The names of every ranker kind.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Kinds.Select(k => k.Name)];
+
+    /// <summary>Help text: one line per kind.</summary>
+    public static string Describe() => string.Join(Environment.NewLine, Kinds.Select(k => $"  {k.Name,-8} {k.Description}"));
+
+    /// <summary>Creates an unfitted ranker.</summary>
+    /// <param name="name">Kind name (case-insensitive).</param>
+    /// <param name="parameters">Hyper-parameters by lower-case key.</param>
+    /// <param name="seed">Random seed.</param>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    public static IRanker Create(string name, IReadOnlyDictionary<string, string>? parameters = null, int seed = 42) =>
+        Find(name).Create(parameters ?? new Dictionary<string, string>(), seed);
+
+    /// <summary>Loads a ranker model file, dispatching on its kind.</summary>
+    /// <param name="stream">A stream at the start of a model file.</param>
+    /// <exception cref="InvalidDataException">Corrupt file, unknown kind or inconsistent payload.</exception>
+    public static IRanker Load(Stream stream)
+    {
+        var (kind, version, payload) = ModelFile.ReadContainer(stream);
+        var entry = Kinds.FirstOrDefault(k => k.Name == kind)
+            ?? throw new InvalidDataException($"Unknown ranker kind '{kind}'; this build reads {string.Join(", ", Names)}.");
+        using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
+        try
+        {
+            var ranker = entry.Read(reader, version);
+            if (reader.BaseStream.Position != payload.Length)
+            {
+                throw new InvalidDataException($"Ranker payload of kind '{kind}' has {payload.Length - reader.BaseStream.Position} unread trailing bytes.");
+            }
+            return ranker;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"Ranker payload of kind '{kind}' ends early.", e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Ranker payload of kind '{kind}' is inconsistent: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Loads a ranker model file from a path.</summary>
+    /// <param name="path">Model file path.</param>
+    public static IRanker Load(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Load(stream);
+    }
+
+    private static RankerKind Find(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return Kinds.FirstOrDefault(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"Unknown ranker '{name}'. Known rankers: {string.Join(", ", Names)}.", nameof(name));
+    }
+}
