@@ -6,6 +6,12 @@ namespace Cascade.Pipeline;
 /// <param name="Score">The candidate's score after the stage.</param>
 public sealed record TrailEntry(string Stage, string Note, float Score);
 
+/// <summary>One source's proposal of a candidate.</summary>
+/// <param name="Source">Index of the source in the pipeline's source list.</param>
+/// <param name="Score">The source's score.</param>
+/// <param name="Rank">0-based position in the source's list.</param>
+public readonly record struct SourceHit(int Source, float Score, int Rank);
+
 /// <summary>
 /// An item moving through the pipeline: proposed by one or more sources, scored by the ranker, reordered by the
 /// re-rankers. <see cref="Item"/> is the item's dense index in the pipeline's <see cref="ItemTable"/>.
@@ -40,6 +46,9 @@ public sealed class Candidate
 
     /// <summary>Names of the sources that proposed the item, first proposer first.</summary>
     public List<string> Sources { get; } = [];
+
+    /// <summary>Every source's proposal of this item (the ranker's features read them).</summary>
+    public List<SourceHit> Hits { get; } = [];
 
     /// <summary>True when the item holds an exploration slot (it was placed for exploration, not by score).</summary>
     public bool Explored { get; set; }

@@ -27,7 +27,24 @@ public static class ModelCatalog
         "mf (biased-mf, svd): factors, epochs, lr, reg, init-std, biased, seed",
         "als (implicit-als): factors, iterations, reg, alpha, use-values, solver=cg|cholesky, cg-steps, init-std, seed, threads, validation, patience",
         "bpr: factors, epochs, lr, reg, sampling=uniform|popularity, popularity-exponent, seed, threads, validation, validate-every, patience",
-        "twotower (two-tower): dim, epochs, batch, lr, wd, temperature, logq, max-history, id-dropout, init-std, seed, validation, patience");
+        "twotower (two-tower): dim, epochs, batch, lr, wd, temperature, logq, negatives, normalise, history-dropout, pooling, max-history, id-dropout, init-std, seed, validation, patience")
+        + string.Concat(Extensions.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{Environment.NewLine}{e.Key}: {e.Value.Description}"));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Description, Func<ModelSpec, int, IRecommender> Create)> Extensions = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Registers a model built outside this assembly (the multi-stage pipeline, which depends on this one) under
+    /// <paramref name="name"/>, so <c>cascade evaluate --models NAME</c> can build it. Registering a name again replaces it.
+    /// </summary>
+    /// <param name="name">Lower-case model name.</param>
+    /// <param name="description">One help line: parameters.</param>
+    /// <param name="create">Creates the unfitted model from a spec and a seed.</param>
+    public static void Register(string name, string description, Func<ModelSpec, int, IRecommender> create)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(create);
+        Extensions[name.ToLowerInvariant()] = (description, create);
+    }
 
     /// <summary>Creates an unfitted recommender for <paramref name="spec"/>.</summary>
     /// <param name="spec">The model and its parameters.</param>
@@ -162,7 +179,7 @@ public static class ModelCatalog
                 }
             case "twotower" or "two-tower":
                 {
-                    CheckKeys(spec, "dim", "epochs", "batch", "lr", "wd", "temperature", "logq", "max-history", "id-dropout", "init-std", "seed", "validation", "patience");
+                    CheckKeys(spec, "dim", "epochs", "batch", "lr", "wd", "temperature", "logq", "negatives", "normalise", "history-dropout", "pooling", "max-history", "id-dropout", "init-std", "seed", "validation", "patience");
                     var defaults = new TwoTowerOptions();
                     return new TwoTower(new TwoTowerOptions
                     {
@@ -173,6 +190,10 @@ public static class ModelCatalog
                         WeightDecay = spec.GetDouble("wd", defaults.WeightDecay),
                         Temperature = spec.GetDouble("temperature", defaults.Temperature),
                         LogQCorrection = spec.GetBool("logq", defaults.LogQCorrection),
+                        Negatives = spec.GetInt("negatives", defaults.Negatives),
+                        NormaliseOutputs = spec.GetBool("normalise", defaults.NormaliseOutputs),
+                        HistoryDropout = spec.GetDouble("history-dropout", defaults.HistoryDropout),
+                        PoolingExponent = spec.GetDouble("pooling", defaults.PoolingExponent),
                         MaxHistory = spec.GetInt("max-history", defaults.MaxHistory),
                         UserIdDropout = spec.GetDouble("id-dropout", defaults.UserIdDropout),
                         InitStd = spec.GetDouble("init-std", defaults.InitStd),
@@ -182,6 +203,10 @@ public static class ModelCatalog
                     });
                 }
             default:
+                if (Extensions.TryGetValue(spec.Name, out var extension))
+                {
+                    return extension.Create(spec, seed);
+                }
                 throw new ArgumentException($"Unknown model '{spec.Name}'. Known models:{Environment.NewLine}{Describe()}", nameof(spec));
         }
     }

@@ -1,0 +1,220 @@
+using Cascade.Ann;
+using Cascade.Core;
+using Cascade.Evaluation.Running;
+using Cascade.Models;
+using Cascade.Models.Embeddings;
+using Cascade.Pipeline.Ranking;
+using Cascade.Pipeline.Reranking;
+using Cascade.Pipeline.Sources;
+using Cascade.Ranking;
+
+namespace Cascade.Pipeline;
+
+/// <summary>Progress of a pipeline build: which step and how far.</summary>
+/// <param name="Step">What is being done, e.g. "fitting source als".</param>
+/// <param name="Done">Units done.</param>
+/// <param name="Total">Units in all.</param>
+public sealed record PipelineBuildProgress(string Step, int Done, int Total);
+
+/// <summary>
+/// Builds a <see cref="RecommendationPipeline"/> from <see cref="PipelineOptions"/> and data: creates and fits the
+/// sources (sources naming the same model spec share one fitted model), and, when a ranker is configured, trains it
+/// learning-to-rank style on a holdout carved from the data: each user's held-out items are the positives among the
+/// candidates the sources (fitted on the rest) propose; groups are users; a share of users early-stops the ranker.
+/// </summary>
+public static class PipelineBuilder
+{
+    /// <summary>Builds and fits the pipeline.</summary>
+    /// <param name="options">Validated options.</param>
+    /// <param name="data">Interactions and items.</param>
+    /// <param name="seed">Seed of models and sampling.</param>
+    /// <param name="progress">Receives build steps, or null.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    /// <exception cref="ArgumentException">The options are invalid (the message lists every problem).</exception>
+    public static RecommendationPipeline Build(PipelineOptions options, PipelineData data, int seed = 42,
+        IProgress<PipelineBuildProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(data);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid pipeline configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors), nameof(options));
+        }
+        IRanker? ranker = null;
+        if (options.Ranker is { } rankerOptions)
+        {
+            ranker = TrainRanker(options, rankerOptions, data, seed, progress, cancellationToken);
+        }
+        var (slots, fallback) = FitSources(options, data, seed, progress, cancellationToken);
+        var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores);
+        var rerankers = options.Rerankers.Select(r => RerankerFactory.Create(r, data.Items)).ToArray();
+        return new RecommendationPipeline(data.Items, slots, fallback, features, ranker, rerankers);
+    }
+
+    /// <summary>Creates and fits the configured sources on <paramref name="data"/>, plus the popularity fallback.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="data">Interactions and items.</param>
+    /// <param name="seed">Seed of the models.</param>
+    /// <param name="progress">Receives build steps, or null.</param>
+    /// <param name="cancellationToken">Stops between sources.</param>
+    public static (SourceSlot[] Slots, PopularitySource Fallback) FitSources(PipelineOptions options, PipelineData data, int seed,
+        IProgress<PipelineBuildProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(data);
+        var models = new Dictionary<string, IRecommender>(StringComparer.Ordinal);
+        var slots = new SourceSlot[options.Sources.Count];
+        for (int i = 0; i < slots.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var o = options.Sources[i];
+            progress?.Report(new PipelineBuildProgress($"fitting source {o.Name}", i, slots.Length));
+            IRecommender Model()
+            {
+                string spec = o.Model!.Trim();
+                if (!models.TryGetValue(spec, out var model))
+                {
+                    model = ModelCatalog.Create(ModelSpec.Parse(spec), seed);
+                    model.Fit(data.Interactions, cancellationToken);
+                    models[spec] = model;
+                }
+                return model;
+            }
+            ICandidateSource source = o.Kind switch
+            {
+                "popular" => new PopularitySource(o.Name, o.HalfLifeHours is { } h ? TimeSpan.FromHours(h) : null),
+                "latest" => new LatestSource(o.Name),
+                "model" => new ModelSource(o.Name, Model(), prefitted: true),
+                "ann" => Model() is IEmbeddingModel embedding
+                    ? new AnnSource(o.Name, embedding, new HnswOptions { Seed = (ulong)seed }, o.Ef ?? 200, prefitted: true)
+                    : throw new ArgumentException($"Source '{o.Name}': model '{o.Model}' has no embeddings; kind 'ann' needs als, bpr or twotower."),
+                "item-to-item" => new ItemToItemSource(o.Name, Model(), o.History ?? 20, o.Neighbours ?? 50, prefitted: true),
+                "category" => new CategorySource(o.Name),
+                "rules" => new RulesSource(o.Name, o.Items!),
+                _ => throw new ArgumentException($"Source kind '{o.Kind}' is unknown."),
+            };
+            source.Fit(data, cancellationToken);
+            slots[i] = new SourceSlot(source, o.Quota);
+        }
+        var fallback = new PopularitySource("fallback");
+        fallback.Fit(data, cancellationToken);
+        progress?.Report(new PipelineBuildProgress("sources fitted", slots.Length, slots.Length));
+        return (slots, fallback);
+    }
+
+    private static IRanker TrainRanker(PipelineOptions options, RankerOptions rankerOptions, PipelineData data, int seed,
+        IProgress<PipelineBuildProgress>? progress, CancellationToken cancellationToken)
+    {
+        var (fitPart, holdout) = Holdout(data.Interactions, rankerOptions.HoldoutFraction, rankerOptions.Seed);
+        var fitData = new PipelineData(fitPart, data.Items);
+        progress?.Report(new PipelineBuildProgress("ranker: fitting sources on the holdout's rest", 0, 1));
+        var (slots, fallback) = FitSources(options, fitData, seed, null, cancellationToken);
+        var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores);
+        var retrieval = new RecommendationPipeline(data.Items, slots, fallback, null, null, []);
+        var users = Enumerable.Range(0, holdout.Length).Where(u => holdout[u] is { Count: > 0 }).ToArray();
+        new Random(rankerOptions.Seed).Shuffle(users);
+        if (users.Length > rankerOptions.MaxUsers)
+        {
+            users = users[..rankerOptions.MaxUsers];
+        }
+        int validUsers = Math.Max(1, (int)(users.Length * rankerOptions.ValidFraction));
+        int depth = options.Sources.Sum(s => s.Quota);
+        var groups = new RankingDataset?[users.Length];
+        int done = 0;
+        Parallel.For(0, users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            int user = users[i];
+            var history = RecommendationPipeline.HistoryOf(fitPart, user);
+            var result = retrieval.Run(new PipelineRequest(user, history, depth, fitData.NewestTimestampMs));
+            var labels = new float[result.Items.Count];
+            bool any = false;
+            for (int r = 0; r < labels.Length; r++)
+            {
+                if (holdout[user]!.Contains(result.Items[r].Item))
+                {
+                    labels[r] = 1;
+                    any = true;
+                }
+            }
+            if (any)
+            {
+                groups[i] = features.Build(history, fitData.NewestTimestampMs, result.Items, labels);
+            }
+            int now = Interlocked.Increment(ref done);
+            if (now % 100 == 0)
+            {
+                progress?.Report(new PipelineBuildProgress("ranker: candidates for training users", now, users.Length));
+            }
+        });
+        var valid = Concat(features.Schema, groups.Take(validUsers));
+        var train = Concat(features.Schema, groups.Skip(validUsers));
+        if (train.Rows == 0 || valid.Rows == 0)
+        {
+            throw new InvalidOperationException("The ranker has no training examples: no user's held-out items were among the sources' candidates.");
+        }
+        progress?.Report(new PipelineBuildProgress($"ranker: fitting {rankerOptions.Kind} on {train.Rows} rows", 0, 1));
+        var ranker = RankerCatalog.Create(rankerOptions.Kind, rankerOptions.Parameters, seed);
+        ranker.Fit(train, valid, null, cancellationToken);
+        return ranker;
+    }
+
+    /// <summary>Holds out a share of each user's positive interactions (at least one, and only from users with two or more).</summary>
+    /// <param name="interactions">Users × items.</param>
+    /// <param name="fraction">Share held out.</param>
+    /// <param name="seed">Seed.</param>
+    public static (CsrMatrix Remaining, HashSet<int>?[] HeldOut) Holdout(CsrMatrix interactions, double fraction, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(interactions);
+        var random = new Random(seed);
+        var builder = new CsrMatrixBuilder(interactions.NonZeros);
+        var heldOut = new HashSet<int>?[interactions.Rows];
+        for (int u = 0; u < interactions.Rows; u++)
+        {
+            var items = interactions.RowIndices(u);
+            var values = interactions.RowValues(u);
+            var times = interactions.Timestamps is null ? default : interactions.RowTimestamps(u);
+            var order = Enumerable.Range(0, items.Length).ToArray();
+            random.Shuffle(order);
+            int take = items.Length >= 2 ? Math.Max(1, (int)Math.Round(items.Length * fraction)) : 0;
+            if (take > 0)
+            {
+                heldOut[u] = [];
+            }
+            for (int j = 0; j < order.Length; j++)
+            {
+                int k = order[j];
+                if (j < take)
+                {
+                    heldOut[u]!.Add(items[k]);
+                }
+                else
+                {
+                    builder.Add(u, items[k], values[k], times.IsEmpty ? 0 : times[k]);
+                }
+            }
+        }
+        return (builder.Build(interactions.Rows, interactions.Columns), heldOut);
+    }
+
+    private static RankingDataset Concat(FeatureSchema schema, IEnumerable<RankingDataset?> parts)
+    {
+        var list = parts.Where(p => p is not null).Select(p => p!).ToList();
+        int rows = list.Sum(p => p.Rows);
+        var categorical = new int[rows * schema.FieldCount];
+        var numeric = new float[rows * schema.NumericCount];
+        var labels = new float[rows];
+        var offsets = new int[list.Count + 1];
+        int at = 0;
+        for (int g = 0; g < list.Count; g++)
+        {
+            var p = list[g];
+            p.Categorical.CopyTo(categorical, at * schema.FieldCount);
+            p.Numeric.CopyTo(numeric, at * schema.NumericCount);
+            p.Labels!.CopyTo(labels, at);
+            at += p.Rows;
+            offsets[g + 1] = at;
+        }
+        return new RankingDataset(schema, rows, categorical, numeric, labels, offsets, validate: false);
+    }
+}

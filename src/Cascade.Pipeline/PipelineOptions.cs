@@ -1,0 +1,201 @@
+namespace Cascade.Pipeline;
+
+/// <summary>
+/// The pipeline as configured (appsettings section <c>Cascade:Pipeline</c>, or JSON): sources with quotas, an
+/// optional ranker, re-rankers, and stage budgets. <see cref="Validate"/> lists every problem at start-up.
+/// </summary>
+public sealed class PipelineOptions
+{
+    /// <summary>Candidate sources, in order. Default: trending, item-to-item and ALS retrieval plus category match.</summary>
+    public List<SourceOptions> Sources { get; set; } = [];
+
+    /// <summary>The ranker, or null to serve in retrieval (fusion) order.</summary>
+    public RankerOptions? Ranker { get; set; }
+
+    /// <summary>Re-rankers in order.</summary>
+    public List<RerankerOptions> Rerankers { get; set; } = [];
+
+    /// <summary>Stage budgets in milliseconds (0 = unlimited).</summary>
+    public BudgetOptions Budgets { get; set; } = new();
+
+    /// <summary>The default pipeline: trending (7-day half-life), ALS retrieval, item-to-item from the ALS model, category match.</summary>
+    public static PipelineOptions Default() => new()
+    {
+        Sources =
+        [
+            new SourceOptions { Name = "trending", Kind = "popular", Quota = 100, HalfLifeHours = 168 },
+            new SourceOptions { Name = "als", Kind = "model", Model = "als:factors=64,iterations=10", Quota = 200 },
+            new SourceOptions { Name = "similar", Kind = "item-to-item", Model = "als:factors=64,iterations=10", Quota = 100 },
+            new SourceOptions { Name = "category", Kind = "category", Quota = 50 },
+        ],
+    };
+
+    /// <summary>Every configuration problem, each naming its setting; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Sources.Count == 0)
+        {
+            errors.Add("Pipeline:Sources is empty: configure at least one candidate source.");
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < Sources.Count; i++)
+        {
+            var s = Sources[i];
+            string at = $"Pipeline:Sources:{i}";
+            if (string.IsNullOrWhiteSpace(s.Name) || !names.Add(s.Name))
+            {
+                errors.Add($"{at}:Name '{s.Name}' is empty or repeats another source's name.");
+            }
+            if (!SourceOptions.Kinds.Contains(s.Kind))
+            {
+                errors.Add($"{at}:Kind '{s.Kind}' is unknown; use one of {string.Join(", ", SourceOptions.Kinds)}.");
+            }
+            if (s.Quota is < 1 or > 10_000)
+            {
+                errors.Add($"{at}:Quota {s.Quota} is outside 1–10000.");
+            }
+            if (s.Kind is "model" or "ann" or "item-to-item" && string.IsNullOrWhiteSpace(s.Model))
+            {
+                errors.Add($"{at}:Model is required for kind '{s.Kind}' (e.g. \"als:factors=64\").");
+            }
+            if (s.Kind == "rules" && (s.Items is null || s.Items.Count == 0))
+            {
+                errors.Add($"{at}:Items is required for kind 'rules' (the item ids to propose).");
+            }
+            if (s.HalfLifeHours is <= 0)
+            {
+                errors.Add($"{at}:HalfLifeHours {s.HalfLifeHours} must be positive (omit it for no decay).");
+            }
+            if (s.History is < 1 or > 1000)
+            {
+                errors.Add($"{at}:History {s.History} is outside 1–1000.");
+            }
+            if (s.Neighbours is < 1 or > 10_000)
+            {
+                errors.Add($"{at}:Neighbours {s.Neighbours} is outside 1–10000.");
+            }
+        }
+        if (Ranker is { } r)
+        {
+            if (string.IsNullOrWhiteSpace(r.Kind))
+            {
+                errors.Add("Pipeline:Ranker:Kind is empty (e.g. \"gbdt\").");
+            }
+            if (r.HoldoutFraction is <= 0 or >= 1)
+            {
+                errors.Add($"Pipeline:Ranker:HoldoutFraction {r.HoldoutFraction} must be in (0, 1).");
+            }
+            if (r.ValidFraction is <= 0 or >= 1)
+            {
+                errors.Add($"Pipeline:Ranker:ValidFraction {r.ValidFraction} must be in (0, 1).");
+            }
+            if (r.MaxUsers < 10)
+            {
+                errors.Add($"Pipeline:Ranker:MaxUsers {r.MaxUsers} must be at least 10.");
+            }
+        }
+        for (int i = 0; i < Rerankers.Count; i++)
+        {
+            if (!RerankerOptions.Kinds.Contains(Rerankers[i].Kind))
+            {
+                errors.Add($"Pipeline:Rerankers:{i}:Kind '{Rerankers[i].Kind}' is unknown; use one of {string.Join(", ", RerankerOptions.Kinds)}.");
+            }
+        }
+        foreach (var (name, value) in new[] { ("Sources", Budgets.SourcesMs), ("Ranker", Budgets.RankerMs), ("Rerank", Budgets.RerankMs) })
+        {
+            if (value is < 0 or > 60_000)
+            {
+                errors.Add($"Pipeline:Budgets:{name}Ms {value} is outside 0–60000 (0 = unlimited).");
+            }
+        }
+        return errors;
+    }
+}
+
+/// <summary>One candidate source.</summary>
+public sealed class SourceOptions
+{
+    /// <summary>The kinds of source.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = ["popular", "latest", "model", "ann", "item-to-item", "category", "rules"];
+
+    /// <summary>Name shown in responses and explanations; unique.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>popular (trending with HalfLifeHours), latest, model (full scan of a model's scores), ann (HNSW over an embedding model), item-to-item, category, rules.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>Most candidates per request.</summary>
+    public int Quota { get; set; } = 100;
+
+    /// <summary>For model / ann / item-to-item: the model spec as for <c>cascade evaluate</c>, e.g. "als:factors=64". Sources with the same spec share one fitted model.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>For popular: half-life of an interaction's weight in hours (omit for plain popularity).</summary>
+    public double? HalfLifeHours { get; set; }
+
+    /// <summary>For item-to-item: how many recent items seed it (default 20).</summary>
+    public int? History { get; set; }
+
+    /// <summary>For item-to-item: neighbours per seed item (default 50).</summary>
+    public int? Neighbours { get; set; }
+
+    /// <summary>For ann: search breadth (default 200).</summary>
+    public int? Ef { get; set; }
+
+    /// <summary>For rules: item ids to propose, in order.</summary>
+    public List<string>? Items { get; set; }
+}
+
+/// <summary>The learned ranker and how its training set is made.</summary>
+public sealed class RankerOptions
+{
+    /// <summary>Ranker kind (see <c>cascade ctr --help</c>), e.g. "gbdt".</summary>
+    public string Kind { get; set; } = "gbdt";
+
+    /// <summary>Hyper-parameters by name, e.g. { "objective": "lambdarank", "trees": "300" }.</summary>
+    public Dictionary<string, string> Parameters { get; set; } = [];
+
+    /// <summary>Share of each user's interactions held out as labels when training the ranker (default 0.2).</summary>
+    public double HoldoutFraction { get; set; } = 0.2;
+
+    /// <summary>Share of users whose candidate lists form the ranker's early-stopping set (default 0.2).</summary>
+    public double ValidFraction { get; set; } = 0.2;
+
+    /// <summary>Most users sampled for the ranker's training set (default 20000).</summary>
+    public int MaxUsers { get; set; } = 20_000;
+
+    /// <summary>Seed of the holdout and the sample.</summary>
+    public int Seed { get; set; } = 42;
+}
+
+/// <summary>One re-ranker; which settings apply depends on <see cref="Kind"/> (docs/reranking.md).</summary>
+public sealed class RerankerOptions
+{
+    /// <summary>The kinds of re-ranker.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = ["mmr", "category-cap", "dedup", "boost", "pin", "explore"];
+
+    /// <summary>mmr, category-cap, dedup, boost, pin or explore.</summary>
+    public string Kind { get; set; } = "";
+
+    /// <summary>Settings of this re-ranker by name (e.g. { "lambda": "0.7" }).</summary>
+    public Dictionary<string, string> Settings { get; set; } = [];
+}
+
+/// <summary>Stage budgets in milliseconds; 0 means unlimited.</summary>
+public sealed class BudgetOptions
+{
+    /// <summary>Retrieval (all sources concurrently). Default 30 ms.</summary>
+    public double SourcesMs { get; set; } = 30;
+
+    /// <summary>Feature building and ranking. Default 30 ms.</summary>
+    public double RankerMs { get; set; } = 30;
+
+    /// <summary>All re-rankers. Default 10 ms.</summary>
+    public double RerankMs { get; set; } = 10;
+
+    /// <summary>As <see cref="StageBudgets"/>.</summary>
+    public StageBudgets ToBudgets() => new(Span(SourcesMs), Span(RankerMs), Span(RerankMs));
+
+    private static TimeSpan Span(double ms) => ms <= 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms);
+}

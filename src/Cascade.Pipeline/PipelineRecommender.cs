@@ -1,0 +1,97 @@
+using Cascade.Core;
+using Cascade.Core.Domain;
+using Cascade.Models;
+using Cascade.Pipeline.Sources;
+
+namespace Cascade.Pipeline;
+
+/// <summary>
+/// The configured multi-stage pipeline as one <see cref="IRecommender"/>, so offline evaluation trains and scores it
+/// like any single model (<c>cascade evaluate --models pipeline</c>): Fit builds the pipeline on the training matrix
+/// (item ids are the matrix's columns; no catalog attributes), Recommend runs every stage without budgets.
+/// </summary>
+/// <param name="options">The pipeline configuration (null: <see cref="PipelineOptions.Default"/>).</param>
+/// <param name="seed">Seed of models and sampling.</param>
+public sealed class PipelineRecommender(PipelineOptions? options = null, int seed = 42) : IRecommender
+{
+    private RecommendationPipeline? _pipeline;
+    private CsrMatrix? _train;
+    private long _nowMs;
+
+    /// <inheritdoc />
+    public string Name => "pipeline";
+
+    /// <inheritdoc />
+    public bool IsFitted => _pipeline is not null;
+
+    /// <inheritdoc />
+    public int UserCount => _train?.Rows ?? 0;
+
+    /// <inheritdoc />
+    public int ItemCount => _train?.Columns ?? 0;
+
+    /// <summary>The options.</summary>
+    public PipelineOptions Options { get; } = options ?? PipelineOptions.Default();
+
+    /// <summary>The fitted pipeline.</summary>
+    public RecommendationPipeline Pipeline => _pipeline ?? throw new InvalidOperationException("The pipeline is not fitted.");
+
+    /// <inheritdoc />
+    public void Fit(CsrMatrix interactions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(interactions);
+        var items = ItemTable.Build([.. Enumerable.Range(0, interactions.Columns).Select(i =>
+            new Item(Apps.Default, i.ToString(System.Globalization.CultureInfo.InvariantCulture), "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null))]);
+        var data = new PipelineData(interactions, items);
+        _pipeline = PipelineBuilder.Build(Options, data, seed, null, cancellationToken);
+        _train = interactions;
+        _nowMs = data.NewestTimestampMs;
+    }
+
+    /// <inheritdoc />
+    public void Score(int user, Span<float> scores)
+    {
+        scores.Fill(float.NegativeInfinity);
+        var top = Recommend(user, Math.Min(ItemCount, 1000), excludeSeen: false);
+        for (int i = 0; i < top.Length; i++)
+        {
+            scores[top[i].Item] = top.Length - i;
+        }
+    }
+
+    /// <inheritdoc />
+    public Recommendation[] Recommend(int user, int k, bool excludeSeen = true)
+    {
+        var pipeline = Pipeline;
+        var history = RecommendationPipeline.HistoryOf(_train!, user);
+        var result = pipeline.Run(new PipelineRequest(user < UserCount ? user : -1, history, k, _nowMs) { ExcludeHistory = excludeSeen, Seed = (ulong)user });
+        return [.. result.Items.Select(c => new Recommendation(c.Item, c.Score))];
+    }
+
+    /// <inheritdoc />
+    public Recommendation[][] RecommendBatch(ReadOnlySpan<int> users, int k, bool excludeSeen = true, CancellationToken cancellationToken = default)
+    {
+        var list = users.ToArray();
+        var results = new Recommendation[list.Length][];
+        Parallel.For(0, list.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => results[i] = Recommend(list[i], k, excludeSeen));
+        return results;
+    }
+
+    /// <inheritdoc />
+    public Recommendation[] SimilarItems(int item, int k)
+    {
+        foreach (var slot in Pipeline.Sources)
+        {
+            if (slot.Source is ItemToItemSource i2i)
+            {
+                return i2i.Model.SimilarItems(item, k);
+            }
+        }
+        return [];
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="NotSupportedException">Always: a pipeline is saved as a model bundle by <c>cascade train</c>, not as one model file.</exception>
+    public void Save(Stream stream) =>
+        throw new NotSupportedException("A pipeline is saved as a model bundle (a directory of model files), not as a single model file.");
+}

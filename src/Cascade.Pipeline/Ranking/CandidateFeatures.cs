@@ -1,0 +1,102 @@
+using Cascade.Ranking;
+
+namespace Cascade.Pipeline.Ranking;
+
+/// <summary>
+/// The features the pipeline itself knows about a candidate, one definition for training and serving: for each
+/// source its score, its score divided by the source's best score in this request, and the rank it gave (NaN when the
+/// source did not propose the item); how many sources proposed it; the item's popularity (log); its age in days;
+/// the user's history length (log); the user's affinity to the item's categories (the share of the user's recent
+/// items sharing a category with it); and the item's primary category as a categorical field.
+/// </summary>
+public sealed class CandidateFeatures
+{
+    private readonly IReadOnlyList<string> _sources;
+    private readonly ItemTable _items;
+    private readonly float[] _popularity;
+
+    /// <summary>Creates the feature definition.</summary>
+    /// <param name="sourceNames">The pipeline's sources, in order.</param>
+    /// <param name="items">The item table.</param>
+    /// <param name="popularity">Each item's popularity (any scale; log1p is taken).</param>
+    public CandidateFeatures(IReadOnlyList<string> sourceNames, ItemTable items, ReadOnlySpan<float> popularity)
+    {
+        ArgumentNullException.ThrowIfNull(sourceNames);
+        ArgumentNullException.ThrowIfNull(items);
+        _sources = sourceNames;
+        _items = items;
+        _popularity = popularity.ToArray();
+        var numeric = new List<string>();
+        foreach (string s in sourceNames)
+        {
+            numeric.Add($"{s}.score");
+            numeric.Add($"{s}.relative");
+            numeric.Add($"{s}.rank");
+        }
+        numeric.AddRange(["sources", "popularity", "age_days", "user_history", "category_affinity"]);
+        Schema = new FeatureSchema([new CategoricalField("category", items.CategoryNames.Count + 1)], numeric);
+    }
+
+    /// <summary>The schema of the rows built.</summary>
+    public FeatureSchema Schema { get; }
+
+    /// <summary>Builds one row per candidate, in the candidates' order.</summary>
+    /// <param name="history">The user's items, newest first.</param>
+    /// <param name="nowMs">Request time (Unix ms).</param>
+    /// <param name="candidates">The candidates with their source hits.</param>
+    /// <param name="labels">Labels for training rows, or null.</param>
+    public RankingDataset Build(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]? labels = null)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(candidates);
+        int width = Schema.NumericCount;
+        int n = candidates.Count;
+        var numeric = new float[n * width];
+        var categorical = new int[n];
+        Span<float> best = stackalloc float[_sources.Count];
+        best.Fill(float.NegativeInfinity);
+        foreach (var c in candidates)
+        {
+            foreach (var hit in c.Hits)
+            {
+                best[hit.Source] = Math.Max(best[hit.Source], hit.Score);
+            }
+        }
+        var categoryCounts = new Dictionary<int, int>();
+        int recent = Math.Min(history.Count, 100);
+        for (int h = 0; h < recent; h++)
+        {
+            foreach (int category in _items.Categories[history[h]])
+            {
+                categoryCounts[category] = categoryCounts.GetValueOrDefault(category) + 1;
+            }
+        }
+        float historyFeature = MathF.Log(1 + history.Count);
+        for (int r = 0; r < n; r++)
+        {
+            var c = candidates[r];
+            var row = numeric.AsSpan(r * width, width);
+            row[..(_sources.Count * 3)].Fill(float.NaN);
+            foreach (var hit in c.Hits)
+            {
+                row[hit.Source * 3] = hit.Score;
+                row[hit.Source * 3 + 1] = best[hit.Source] > 0 ? hit.Score / best[hit.Source] : float.NaN;
+                row[hit.Source * 3 + 2] = hit.Rank;
+            }
+            int at = _sources.Count * 3;
+            int item = c.Item;
+            row[at] = c.Hits.Count;
+            row[at + 1] = MathF.Log(1 + Math.Max(0, _popularity[item]));
+            row[at + 2] = (float)(Math.Max(0, nowMs - _items.CreatedAtMs[item]) / 86_400_000.0);
+            row[at + 3] = historyFeature;
+            int shared = 0;
+            foreach (int category in _items.Categories[item])
+            {
+                shared = Math.Max(shared, categoryCounts.GetValueOrDefault(category));
+            }
+            row[at + 4] = recent == 0 ? float.NaN : (float)shared / recent;
+            categorical[r] = _items.PrimaryCategory(item) + 1;
+        }
+        return new RankingDataset(Schema, n, categorical, numeric, labels, labels is null ? null : [0, n], validate: false);
+    }
+}

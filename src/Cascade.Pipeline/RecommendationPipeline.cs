@@ -1,0 +1,373 @@
+using System.Diagnostics;
+using Cascade.Core;
+using Cascade.Pipeline.Ranking;
+using Cascade.Pipeline.Reranking;
+using Cascade.Pipeline.Sources;
+using Cascade.Ranking;
+
+namespace Cascade.Pipeline;
+
+/// <summary>A source and how many candidates it may propose per request.</summary>
+/// <param name="Source">The fitted source.</param>
+/// <param name="Quota">Most candidates per request.</param>
+public sealed record SourceSlot(ICandidateSource Source, int Quota);
+
+/// <summary>
+/// Time budget of each stage. A source that has not answered within <see cref="Sources"/> is left out; a ranker that
+/// has not scored within <see cref="Ranker"/> is replaced by the retrieval order; re-rankers stop once
+/// <see cref="Rerank"/> is spent. Each such case is reported in <see cref="PipelineResult.Degraded"/>.
+/// </summary>
+/// <param name="Sources">Budget of the retrieval stage (all sources run concurrently).</param>
+/// <param name="Ranker">Budget of feature building and scoring.</param>
+/// <param name="Rerank">Budget of all re-rankers together.</param>
+public sealed record StageBudgets(TimeSpan Sources, TimeSpan Ranker, TimeSpan Rerank)
+{
+    /// <summary>No budgets and no concurrency: offline evaluation, batch precomputation, tests.</summary>
+    public static StageBudgets Unlimited { get; } = new(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+    /// <summary>Whether stages run concurrently under deadlines.</summary>
+    public bool Enforced => Sources != Timeout.InfiniteTimeSpan || Ranker != Timeout.InfiniteTimeSpan || Rerank != Timeout.InfiniteTimeSpan;
+}
+
+/// <summary>One request to the pipeline, in dense ids.</summary>
+/// <param name="User">Dense user id of the bundle, or −1 (anonymous session, or a user newer than the bundle).</param>
+/// <param name="History">The user's items, newest first.</param>
+/// <param name="Count">How many items to return.</param>
+/// <param name="NowMs">Request time (Unix ms).</param>
+public sealed record PipelineRequest(int User, IReadOnlyList<int> History, int Count, long NowMs)
+{
+    /// <summary>Leave out the items of <see cref="History"/> (default true).</summary>
+    public bool ExcludeHistory { get; init; } = true;
+
+    /// <summary>Further items to leave out (blocked; served on earlier pages).</summary>
+    public IReadOnlyCollection<int>? Excluded { get; init; }
+
+    /// <summary>Only items of this category code, or −1.</summary>
+    public int Category { get; init; } = -1;
+
+    /// <summary>A business predicate on dense item ids, or null.</summary>
+    public Func<int, bool>? Predicate { get; init; }
+
+    /// <summary>Record each candidate's trail.</summary>
+    public bool Explain { get; init; }
+
+    /// <summary>Seed of randomised re-rankers (derive it from the request id).</summary>
+    public ulong Seed { get; init; }
+}
+
+/// <summary>What one stage did.</summary>
+/// <param name="Stage">"source:NAME", "merge", "ranker", "rerank:NAME".</param>
+/// <param name="Milliseconds">Wall time.</param>
+/// <param name="Count">Items out of the stage.</param>
+/// <param name="Degraded">Why the stage degraded (timeout, error), or null.</param>
+public sealed record StageReport(string Stage, double Milliseconds, int Count, string? Degraded = null);
+
+/// <summary>The pipeline's answer.</summary>
+/// <param name="Items">The top <see cref="PipelineRequest.Count"/> candidates, best first.</param>
+/// <param name="Stages">Per-stage timings and counts.</param>
+/// <param name="CandidateCount">Distinct candidates after merging.</param>
+public sealed record PipelineResult(IReadOnlyList<Candidate> Items, IReadOnlyList<StageReport> Stages, int CandidateCount)
+{
+    /// <summary>The stages that degraded, e.g. "source:als: timeout after 20 ms".</summary>
+    public IReadOnlyList<string> Degraded => [.. Stages.Where(s => s.Degraded is not null).Select(s => $"{s.Stage}: {s.Degraded}")];
+}
+
+/// <summary>
+/// A fitted multi-stage recommender: retrieve from several sources (each with a quota, concurrently, under a
+/// budget) → merge and de-duplicate (reciprocal-rank fusion as the pre-ranking score) → score with a ranker over
+/// the candidates' features → re-rank (diversity, caps, boosts, exploration) → top n. Immutable once built and safe
+/// for concurrent requests; a newer one is swapped in whole (see the serving layer).
+/// </summary>
+public sealed class RecommendationPipeline
+{
+    private const float FusionK = 60f;
+
+    /// <summary>Creates a pipeline over fitted parts.</summary>
+    /// <param name="items">The item table.</param>
+    /// <param name="sources">Fitted sources with quotas.</param>
+    /// <param name="fallback">A fitted popularity source used when every source fails.</param>
+    /// <param name="features">The candidate feature definition (null without a ranker).</param>
+    /// <param name="ranker">A fitted ranker over <paramref name="features"/>' schema, or null (fusion order).</param>
+    /// <param name="rerankers">Re-rankers in order.</param>
+    public RecommendationPipeline(ItemTable items, IReadOnlyList<SourceSlot> sources, PopularitySource fallback,
+        CandidateFeatures? features, IRanker? ranker, IReadOnlyList<IReranker> rerankers)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(fallback);
+        ArgumentNullException.ThrowIfNull(rerankers);
+        if (ranker is not null && (features is null || !features.Schema.Equals(ranker.Schema)))
+        {
+            throw new ArgumentException("The ranker was not fitted on the candidate feature schema.", nameof(ranker));
+        }
+        Items = items;
+        Sources = sources;
+        Fallback = fallback;
+        Features = features;
+        Ranker = ranker;
+        Rerankers = rerankers;
+    }
+
+    /// <summary>The item table.</summary>
+    public ItemTable Items { get; }
+
+    /// <summary>Sources with quotas.</summary>
+    public IReadOnlyList<SourceSlot> Sources { get; }
+
+    /// <summary>The popularity fallback.</summary>
+    public PopularitySource Fallback { get; }
+
+    /// <summary>The feature definition of the ranker (null without one).</summary>
+    public CandidateFeatures? Features { get; }
+
+    /// <summary>The ranker, or null.</summary>
+    public IRanker? Ranker { get; }
+
+    /// <summary>Re-rankers in order.</summary>
+    public IReadOnlyList<IReranker> Rerankers { get; }
+
+    /// <summary>Runs the request through every stage.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="budgets">Stage budgets (<see cref="StageBudgets.Unlimited"/> offline).</param>
+    public PipelineResult Run(PipelineRequest request, StageBudgets? budgets = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        budgets ??= StageBudgets.Unlimited;
+        var reports = new List<StageReport>(Sources.Count + Rerankers.Count + 3);
+        var sourceRequest = new SourceRequest(Items, request.User, request.History, request.NowMs, request.ExcludeHistory,
+            request.Excluded, request.Category, request.Predicate);
+        var proposals = Retrieve(sourceRequest, budgets, reports);
+        var candidates = Merge(proposals, request, sourceRequest, reports);
+        Rank(request, candidates, budgets, reports);
+        Rerank(request, candidates, budgets, reports);
+        int distinct = candidates.Count;
+        if (candidates.Count > request.Count)
+        {
+            candidates.RemoveRange(request.Count, candidates.Count - request.Count);
+        }
+        return new PipelineResult(candidates, reports, distinct);
+    }
+
+    private List<ScoredItem>?[] Retrieve(SourceRequest request, StageBudgets budgets, List<StageReport> reports)
+    {
+        var results = new List<ScoredItem>?[Sources.Count];
+        if (!budgets.Enforced || Sources.Count == 1)
+        {
+            for (int s = 0; s < Sources.Count; s++)
+            {
+                long started = Stopwatch.GetTimestamp();
+                var slot = Sources[s];
+                var list = new List<ScoredItem>(slot.Quota);
+                try
+                {
+                    slot.Source.Propose(request, slot.Quota, list);
+                    results[s] = list;
+                    reports.Add(new StageReport("source:" + slot.Source.Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds, list.Count));
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    reports.Add(new StageReport("source:" + slot.Source.Name, Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, $"error: {e.Message}"));
+                }
+            }
+            return results;
+        }
+        long start = Stopwatch.GetTimestamp();
+        var tasks = new Task<(List<ScoredItem> List, double Ms)>[Sources.Count];
+        for (int s = 0; s < Sources.Count; s++)
+        {
+            var slot = Sources[s];
+            tasks[s] = Task.Run(() =>
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                var list = new List<ScoredItem>(slot.Quota);
+                slot.Source.Propose(request, slot.Quota, list);
+                return (list, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            });
+        }
+        try
+        {
+            Task.WaitAll(tasks, budgets.Sources);
+        }
+        catch (AggregateException)
+        {
+            // Each faulted source is reported below.
+        }
+        for (int s = 0; s < Sources.Count; s++)
+        {
+            string stage = "source:" + Sources[s].Source.Name;
+            var task = tasks[s];
+            if (task.IsCompletedSuccessfully)
+            {
+                results[s] = task.Result.List;
+                reports.Add(new StageReport(stage, task.Result.Ms, task.Result.List.Count));
+            }
+            else if (task.IsFaulted)
+            {
+                reports.Add(new StageReport(stage, Stopwatch.GetElapsedTime(start).TotalMilliseconds, 0, $"error: {task.Exception!.InnerException?.Message}"));
+            }
+            else
+            {
+                _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                reports.Add(new StageReport(stage, Stopwatch.GetElapsedTime(start).TotalMilliseconds, 0, $"timeout after {budgets.Sources.TotalMilliseconds:0.#} ms"));
+            }
+        }
+        return results;
+    }
+
+    private List<Candidate> Merge(List<ScoredItem>?[] proposals, PipelineRequest request, SourceRequest sourceRequest, List<StageReport> reports)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var byItem = new Dictionary<int, Candidate>();
+        var candidates = new List<Candidate>();
+        string? degraded = null;
+        if (proposals.All(p => p is null || p.Count == 0) && (Sources.Count == 0 || proposals.Any(p => p is null)))
+        {
+            // Every source failed or timed out: serve popularity rather than nothing.
+            var fallback = new List<ScoredItem>();
+            Fallback.Propose(sourceRequest, Math.Max(request.Count * 3, 50), fallback);
+            proposals = [fallback];
+            degraded = "every source failed: served the popularity fallback";
+        }
+        for (int s = 0; s < proposals.Length; s++)
+        {
+            var list = proposals[s];
+            if (list is null)
+            {
+                continue;
+            }
+            string name = degraded is null ? Sources[s].Source.Name : "fallback";
+            for (int rank = 0; rank < list.Count; rank++)
+            {
+                var (item, score) = list[rank];
+                if (!byItem.TryGetValue(item, out var candidate))
+                {
+                    candidate = new Candidate(item, 0f, name);
+                    candidate.RetrievalScore = score;
+                    if (request.Explain)
+                    {
+                        candidate.StartTrail();
+                    }
+                    byItem[item] = candidate;
+                    candidates.Add(candidate);
+                }
+                else if (!candidate.Sources.Contains(name))
+                {
+                    candidate.Sources.Add(name);
+                }
+                candidate.Hits.Add(new SourceHit(s, score, rank));
+                candidate.Score += 1f / (FusionK + rank + 1);
+                candidate.Explain("source:" + name, () => $"proposed at rank {rank + 1} with score {score:G4}");
+            }
+        }
+        SortByScore(candidates);
+        reports.Add(new StageReport("merge", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count, degraded));
+        return candidates;
+    }
+
+    private void Rank(PipelineRequest request, List<Candidate> candidates, StageBudgets budgets, List<StageReport> reports)
+    {
+        if (Ranker is null || Features is null || candidates.Count == 0)
+        {
+            return;
+        }
+        long started = Stopwatch.GetTimestamp();
+        float[] scores;
+        string? degraded = null;
+        try
+        {
+            if (budgets.Ranker == Timeout.InfiniteTimeSpan)
+            {
+                scores = Score(request, candidates);
+            }
+            else
+            {
+                var task = Task.Run(() => Score(request, candidates));
+                if (!task.Wait(budgets.Ranker))
+                {
+                    _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                    reports.Add(new StageReport("ranker", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count,
+                        $"timeout after {budgets.Ranker.TotalMilliseconds:0.#} ms: kept the retrieval order"));
+                    return;
+                }
+                scores = task.Result;
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            degraded = $"error: {(e as AggregateException)?.InnerException?.Message ?? e.Message}: kept the retrieval order";
+            reports.Add(new StageReport("ranker", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count, degraded));
+            return;
+        }
+        for (int i = 0; i < candidates.Count; i++)
+        {
+            var c = candidates[i];
+            c.Score = c.RankerScore = scores[i];
+            c.Explain("ranker", () => $"{Ranker.Name} scored {scores[i]:G4}");
+        }
+        SortByScore(candidates);
+        reports.Add(new StageReport("ranker", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count));
+    }
+
+    private float[] Score(PipelineRequest request, List<Candidate> candidates)
+    {
+        var data = Features!.Build(request.History, request.NowMs, candidates);
+        var scores = new float[candidates.Count];
+        Ranker!.Predict(data, scores);
+        return scores;
+    }
+
+    private void Rerank(PipelineRequest request, List<Candidate> candidates, StageBudgets budgets, List<StageReport> reports)
+    {
+        if (Rerankers.Count == 0 || candidates.Count == 0)
+        {
+            return;
+        }
+        var context = new RerankContext(Items, request.Count, request.NowMs, request.Seed, request.Explain);
+        long stageStart = Stopwatch.GetTimestamp();
+        foreach (var reranker in Rerankers)
+        {
+            string stage = "rerank:" + reranker.Name;
+            if (budgets.Rerank != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(stageStart) > budgets.Rerank)
+            {
+                reports.Add(new StageReport(stage, 0, candidates.Count, $"skipped: re-rank budget of {budgets.Rerank.TotalMilliseconds:0.#} ms spent"));
+                continue;
+            }
+            long started = Stopwatch.GetTimestamp();
+            var before = candidates.ToList();
+            try
+            {
+                reranker.Rerank(context, candidates);
+                reports.Add(new StageReport(stage, Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                candidates.Clear();
+                candidates.AddRange(before);
+                reports.Add(new StageReport(stage, Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count, $"error: {e.Message}: skipped"));
+            }
+        }
+    }
+
+    private static void SortByScore(List<Candidate> candidates) =>
+        candidates.Sort(static (a, b) => b.Score.CompareTo(a.Score) is var c && c != 0 ? c : a.Item.CompareTo(b.Item));
+
+    /// <summary>The user's items in <paramref name="interactions"/>, newest first (by timestamp when present, else by column order reversed).</summary>
+    /// <param name="interactions">Users × items.</param>
+    /// <param name="user">Dense user id (out of range gives an empty history).</param>
+    public static int[] HistoryOf(CsrMatrix interactions, int user)
+    {
+        ArgumentNullException.ThrowIfNull(interactions);
+        if ((uint)user >= (uint)interactions.Rows)
+        {
+            return [];
+        }
+        var items = interactions.RowIndices(user).ToArray();
+        if (interactions.Timestamps is not null)
+        {
+            var times = interactions.RowTimestamps(user).ToArray();
+            Array.Sort(times, items);
+        }
+        Array.Reverse(items);
+        return items;
+    }
+}

@@ -1,0 +1,39 @@
+using Cascade.Core;
+
+namespace Cascade.Pipeline.Sources;
+
+/// <summary>What every stage of the pipeline is fitted on: the interaction matrix and the item table, same dense item ids.</summary>
+/// <param name="Interactions">Users × items (dense ids), weights, optionally timestamps.</param>
+/// <param name="Items">The item table; its indices are the matrix's columns.</param>
+public sealed record PipelineData(CsrMatrix Interactions, ItemTable Items)
+{
+    /// <summary>The newest interaction time (Unix ms), or 0 without timestamps.</summary>
+    public long NewestTimestampMs { get; } = Interactions.Timestamps is { Length: > 0 } t ? t.Max() : 0;
+}
+
+/// <summary>One proposal: a dense item and the source's score for it.</summary>
+/// <param name="Item">Dense item index.</param>
+/// <param name="Score">Higher is better; scales differ between sources.</param>
+public readonly record struct ScoredItem(int Item, float Score);
+
+/// <summary>
+/// A candidate source (retriever): proposes up to a quota of items for a request, best first, skipping items the
+/// request does not allow (seen, hidden, expired, blocked, filtered), so its quota is filled with servable items.
+/// Fitted once per model bundle; Propose is safe for concurrent requests.
+/// </summary>
+public interface ICandidateSource
+{
+    /// <summary>The configured name, shown in each candidate's sources and in explanations.</summary>
+    string Name { get; }
+
+    /// <summary>Fits the source.</summary>
+    /// <param name="data">Interactions and items.</param>
+    /// <param name="cancellationToken">Stops a long fit.</param>
+    void Fit(PipelineData data, CancellationToken cancellationToken = default);
+
+    /// <summary>Appends up to <paramref name="quota"/> allowed items to <paramref name="output"/>, best first.</summary>
+    /// <param name="request">The request (user, history, filters).</param>
+    /// <param name="quota">Most items to propose.</param>
+    /// <param name="output">Destination.</param>
+    void Propose(SourceRequest request, int quota, List<ScoredItem> output);
+}
