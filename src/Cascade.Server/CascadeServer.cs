@@ -66,7 +66,7 @@ public static class CascadeServer
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(new IngestService(engine));
-        builder.Services.AddSingleton(new RecommendationService(engine));
+        builder.Services.AddSingleton(new RecommendationService(engine, options.ToRecommendationOptions()));
         builder.Services.AddSingleton(new ApiKeyAuth(options.ApiKeys));
         builder.Services.AddHostedService<TrainingService>();
         builder.Services.AddProblemDetails();
@@ -137,7 +137,7 @@ public static class CascadeServer
     }
 }
 
-/// <summary>Retrains the baseline of the default app at start and then periodically.</summary>
+/// <summary>Retrains the pipeline of the default app at start and then periodically, swapping each bundle in after its smoke test.</summary>
 internal sealed class TrainingService(RecommendationService service, ServerOptions options, ILogger<TrainingService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -148,12 +148,12 @@ internal sealed class TrainingService(RecommendationService service, ServerOptio
             try
             {
                 var s = service.Train(Apps.Default);
-                logger.LogInformation("Trained trending baseline for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
-                    s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
+                logger.LogInformation("Trained pipeline bundle {Version} for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
+                    s.BundleVersion, s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogError(ex, "Training the baseline failed; the previous model keeps serving");
+                logger.LogError(ex, "Training the pipeline failed; the previous bundle keeps serving");
             }
             if (options.TrainingIntervalSeconds == 0)
             {

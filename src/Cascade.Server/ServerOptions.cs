@@ -1,4 +1,6 @@
 using Cascade.Core.Domain;
+using Cascade.Pipeline;
+using Cascade.Serving;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
 using Microsoft.Extensions.Configuration;
@@ -35,8 +37,25 @@ public sealed class ServerOptions
     /// <summary>Most elements in one batch request. Default 10,000.</summary>
     public int MaxBatchSize { get; set; } = 10_000;
 
-    /// <summary>Seconds between retrainings of the baseline; 0 disables background training. Default 60.</summary>
+    /// <summary>Seconds between retrainings of the pipeline; 0 disables background training. Default 60.</summary>
     public int TrainingIntervalSeconds { get; set; } = 60;
+
+    /// <summary>The recommendation pipeline (sources, ranker, re-rankers, budgets); without sources the built-in default applies (docs/pipeline.md).</summary>
+    public PipelineOptions Pipeline { get; set; } = new();
+
+    /// <summary>Write an impression event per served item to the event log. Default true.</summary>
+    public bool LogImpressions { get; set; } = true;
+
+    /// <summary>Base64 key (≥ 16 bytes) signing pagination cursors; empty draws a random key per process (cursors then do not survive a restart). Every node behind one load balancer needs the same key.</summary>
+    public string CursorKey { get; set; } = "";
+
+    /// <summary>The recommendation options these settings describe.</summary>
+    public RecommendationOptions ToRecommendationOptions() => new()
+    {
+        Pipeline = Pipeline.Sources.Count == 0 ? null : Pipeline,
+        LogImpressions = LogImpressions,
+        CursorKey = CursorKey.Length == 0 ? null : Convert.FromBase64String(CursorKey),
+    };
 
     /// <summary>Event types; when empty the defaults (impression, click, like, purchase, rating, dislike) apply.</summary>
     public List<EventTypeOptions> EventTypes { get; set; } = [];
@@ -83,6 +102,26 @@ public sealed class ServerOptions
         if (MaxBatchSize < 1)
         {
             throw new InvalidOperationException($"Cascade:MaxBatchSize is {MaxBatchSize}; it must be at least 1.");
+        }
+        if (Pipeline.Sources.Count > 0 && Pipeline.Validate() is { Count: > 0 } pipelineErrors)
+        {
+            throw new InvalidOperationException("Cascade:" + string.Join(Environment.NewLine + "Cascade:", pipelineErrors));
+        }
+        if (CursorKey.Length > 0)
+        {
+            byte[]? key = null;
+            try
+            {
+                key = Convert.FromBase64String(CursorKey);
+            }
+            catch (FormatException)
+            {
+                // reported below
+            }
+            if (key is null || key.Length < 16)
+            {
+                throw new InvalidOperationException("Cascade:CursorKey must be base64 of at least 16 bytes (e.g. `openssl rand -base64 32`).");
+            }
         }
         if (TrainingIntervalSeconds < 0)
         {

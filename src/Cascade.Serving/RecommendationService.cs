@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
-using Cascade.Serving.Popularity;
+using Cascade.Core.Domain;
+using Cascade.Pipeline;
+using Cascade.Pipeline.Paging;
+using Cascade.Pipeline.Sources;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Snapshot;
 
@@ -8,87 +11,399 @@ namespace Cascade.Serving;
 /// <summary>Options of the recommendation service.</summary>
 public sealed record RecommendationOptions
 {
-    /// <summary>Half-life of the trending score. Default 7 days; null disables decay.</summary>
-    public TimeSpan? TrendingHalfLife { get; init; } = TimeSpan.FromDays(7);
+    /// <summary>The pipeline; null or without sources means <see cref="PipelineOptions.Default"/>.</summary>
+    public PipelineOptions? Pipeline { get; init; }
 
     /// <summary>Largest n a request may ask for. Default 200.</summary>
     public int MaxResults { get; init; } = 200;
+
+    /// <summary>Write an impression event per served item (request id and position) to the event log. Default true.</summary>
+    public bool LogImpressions { get; init; } = true;
+
+    /// <summary>How many of the user's newest events are read from the catalog per request. Default 200.</summary>
+    public int HistoryLength { get; init; } = 200;
+
+    /// <summary>Seed of models and sampling.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Key that signs pagination cursors (at least 16 bytes); null draws a random key per process, so cursors do not survive a restart.</summary>
+    public byte[]? CursorKey { get; init; }
+
+    /// <summary>How long a pagination cursor stays valid. Default 30 minutes.</summary>
+    public TimeSpan CursorLifetime { get; init; } = PageCursorOptions.DefaultLifetime;
 }
 
 /// <summary>One recommended item.</summary>
 /// <param name="ItemId">The item.</param>
-/// <param name="Score">Its score.</param>
-/// <param name="Source">The stage that proposed it.</param>
-public sealed record Recommendation(string ItemId, double Score, string Source);
+/// <param name="Score">Its final score.</param>
+/// <param name="Sources">The sources that proposed it.</param>
+/// <param name="Explored">True when it holds an exploration slot.</param>
+/// <param name="Trail">Its trail through every stage (only when explaining).</param>
+public sealed record Recommendation(string ItemId, double Score, IReadOnlyList<string> Sources, bool? Explored = null, IReadOnlyList<TrailEntry>? Trail = null);
+
+/// <summary>A page of recommendations.</summary>
+/// <param name="RequestId">Send it back with clicks to join them to this response's impressions.</param>
+/// <param name="Items">Best first.</param>
+/// <param name="Degraded">Stages that degraded (timeout, error) and what was served instead; empty when none.</param>
+/// <param name="BundleVersion">The model bundle that answered.</param>
+/// <param name="Stages">Per-stage timings (only when explaining).</param>
+/// <param name="NextCursor">Pass it as <c>cursor</c> for the next page (never repeats an item of earlier pages); null when the feed ends.</param>
+public sealed record RecommendResult(string RequestId, IReadOnlyList<Recommendation> Items, IReadOnlyList<string> Degraded, string BundleVersion,
+    IReadOnlyList<StageReport>? Stages, string? NextCursor);
+
+/// <summary>A request to <see cref="RecommendationService.Recommend"/>.</summary>
+/// <param name="UserId">The user, or null for an anonymous session.</param>
+/// <param name="Count">How many items.</param>
+public sealed record RecommendQuery(string? UserId, int Count)
+{
+    /// <summary>Items of an anonymous session (or extra recent items), newest first.</summary>
+    public IReadOnlyList<string> SessionItems { get; init; } = [];
+
+    /// <summary>Only items of this category, or null.</summary>
+    public string? Category { get; init; }
+
+    /// <summary>The cursor of the previous page, or null for the first page.</summary>
+    public string? Cursor { get; init; }
+
+    /// <summary>Record each item's trail.</summary>
+    public bool Explain { get; init; }
+
+    /// <summary>Log impressions for this request (default: the service option).</summary>
+    public bool? LogImpressions { get; init; }
+
+    /// <summary>The request id (generated when null).</summary>
+    public string? RequestId { get; init; }
+}
 
 /// <summary>
-/// Serves recommendations from the trained baseline of each app, filtering out what the user has seen and what
-/// may not be shown (hidden, expired). Models are trained from the event log on demand and by <see cref="Train"/>;
-/// a trained model is swapped in atomically, so requests never see a half-built one.
+/// Serves the multi-stage pipeline for each app. A model bundle (snapshot of the log, item table, fitted pipeline)
+/// is trained from the event log, smoke-tested, and swapped in atomically: requests in flight finish on the bundle
+/// they started with, and a bundle that fails its smoke test is refused while the old one keeps serving.
 /// </summary>
 public sealed class RecommendationService(CascadeEngine engine, RecommendationOptions? options = null, TimeProvider? clock = null)
 {
-    private readonly ConcurrentDictionary<string, Trained> _models = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ServedBundle> _bundles = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, object> _trainLocks = new(StringComparer.Ordinal);
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly PageCursorCodec _cursors = new(new PageCursorOptions(
+        options?.CursorKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
+        options?.CursorLifetime ?? PageCursorOptions.DefaultLifetime));
+
+    private long _impressionFailures;
 
     /// <summary>The options in force.</summary>
     public RecommendationOptions Options { get; } = options ?? new RecommendationOptions();
 
-    /// <summary>Trains the baseline of <paramref name="app"/> from the log and swaps it in.</summary>
+    /// <summary>The pipeline configuration in force.</summary>
+    public PipelineOptions PipelineOptions { get; } = options?.Pipeline is { Sources.Count: > 0 } p ? p : PipelineOptions.Default();
+
+    /// <summary>Impression writes that failed (logged events are best effort; the response never waits for them).</summary>
+    public long ImpressionFailures => Interlocked.Read(ref _impressionFailures);
+
+    /// <summary>Stage budgets applied to online requests.</summary>
+    public StageBudgets Budgets => PipelineOptions.Budgets.ToBudgets();
+
+    /// <summary>Trains a bundle of <paramref name="app"/> from the log, smoke-tests it and swaps it in.</summary>
+    /// <exception cref="InvalidOperationException">The new bundle failed its smoke test; the old one keeps serving.</exception>
     public TrainingSummary Train(string app)
     {
-        var started = _clock.GetTimestamp();
-        var snapshot = InteractionSnapshot.Build(engine, app);
-        var model = TrendingPopularity.Fit(snapshot.Matrix, Options.TrendingHalfLife);
-        _models[app] = new Trained(model, snapshot);
-        return new TrainingSummary(app, snapshot.Matrix.Rows, snapshot.Matrix.Columns, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started));
+        lock (_trainLocks.GetOrAdd(app, _ => new object()))
+        {
+            var started = _clock.GetTimestamp();
+            var snapshot = InteractionSnapshot.Build(engine, app);
+            var catalog = engine.Catalog.ListItems(app).ToDictionary(i => i.Id, StringComparer.Ordinal);
+            var items = new List<Item>(Math.Max(snapshot.ItemIds.Count, catalog.Count));
+            foreach (string id in snapshot.ItemIds)
+            {
+                items.Add(catalog.Remove(id, out var item) ? item : new Item(app, id, "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null));
+            }
+            items.AddRange(catalog.Values.OrderBy(i => i.Id, StringComparer.Ordinal));
+            var table = ItemTable.Build(items, ["series", "author"]);
+            var data = new PipelineData(snapshot.Matrix, table);
+            var pipeline = PipelineBuilder.Build(PipelineOptions, data, Options.Seed);
+            var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}");
+            SmokeTest(bundle);
+            _bundles[app] = bundle;
+            return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version);
+        }
     }
 
-    /// <summary>Whether <paramref name="app"/> has a trained model.</summary>
-    public bool IsTrained(string app) => _models.ContainsKey(app);
+    /// <summary>Swaps in <paramref name="pipeline"/> for <paramref name="app"/> after smoke-testing it (bundles built elsewhere, tests).</summary>
+    /// <exception cref="InvalidOperationException">The smoke test failed; the old bundle keeps serving.</exception>
+    public void Swap(string app, InteractionSnapshot snapshot, RecommendationPipeline pipeline, string version)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var bundle = new ServedBundle(app, snapshot, pipeline.Items, pipeline, version);
+        SmokeTest(bundle);
+        _bundles[app] = bundle;
+    }
 
-    /// <summary>The top <paramref name="n"/> items for the user, excluding seen, hidden and expired items.</summary>
-    public IReadOnlyList<Recommendation> Recommend(string app, string userId, int n)
+    /// <summary>Whether <paramref name="app"/> has a bundle.</summary>
+    public bool IsTrained(string app) => _bundles.ContainsKey(app);
+
+    /// <summary>The version of the bundle serving <paramref name="app"/>, or null.</summary>
+    public string? BundleVersion(string app) => _bundles.TryGetValue(app, out var b) ? b.Version : null;
+
+    /// <summary>Runs the pipeline for a user or an anonymous session.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Count is outside 1–MaxResults.</exception>
+    /// <exception cref="ArgumentException">The category is unknown (message names it).</exception>
+    public RecommendResult Recommend(string app, RecommendQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Count, Options.MaxResults);
+        var bundle = Bundle(app);
+        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        int category = -1;
+        if (query.Category is { } name)
+        {
+            category = IndexOf(bundle.Items.CategoryNames, name);
+            if (category < 0)
+            {
+                throw new ArgumentException($"Category '{name}' is not in the catalog.", nameof(query));
+            }
+        }
+        var (user, history) = History(bundle, app, query.UserId, query.SessionItems);
+        string requestId = query.RequestId ?? Guid.NewGuid().ToString("N");
+        string scope = $"{app}\n{query.UserId}\n{query.Category}";
+        var page = query.Cursor is null ? _cursors.Start(SeedOf(requestId)) : _cursors.Decode(query.Cursor, scope, now);
+        var table = bundle.Items;
+        var request = new PipelineRequest(user, history, query.Count, now)
+        {
+            Category = category,
+            Predicate = page.ServedCount == 0 ? null : item => !page.WasServed(table.Ids[item]),
+            Explain = query.Explain,
+            Seed = page.Seed ^ (ulong)page.Page,
+        };
+        var result = bundle.Pipeline.Run(request, Budgets);
+        var items = new List<Recommendation>(result.Items.Count);
+        foreach (var c in result.Items)
+        {
+            // The bundle's table may predate a hide or an expiry change: check the live catalog for the page only.
+            string id = bundle.Items.Ids[c.Item];
+            var live = engine.Catalog.GetItem(app, id);
+            if (live is not null && !live.IsServable(_clock.GetUtcNow()))
+            {
+                continue;
+            }
+            items.Add(new Recommendation(id, c.Score, [.. c.Sources], c.Explored ? true : null, query.Explain ? c.Trail : null));
+        }
+        if ((query.LogImpressions ?? Options.LogImpressions) && query.UserId is not null && items.Count > 0)
+        {
+            LogImpressions(app, query.UserId, requestId, items, page.ServedCount, now);
+        }
+        string? next = items.Count < query.Count ? null : _cursors.Encode(page.Next(items.Select(i => i.ItemId)), scope, now);
+        return new RecommendResult(requestId, items, result.Degraded, bundle.Version, query.Explain ? result.Stages : null, next);
+    }
+
+    /// <summary>Items similar to <paramref name="itemId"/> by the first item-to-item source's model (else none).</summary>
+    /// <exception cref="KeyNotFoundException">The item is not in the bundle.</exception>
+    public IReadOnlyList<Recommendation> Similar(string app, string itemId, int n)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(n, Options.MaxResults);
-        if (!_models.TryGetValue(app, out var trained))
+        var bundle = Bundle(app);
+        int item = bundle.Items.IndexOf(itemId);
+        if (item < 0)
         {
-            Train(app);
-            trained = _models[app];
+            throw new KeyNotFoundException($"Item '{itemId}' is not in the catalog (or joined after the last training).");
         }
-        var seen = engine.Catalog.GetUserItemIds(app, userId);
-        var now = _clock.GetUtcNow();
-        var list = new List<Recommendation>(n);
-        foreach (int i in trained.Model.Ranked)
+        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var slot in bundle.Pipeline.Sources)
         {
-            string id = trained.Snapshot.ItemIds[i];
-            if (seen.Contains(id))
+            if (slot.Source is ItemToItemSource i2i && item < i2i.Model.ItemCount)
             {
-                continue;
-            }
-            var item = engine.Catalog.GetItem(app, id);
-            if (item is not null && !item.IsServable(now))
-            {
-                continue;
-            }
-            list.Add(new Recommendation(id, trained.Model.Score(i), "trending"));
-            if (list.Count == n)
-            {
-                break;
+                return [.. i2i.Model.SimilarItems(item, n * 2)
+                    .Where(r => bundle.Items.IsServable(r.Item, now))
+                    .Take(n)
+                    .Select(r => new Recommendation(bundle.Items.Ids[r.Item], r.Score, [slot.Source.Name]))];
             }
         }
-        return list;
+        return [];
     }
 
-    private sealed record Trained(TrendingPopularity Model, InteractionSnapshot Snapshot);
+    /// <summary>The most popular (trending) servable items, optionally in a category.</summary>
+    public IReadOnlyList<Recommendation> Popular(string app, int n, string? category) => Listing(app, n, category, latest: false);
+
+    /// <summary>The newest servable items, optionally in a category.</summary>
+    public IReadOnlyList<Recommendation> Latest(string app, int n, string? category) => Listing(app, n, category, latest: true);
+
+    private IReadOnlyList<Recommendation> Listing(string app, int n, string? category, bool latest)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(n, Options.MaxResults);
+        var bundle = Bundle(app);
+        int code = -1;
+        if (category is not null && (code = IndexOf(bundle.Items.CategoryNames, category)) < 0)
+        {
+            throw new ArgumentException($"Category '{category}' is not in the catalog.", nameof(category));
+        }
+        var request = new SourceRequest(bundle.Items, -1, [], _clock.GetUtcNow().ToUnixTimeMilliseconds(), category: code);
+        var list = new List<ScoredItem>(n);
+        ICandidateSource source = latest ? bundle.Latest : bundle.Pipeline.Fallback;
+        source.Propose(request, n, list);
+        string name = latest ? "latest" : "popular";
+        return [.. list.Select(s => new Recommendation(bundle.Items.Ids[s.Item], s.Score, [name]))];
+    }
+
+    private ServedBundle Bundle(string app)
+    {
+        if (_bundles.TryGetValue(app, out var bundle))
+        {
+            return bundle;
+        }
+        Train(app);
+        return _bundles[app];
+    }
+
+    private (int User, int[] History) History(ServedBundle bundle, string app, string? userId, IReadOnlyList<string> sessionItems)
+    {
+        var history = new List<int>();
+        var seen = new HashSet<int>();
+        void Add(int item)
+        {
+            if (item >= 0 && seen.Add(item))
+            {
+                history.Add(item);
+            }
+        }
+        foreach (string id in sessionItems)
+        {
+            Add(bundle.Items.IndexOf(id));
+        }
+        int user = -1;
+        if (userId is not null)
+        {
+            foreach (var e in engine.Catalog.GetUserEvents(app, userId, Options.HistoryLength))
+            {
+                if (engine.EventTypes.TryGet(e.Type, out var type) && type.Role is EventRole.Positive or EventRole.Negative)
+                {
+                    Add(bundle.Items.IndexOf(e.ItemId));
+                }
+            }
+            if (bundle.UserIndex.TryGetValue(userId, out user))
+            {
+                foreach (int item in RecommendationPipeline.HistoryOf(bundle.Snapshot.Matrix, user))
+                {
+                    Add(item);
+                }
+            }
+            else
+            {
+                user = -1;
+            }
+        }
+        return (user, [.. history]);
+    }
+
+    private void LogImpressions(string app, string userId, string requestId, List<Recommendation> items, int offset, long now)
+    {
+        var events = new FeedbackEvent[items.Count];
+        for (int i = 0; i < items.Count; i++)
+        {
+            events[i] = new FeedbackEvent(app, $"{requestId}:{offset + i}", userId, items[i].ItemId, "impression", null, now, requestId, offset + i);
+        }
+        _ = engine.AppendEventsAsync(events).ContinueWith(t =>
+        {
+            if (t.IsFaulted)
+            {
+                Interlocked.Increment(ref _impressionFailures);
+                _ = t.Exception;
+            }
+        }, TaskScheduler.Default);
+    }
+
+    private void SmokeTest(ServedBundle bundle)
+    {
+        try
+        {
+            long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            int user = bundle.Snapshot.Matrix.Rows > 0 ? 0 : -1;
+            var history = user >= 0 ? RecommendationPipeline.HistoryOf(bundle.Snapshot.Matrix, user) : [];
+            var known = bundle.Pipeline.Run(new PipelineRequest(user, history, 10, now));
+            var anonymous = bundle.Pipeline.Run(new PipelineRequest(-1, [], 10, now));
+            bool servable = Enumerable.Range(0, bundle.Items.Count).Any(i => bundle.Items.IsServable(i, now));
+            if (servable && bundle.Snapshot.Matrix.NonZeros > 0 && anonymous.Items.Count == 0)
+            {
+                throw new InvalidOperationException("an anonymous request returned no items although servable items exist");
+            }
+            foreach (var c in known.Items.Concat(anonymous.Items))
+            {
+                if ((uint)c.Item >= (uint)bundle.Items.Count || !float.IsFinite(c.Score))
+                {
+                    throw new InvalidOperationException($"item {c.Item} with score {c.Score} is out of range or not finite");
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidOperationException($"The new bundle of app '{bundle.App}' failed its smoke test and was not swapped in: {e.Message}", e);
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (int i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], name, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static ulong SeedOf(string requestId)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (char ch in requestId)
+        {
+            h = (h ^ ch) * 1099511628211UL;
+        }
+        return h;
+    }
+
+    private sealed class ServedBundle
+    {
+        public ServedBundle(string app, InteractionSnapshot snapshot, ItemTable items, RecommendationPipeline pipeline, string version)
+        {
+            App = app;
+            Snapshot = snapshot;
+            Items = items;
+            Pipeline = pipeline;
+            Version = version;
+            UserIndex = new Dictionary<string, int>(snapshot.UserIds.Count, StringComparer.Ordinal);
+            for (int u = 0; u < snapshot.UserIds.Count; u++)
+            {
+                UserIndex[snapshot.UserIds[u]] = u;
+            }
+            Latest = new LatestSource("latest");
+            Latest.Fit(new PipelineData(snapshot.Matrix, items));
+        }
+
+        public string App { get; }
+
+        public InteractionSnapshot Snapshot { get; }
+
+        public ItemTable Items { get; }
+
+        public RecommendationPipeline Pipeline { get; }
+
+        public string Version { get; }
+
+        public Dictionary<string, int> UserIndex { get; }
+
+        public LatestSource Latest { get; }
+    }
 }
 
 /// <summary>What one training run did.</summary>
 /// <param name="App">The app.</param>
 /// <param name="Users">Rows of the interaction matrix.</param>
-/// <param name="Items">Columns.</param>
+/// <param name="Items">Items in the bundle's table.</param>
 /// <param name="Interactions">Non-zero entries.</param>
 /// <param name="Sequence">The newest log record included.</param>
 /// <param name="Elapsed">Wall time.</param>
-public sealed record TrainingSummary(string App, int Users, int Items, int Interactions, long Sequence, TimeSpan Elapsed);
+/// <param name="BundleVersion">The new bundle's version.</param>
+public sealed record TrainingSummary(string App, int Users, int Items, int Interactions, long Sequence, TimeSpan Elapsed, string BundleVersion);

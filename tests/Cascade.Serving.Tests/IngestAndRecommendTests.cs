@@ -2,7 +2,8 @@ using Cascade.Core;
 using Cascade.Core.Domain;
 using Cascade.Serving.Data;
 using Cascade.Serving.Ingestion;
-using Cascade.Serving.Popularity;
+using Cascade.Pipeline;
+using Cascade.Pipeline.Sources;
 using Cascade.Storage.Engine;
 
 namespace Cascade.Serving.Tests;
@@ -35,10 +36,14 @@ public sealed class IngestAndRecommendTests
         b.Add(0, 2, 1, 10 * day); // item 2: ties with item 0
         b.Add(3, 3, -2, 10 * day); // item 3: only negative
         var m = b.Build();
-        var decayed = TrendingPopularity.Fit(m, TimeSpan.FromDays(7));
+        var items = ItemTable.Build([.. Enumerable.Range(0, 4).Select(i => new Item(Apps.Default, $"i{i}", "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null))]);
+        var data = new PipelineData(m, items);
+        var decayed = new PopularitySource("trending", TimeSpan.FromDays(7));
+        decayed.Fit(data);
         Assert.Equal([0, 2, 1], decayed.Ranked.ToArray());
-        Assert.Equal(0.5, decayed.Score(1), 3); // 2 × 2^(−14/7)
-        var plain = TrendingPopularity.Fit(m, null);
+        Assert.Equal(0.5, decayed.Scores[1], 3); // 2 × 2^(−14/7)
+        var plain = new PopularitySource("popular");
+        plain.Fit(data);
         Assert.Equal([1, 0, 2], plain.Ranked.ToArray());
     }
 
@@ -59,8 +64,8 @@ public sealed class IngestAndRecommendTests
         await engine.HideItemAsync(Apps.Default, "d");
         var service = new RecommendationService(engine);
         service.Train(Apps.Default);
-        Assert.Equal(["a", "b"], service.Recommend(Apps.Default, "new-user", 10).Select(r => r.ItemId));
-        Assert.Equal(["b"], service.Recommend(Apps.Default, "u3", 10).Select(r => r.ItemId));
-        Assert.Empty(service.Recommend(Apps.Default, "u1", 10));
+        Assert.Equal(["a", "b"], service.Recommend(Apps.Default, new RecommendQuery("new-user", 10)).Items.Select(r => r.ItemId));
+        Assert.Equal(["b"], service.Recommend(Apps.Default, new RecommendQuery("u3", 10)).Items.Select(r => r.ItemId));
+        Assert.Empty(service.Recommend(Apps.Default, new RecommendQuery("u1", 10)).Items);
     }
 }

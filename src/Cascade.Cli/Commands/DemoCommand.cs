@@ -76,9 +76,9 @@ internal static class DemoCommand
             }
 
             await CommonOptions.CatchUpCatalogAsync(engine);
-            var service = new RecommendationService(engine);
+            var service = new RecommendationService(engine, ServerOptions.Load().ToRecommendationOptions());
             var trained = service.Train(Apps.Default);
-            AnsiConsole.MarkupLineInterpolated($"Trained the trending baseline on {trained.Interactions:N0} interactions of {trained.Users:N0} users × {trained.Items:N0} items in {trained.Elapsed.TotalMilliseconds:0} ms.");
+            AnsiConsole.MarkupLineInterpolated($"Trained the pipeline (bundle {trained.BundleVersion}) on {trained.Interactions:N0} interactions of {trained.Users:N0} users × {trained.Items:N0} items in {trained.Elapsed.TotalMilliseconds:0} ms.");
 
             WebApplication app;
             try

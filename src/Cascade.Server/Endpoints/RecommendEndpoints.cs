@@ -1,3 +1,5 @@
+using Cascade.Pipeline;
+using Cascade.Pipeline.Paging;
 using Cascade.Serving;
 using Cascade.Server.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -6,44 +8,219 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Cascade.Server.Endpoints;
 
-/// <summary>Recommendations.</summary>
+/// <summary>Recommendations: the multi-stage pipeline per user or session, similar items, popular and latest listings.</summary>
 internal static class RecommendEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/recommend/{userId}", Recommend).WithTags("Recommend")
-            .WithSummary("Top-n items for a user (n 1–200, default 10), with the user's seen items, hidden and expired items removed.")
-            .Produces<RecommendResponse>().ProducesProblem(422);
+            .WithSummary("Top-n items for a user through every pipeline stage (retrieve → filter → rank → re-rank). n 1–200 (default 10); cursor = nextCursor of the previous page (never repeats an item); category limits to one category; explain=true adds each item's trail and the stage timings.")
+            .Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(422);
+        app.MapPost("/v1/recommend", RecommendSession).WithTags("Recommend")
+            .WithSummary("Recommendations for an anonymous session (or a user plus recent items not yet sent as events): the body names the session's recent items, newest first.")
+            .Accepts<SessionRequest>("application/json").Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(415).ProducesProblem(422);
+        app.MapGet("/v1/similar/{itemId}", Similar).WithTags("Recommend")
+            .WithSummary("Items similar to an item by the item-to-item model (n 1–200, default 10), hidden and expired items removed.")
+            .Produces<ListingResponse>().ProducesProblem(404).ProducesProblem(422);
+        app.MapGet("/v1/popular", Popular).WithTags("Recommend")
+            .WithSummary("The most popular items, decayed by age as configured for the trending source (n 1–200, default 10; optional category).")
+            .Produces<ListingResponse>().ProducesProblem(422);
+        app.MapGet("/v1/latest", Latest).WithTags("Recommend")
+            .WithSummary("The newest servable items by creation time (n 1–200, default 10; optional category).")
+            .Produces<ListingResponse>().ProducesProblem(422);
         app.MapPost("/v1/admin/train", Train).WithTags("Admin")
-            .WithSummary("Retrain the app's models from the event log now and swap them in (admin scope). The server also retrains every Cascade:TrainingIntervalSeconds.")
-            .Produces<TrainingSummary>();
+            .WithSummary("Retrain the app's pipeline from the event log now, smoke-test it and swap it in (admin scope); a bundle that fails the smoke test is refused (409) and the old one keeps serving. The server also retrains every Cascade:TrainingIntervalSeconds.")
+            .Produces<TrainingSummary>().ProducesProblem(409);
     }
 
     private static IResult Train(HttpContext http, ApiKeyAuth auth, RecommendationService service)
     {
         var (appName, denied) = auth.Authorize(http, Scope.Admin);
-        return denied ?? Results.Ok(service.Train(appName!));
+        if (denied is not null)
+        {
+            return denied;
+        }
+        try
+        {
+            return Results.Ok(service.Train(appName!));
+        }
+        catch (InvalidOperationException e)
+        {
+            return Results.Problem(title: "The new bundle was refused.", detail: e.Message, statusCode: StatusCodes.Status409Conflict,
+                type: "https://cascade.dev/problems/bundle-refused");
+        }
     }
 
-    private static IResult Recommend(string userId, string? n, HttpContext http, ApiKeyAuth auth, RecommendationService service)
+    private static IResult Recommend(string userId, string? n, string? cursor, string? category, string? explain, HttpContext http, ApiKeyAuth auth, RecommendationService service)
     {
         var (appName, denied) = auth.Authorize(http, Scope.Read);
         if (denied is not null)
         {
             return denied;
         }
-        int count = 10;
+        if (ParseCount(n, service, out int count) is { } bad)
+        {
+            return bad;
+        }
+        if (ParseFlag("explain", explain, out bool explainFlag) is { } badFlag)
+        {
+            return badFlag;
+        }
+        return Run(service, appName!, new RecommendQuery(userId, count) { Cursor = cursor, Category = category, Explain = explainFlag }, userId);
+    }
+
+    private static async Task<IResult> RecommendSession(HttpContext http, ApiKeyAuth auth, RecommendationService service, ServerOptions options)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Read);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var body = await JsonBody.ReadAsync<SessionRequest>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+        var session = body.Elements[0]!;
+        int count = session.N ?? 10;
+        if (count < 1 || count > service.Options.MaxResults)
+        {
+            return Problems.Invalid("n", $"{count} is not between 1 and {service.Options.MaxResults}");
+        }
+        var items = session.Items ?? [];
+        if (items.Count > 1000)
+        {
+            return Problems.Invalid("items", $"{items.Count} items; at most 1000 recent items are accepted");
+        }
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(items[i]) || items[i].Length > 256)
+            {
+                return Problems.Invalid($"items[{i}]", "must be a non-empty item id of at most 256 characters");
+            }
+        }
+        if (session.UserId is { } u && (string.IsNullOrWhiteSpace(u) || u.Length > 256))
+        {
+            return Problems.Invalid("userId", "must be a non-empty id of at most 256 characters when given");
+        }
+        var query = new RecommendQuery(session.UserId, count)
+        {
+            SessionItems = items,
+            Category = session.Category,
+            Cursor = session.Cursor,
+            Explain = session.Explain ?? false,
+        };
+        return Run(service, appName!, query, session.UserId);
+    }
+
+    private static IResult Run(RecommendationService service, string app, RecommendQuery query, string? userId)
+    {
+        try
+        {
+            var r = service.Recommend(app, query);
+            return Results.Ok(new RecommendResponse(r.RequestId, userId, r.Items, r.NextCursor, r.Degraded, r.BundleVersion, r.Stages));
+        }
+        catch (PageCursorException e)
+        {
+            return Problems.Invalid("cursor", e.Message, StatusCodes.Status400BadRequest);
+        }
+        catch (ArgumentException e) when (query.Category is not null && e.Message.Contains("Category", StringComparison.Ordinal))
+        {
+            return Problems.Invalid("category", $"'{query.Category}' is not a category of the catalog");
+        }
+    }
+
+    private static IResult Similar(string itemId, string? n, HttpContext http, ApiKeyAuth auth, RecommendationService service)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Read);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        if (ParseCount(n, service, out int count) is { } bad)
+        {
+            return bad;
+        }
+        try
+        {
+            return Results.Ok(new ListingResponse(Guid.NewGuid().ToString("N"), service.Similar(appName!, itemId, count)));
+        }
+        catch (KeyNotFoundException)
+        {
+            return Problems.NotFound("Item", itemId);
+        }
+    }
+
+    private static IResult Popular(string? n, string? category, HttpContext http, ApiKeyAuth auth, RecommendationService service) =>
+        Listing(n, category, http, auth, service, latest: false);
+
+    private static IResult Latest(string? n, string? category, HttpContext http, ApiKeyAuth auth, RecommendationService service) =>
+        Listing(n, category, http, auth, service, latest: true);
+
+    private static IResult Listing(string? n, string? category, HttpContext http, ApiKeyAuth auth, RecommendationService service, bool latest)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Read);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        if (ParseCount(n, service, out int count) is { } bad)
+        {
+            return bad;
+        }
+        try
+        {
+            var items = latest ? service.Latest(appName!, count, category) : service.Popular(appName!, count, category);
+            return Results.Ok(new ListingResponse(Guid.NewGuid().ToString("N"), items));
+        }
+        catch (ArgumentException) when (category is not null)
+        {
+            return Problems.Invalid("category", $"'{category}' is not a category of the catalog");
+        }
+    }
+
+    private static IResult? ParseCount(string? n, RecommendationService service, out int count)
+    {
+        count = 10;
         if (n is not null && (!int.TryParse(n, out count) || count < 1 || count > service.Options.MaxResults))
         {
             return Problems.Invalid("n", $"'{n}' is not an integer between 1 and {service.Options.MaxResults}");
         }
-        var items = service.Recommend(appName!, userId, count);
-        return Results.Ok(new RecommendResponse(Guid.NewGuid().ToString("N"), userId, items));
+        return null;
+    }
+
+    private static IResult? ParseFlag(string name, string? text, out bool value)
+    {
+        value = false;
+        if (text is not null && !bool.TryParse(text, out value))
+        {
+            return Problems.Invalid(name, $"'{text}' is not true or false");
+        }
+        return null;
     }
 }
 
+/// <summary>Recommendations for an anonymous session.</summary>
+/// <param name="UserId">Optional user; their stored history is used too.</param>
+/// <param name="Items">The session's recent item ids, newest first (at most 1000).</param>
+/// <param name="N">How many (1–200, default 10).</param>
+/// <param name="Category">Only this category.</param>
+/// <param name="Cursor">nextCursor of the previous page.</param>
+/// <param name="Explain">Add trails and stage timings.</param>
+internal sealed record SessionRequest(string? UserId, IReadOnlyList<string>? Items, int? N, string? Category, string? Cursor, bool? Explain);
+
 /// <summary>A recommendation response.</summary>
-/// <param name="RequestId">Send it back with impressions and clicks to join them to this response.</param>
-/// <param name="UserId">The user.</param>
+/// <param name="RequestId">Send it back with clicks (requestId, position) to join them to this response's impressions.</param>
+/// <param name="UserId">The user (null for an anonymous session).</param>
+/// <param name="Items">Best first: id, score, sources, and with explain the trail through every stage.</param>
+/// <param name="NextCursor">Pass as cursor for the next page; null when the feed ends.</param>
+/// <param name="Degraded">Stages that degraded (timeout, error) and what was served instead.</param>
+/// <param name="BundleVersion">The model bundle that answered.</param>
+/// <param name="Stages">With explain: each stage's time, output count and degradation.</param>
+internal sealed record RecommendResponse(string RequestId, string? UserId, IReadOnlyList<Recommendation> Items, string? NextCursor,
+    IReadOnlyList<string> Degraded, string BundleVersion, IReadOnlyList<StageReport>? Stages);
+
+/// <summary>A listing (similar, popular, latest).</summary>
+/// <param name="RequestId">Request id.</param>
 /// <param name="Items">Best first.</param>
-internal sealed record RecommendResponse(string RequestId, string UserId, IReadOnlyList<Recommendation> Items);
+internal sealed record ListingResponse(string RequestId, IReadOnlyList<Recommendation> Items);
