@@ -89,6 +89,7 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         options?.CursorKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
         options?.CursorLifetime ?? PageCursorOptions.DefaultLifetime));
 
+    private const int LiveCheckSpare = 5;
     private long _impressionFailures;
 
     /// <summary>The options in force.</summary>
@@ -169,12 +170,13 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         string scope = $"{app}\n{query.UserId}\n{query.Category}";
         var page = query.Cursor is null ? _cursors.Start(SeedOf(requestId)) : _cursors.Decode(query.Cursor, scope, now);
         var table = bundle.Items;
-        var request = new PipelineRequest(user, history, query.Count, now)
+        // A few spare candidates cover items hidden or expired since the bundle was built (checked live below).
+        var request = new PipelineRequest(user, history, query.Count + LiveCheckSpare, now)
         {
             Category = category,
             Predicate = page.ServedCount == 0 ? null : item => !page.WasServed(table.Ids[item]),
             Explain = query.Explain,
-            Seed = page.Seed ^ (ulong)page.Page,
+            Seed = page.Seed,
         };
         var result = bundle.Pipeline.Run(request, Budgets);
         var items = new List<Recommendation>(result.Items.Count);
@@ -188,6 +190,10 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
                 continue;
             }
             items.Add(new Recommendation(id, c.Score, [.. c.Sources], c.Explored ? true : null, query.Explain ? c.Trail : null));
+            if (items.Count == query.Count)
+            {
+                break;
+            }
         }
         if ((query.LogImpressions ?? Options.LogImpressions) && query.UserId is not null && items.Count > 0)
         {
