@@ -151,7 +151,7 @@ public sealed class RecommendationPipeline
     private List<ScoredItem>?[] Retrieve(SourceRequest request, StageBudgets budgets, List<StageReport> reports)
     {
         var results = new List<ScoredItem>?[Sources.Count];
-        if (!budgets.Enforced || Sources.Count == 1)
+        if (!budgets.Enforced)
         {
             for (int s = 0; s < Sources.Count; s++)
             {

@@ -184,8 +184,7 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         {
             // The bundle's table may predate a hide or an expiry change: check the live catalog for the page only.
             string id = bundle.Items.Ids[c.Item];
-            var live = engine.Catalog.GetItem(app, id);
-            if (live is not null && !live.IsServable(_clock.GetUtcNow()))
+            if (!IsLive(app, id))
             {
                 continue;
             }
@@ -220,8 +219,8 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         {
             if (slot.Source is ItemToItemSource i2i && item < i2i.Model.ItemCount)
             {
-                return [.. i2i.Model.SimilarItems(item, n * 2)
-                    .Where(r => bundle.Items.IsServable(r.Item, now))
+                return [.. i2i.Model.SimilarItems(item, n + LiveCheckSpare)
+                    .Where(r => bundle.Items.IsServable(r.Item, now) && IsLive(app, bundle.Items.Ids[r.Item]))
                     .Take(n)
                     .Select(r => new Recommendation(bundle.Items.Ids[r.Item], r.Score, [slot.Source.Name]))];
             }
@@ -246,12 +245,14 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
             throw new ArgumentException($"Category '{category}' is not in the catalog.", nameof(category));
         }
         var request = new SourceRequest(bundle.Items, -1, [], _clock.GetUtcNow().ToUnixTimeMilliseconds(), category: code);
-        var list = new List<ScoredItem>(n);
+        var list = new List<ScoredItem>(n + LiveCheckSpare);
         ICandidateSource source = latest ? bundle.Latest : bundle.Pipeline.Fallback;
-        source.Propose(request, n, list);
+        source.Propose(request, n + LiveCheckSpare, list);
         string name = latest ? "latest" : "popular";
-        return [.. list.Select(s => new Recommendation(bundle.Items.Ids[s.Item], s.Score, [name]))];
+        return [.. list.Where(s => IsLive(app, bundle.Items.Ids[s.Item])).Take(n).Select(s => new Recommendation(bundle.Items.Ids[s.Item], s.Score, [name]))];
     }
+
+    private bool IsLive(string app, string itemId) => engine.Catalog.GetItem(app, itemId) is not { } item || item.IsServable(_clock.GetUtcNow());
 
     private ServedBundle Bundle(string app)
     {

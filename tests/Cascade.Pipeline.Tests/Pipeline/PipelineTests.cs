@@ -1,0 +1,227 @@
+using Cascade.Core;
+using Cascade.Core.Domain;
+using Cascade.Pipeline.Reranking;
+using Cascade.Pipeline.Sources;
+
+namespace Cascade.Pipeline.Tests.Pipeline;
+
+public sealed class PipelineTests
+{
+    private static (PipelineData Data, ItemTable Items) Data(int users = 30, int items = 40, int seed = 1)
+    {
+        var random = new Random(seed);
+        var b = new CsrMatrixBuilder();
+        for (int u = 0; u < users; u++)
+        {
+            foreach (int i in Enumerable.Range(0, items).OrderBy(_ => random.Next()).Take(5 + random.Next(5)))
+            {
+                // Popularity skews to low item ids.
+                int item = Math.Min(i, random.Next(items));
+                b.Add(u, item, 1, 1_000_000 + random.Next(1000));
+            }
+        }
+        var table = ItemTable.Build([.. Enumerable.Range(0, items).Select(i =>
+            new Item(Apps.Default, $"i{i}", "", [$"c{i % 4}"], [], "{}", DateTimeOffset.FromUnixTimeMilliseconds(i * 1000L), false, null))]);
+        return (new PipelineData(b.Build(users, items), table), table);
+    }
+
+    private static RecommendationPipeline Build(ItemTable items, PipelineData data, params (ICandidateSource Source, int Quota)[] sources)
+    {
+        foreach (var (s, _) in sources)
+        {
+            s.Fit(data);
+        }
+        var fallback = new PopularitySource("fallback");
+        fallback.Fit(data);
+        return new RecommendationPipeline(items, [.. sources.Select(s => new SourceSlot(s.Source, s.Quota))], fallback, null, null, []);
+    }
+
+    [Fact]
+    public void Merge_deduplicates_records_every_source_and_orders_by_reciprocal_rank_fusion()
+    {
+        var (data, items) = Data();
+        var pipeline = Build(items, data, (new PopularitySource("pop"), 40), (new LatestSource("new"), 40));
+        var result = pipeline.Run(new PipelineRequest(-1, [], 60, 10_000_000) { Explain = true });
+        Assert.Equal(result.Items.Select(c => c.Item).Distinct().Count(), result.Items.Count);
+        foreach (var c in result.Items)
+        {
+            Assert.Equal(c.Hits.Count, c.Sources.Count);
+            float fused = c.Hits.Sum(h => 1f / (60 + h.Rank + 1));
+            Assert.Equal(fused, c.Score, 5);
+            Assert.NotNull(c.Trail);
+            Assert.All(c.Trail!, t => Assert.StartsWith("source:", t.Stage, StringComparison.Ordinal));
+        }
+        Assert.True(result.Items.Zip(result.Items.Skip(1)).All(p => p.First.Score >= p.Second.Score));
+        Assert.Contains(result.Items, c => c.Sources.Count == 2);
+    }
+
+    [Fact]
+    public void Seen_category_and_excluded_items_are_never_proposed()
+    {
+        var (data, items) = Data();
+        var pipeline = Build(items, data, (new PopularitySource("pop"), 40), (new LatestSource("new"), 40));
+        int[] history = [0, 1, 2];
+        int category = items.Categories[5][0];
+        var result = pipeline.Run(new PipelineRequest(0, history, 40, 10_000_000) { Excluded = [5, 9], Category = category });
+        Assert.NotEmpty(result.Items);
+        Assert.All(result.Items, c =>
+        {
+            Assert.DoesNotContain(c.Item, history);
+            Assert.NotEqual(5, c.Item);
+            Assert.Contains(category, items.Categories[c.Item]);
+        });
+    }
+
+    [Fact]
+    public void A_failing_source_degrades_and_the_others_still_serve()
+    {
+        var (data, items) = Data();
+        var pipeline = Build(items, data, (new Throwing("broken"), 10), (new PopularitySource("pop"), 10));
+        var result = pipeline.Run(new PipelineRequest(-1, [], 5, 10_000_000), new StageBudgets(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)));
+        Assert.Equal(5, result.Items.Count);
+        Assert.Contains(result.Degraded, d => d.StartsWith("source:broken: error", StringComparison.Ordinal));
+        Assert.All(result.Items, c => Assert.Equal(["pop"], c.Sources));
+    }
+
+    [Fact]
+    public void A_slow_source_is_cut_at_its_budget_and_when_every_source_fails_popularity_is_served()
+    {
+        var (data, items) = Data();
+        using var gate = new ManualResetEventSlim(false);
+        var pipeline = Build(items, data, (new Slow("slow", gate), 10));
+        var result = pipeline.Run(new PipelineRequest(-1, [], 5, 10_000_000), new StageBudgets(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
+        gate.Set();
+        Assert.Contains(result.Degraded, d => d.StartsWith("source:slow: timeout", StringComparison.Ordinal));
+        Assert.Contains(result.Degraded, d => d.Contains("popularity fallback", StringComparison.Ordinal));
+        Assert.Equal(5, result.Items.Count);
+        Assert.All(result.Items, c => Assert.Equal(["fallback"], c.Sources));
+    }
+
+    [Fact]
+    public void A_failing_reranker_is_skipped_and_reported()
+    {
+        var (data, items) = Data();
+        var pop = new PopularitySource("pop");
+        pop.Fit(data);
+        var fallback = new PopularitySource("fallback");
+        fallback.Fit(data);
+        var pipeline = new RecommendationPipeline(items, [new SourceSlot(pop, 10)], fallback, null, null, [new BrokenReranker()]);
+        var plain = new RecommendationPipeline(items, [new SourceSlot(pop, 10)], fallback, null, null, []);
+        var request = new PipelineRequest(-1, [], 10, 10_000_000);
+        var result = pipeline.Run(request);
+        Assert.Contains(result.Degraded, d => d.StartsWith("rerank:broken: error", StringComparison.Ordinal));
+        Assert.Equal(plain.Run(request).Items.Select(c => c.Item), result.Items.Select(c => c.Item));
+    }
+
+    [Fact]
+    public void Holdout_keeps_every_interaction_exactly_once()
+    {
+        var (data, _) = Data(users: 50);
+        var (rest, heldOut) = PipelineBuilder.Holdout(data.Interactions, 0.25, 7);
+        for (int u = 0; u < data.Interactions.Rows; u++)
+        {
+            var all = data.Interactions.RowIndices(u).ToArray().ToHashSet();
+            var kept = rest.RowIndices(u).ToArray().ToHashSet();
+            var held = heldOut[u] ?? [];
+            Assert.Empty(kept.Intersect(held));
+            Assert.True(all.SetEquals(kept.Union(held)));
+            if (all.Count >= 2)
+            {
+                Assert.NotEmpty(held);
+                Assert.NotEmpty(kept);
+            }
+        }
+    }
+
+    [Fact]
+    public void Invalid_options_list_every_problem_with_its_setting()
+    {
+        var options = new PipelineOptions
+        {
+            Sources =
+            [
+                new SourceOptions { Name = "a", Kind = "nope", Quota = 0 },
+                new SourceOptions { Name = "a", Kind = "model" },
+            ],
+            Ranker = new RankerOptions { HoldoutFraction = 2 },
+            Rerankers = [new RerankerOptions { Kind = "shuffle" }],
+        };
+        var errors = options.Validate();
+        Assert.Contains(errors, e => e.Contains("Sources:0:Kind 'nope'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Sources:0:Quota 0", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Sources:1:Name 'a'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Sources:1:Model is required", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("HoldoutFraction", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Rerankers:0:Kind 'shuffle'", StringComparison.Ordinal));
+        Assert.Empty(PipelineOptions.Default().Validate());
+        var ex = Assert.Throws<ArgumentException>(() => PipelineBuilder.Build(options, Data().Data));
+        Assert.Contains("Sources:0:Kind", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_default_pipeline_builds_and_serves_known_and_anonymous_users()
+    {
+        var (data, _) = Data();
+        var pipeline = PipelineBuilder.Build(PipelineOptions.Default(), data);
+        var known = pipeline.Run(new PipelineRequest(3, RecommendationPipeline.HistoryOf(data.Interactions, 3), 10, 10_000_000));
+        Assert.Equal(10, known.Items.Count);
+        Assert.Contains(known.Items, c => c.Sources.Contains("als"));
+        var session = pipeline.Run(new PipelineRequest(-1, [1, 2], 10, 10_000_000));
+        Assert.Contains(session.Items, c => c.Sources.Contains("similar"));
+        Assert.Empty(known.Degraded);
+    }
+
+    [Fact]
+    public void Pipeline_recommender_trains_a_ranker_and_recommends_like_a_model()
+    {
+        var (data, _) = Data(users: 80, items: 60);
+        var options = PipelineOptions.Default();
+        options.Ranker = new RankerOptions { Kind = "lr" };
+        var model = new PipelineRecommender(options);
+        model.Fit(data.Interactions);
+        Assert.NotNull(model.Pipeline.Ranker);
+        var recs = model.Recommend(2, 10);
+        Assert.Equal(10, recs.Length);
+        var seen = data.Interactions.RowIndices(2).ToArray();
+        Assert.All(recs, r => Assert.DoesNotContain(r.Item, seen));
+        var batch = model.RecommendBatch([2, 5], 10);
+        Assert.Equal(recs.Select(r => r.Item), batch[0].Select(r => r.Item));
+    }
+
+    private sealed class Throwing(string name) : ICandidateSource
+    {
+        public string Name => name;
+
+        public void Fit(PipelineData data, CancellationToken cancellationToken = default)
+        {
+        }
+
+        public void Propose(SourceRequest request, int quota, List<ScoredItem> output) => throw new InvalidOperationException("index unavailable");
+    }
+
+    private sealed class Slow(string name, ManualResetEventSlim gate) : ICandidateSource
+    {
+        public string Name => name;
+
+        public void Fit(PipelineData data, CancellationToken cancellationToken = default)
+        {
+        }
+
+        public void Propose(SourceRequest request, int quota, List<ScoredItem> output)
+        {
+            gate.Wait(TimeSpan.FromSeconds(10));
+            output.Add(new ScoredItem(0, 1));
+        }
+    }
+
+    private sealed class BrokenReranker : IReranker
+    {
+        public string Name => "broken";
+
+        public void Rerank(RerankContext context, List<Candidate> candidates)
+        {
+            candidates.RemoveAt(0);
+            throw new InvalidOperationException("boom");
+        }
+    }
+}
