@@ -64,6 +64,18 @@ public static class PipelineBuilder
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(data);
         var models = new Dictionary<string, IRecommender>(StringComparer.Ordinal);
+        var indexes = new Dictionary<string, AnnSource>(StringComparer.Ordinal);
+        AnnSource AnnFor(string spec, IEmbeddingModel model, int? ef = null)
+        {
+            // One HNSW index per model, shared by its ann and item-to-item sources; the ann source's name is the first user's.
+            if (!indexes.TryGetValue(spec.Trim(), out var ann))
+            {
+                ann = new AnnSource(spec.Trim(), model, new HnswOptions { Seed = (ulong)seed }, ef ?? 200, prefitted: true);
+                ann.Fit(data, cancellationToken);
+                indexes[spec.Trim()] = ann;
+            }
+            return ann;
+        }
         var slots = new SourceSlot[options.Sources.Count];
         for (int i = 0; i < slots.Length; i++)
         {
@@ -87,20 +99,39 @@ public static class PipelineBuilder
                 "latest" => new LatestSource(o.Name),
                 "model" => new ModelSource(o.Name, Model(), prefitted: true),
                 "ann" => Model() is IEmbeddingModel embedding
-                    ? new AnnSource(o.Name, embedding, new HnswOptions { Seed = (ulong)seed }, o.Ef ?? 200, prefitted: true)
+                    ? AnnFor(o.Model!, embedding, o.Ef)
                     : throw new ArgumentException($"Source '{o.Name}': model '{o.Model}' has no embeddings; kind 'ann' needs als, bpr or twotower."),
-                "item-to-item" => new ItemToItemSource(o.Name, Model(), o.History ?? 20, o.Neighbours ?? 50, prefitted: true),
+                "item-to-item" => new ItemToItemSource(o.Name, Model(), o.History ?? 20, o.Neighbours ?? 50, prefitted: true,
+                    similar: o.UseIndex && Model() is IEmbeddingModel embedding ? AnnFor(o.Model!, embedding).SimilarItems : null),
                 "category" => new CategorySource(o.Name),
                 "rules" => new RulesSource(o.Name, o.Items!),
                 _ => throw new ArgumentException($"Source kind '{o.Kind}' is unknown."),
             };
-            source.Fit(data, cancellationToken);
+            if (source is AnnSource shared)
+            {
+                // Shared index, fitted once: the slot wraps it under this source's own name.
+                source = new NamedSource(o.Name, shared);
+            }
+            else
+            {
+                source.Fit(data, cancellationToken);
+            }
             slots[i] = new SourceSlot(source, o.Quota);
         }
         var fallback = new PopularitySource("fallback");
         fallback.Fit(data, cancellationToken);
         progress?.Report(new PipelineBuildProgress("sources fitted", slots.Length, slots.Length));
         return (slots, fallback);
+    }
+
+    /// <summary>A fitted source proposed under another name (one ANN index serving several configured sources).</summary>
+    private sealed class NamedSource(string name, ICandidateSource inner) : ICandidateSource
+    {
+        public string Name => name;
+
+        public void Fit(PipelineData data, CancellationToken cancellationToken = default) => inner.Fit(data, cancellationToken);
+
+        public void Propose(SourceRequest request, int quota, List<ScoredItem> output) => inner.Propose(request, quota, output);
     }
 
     private static IRanker TrainRanker(PipelineOptions options, RankerOptions rankerOptions, PipelineData data, int seed,

@@ -140,6 +140,9 @@ public sealed class SourceOptions
     /// <summary>For item-to-item: neighbours per seed item (default 50).</summary>
     public int? Neighbours { get; set; }
 
+    /// <summary>For item-to-item over an embedding model: find neighbours through the model's HNSW index instead of a full scan (for large catalogs). Default false.</summary>
+    public bool UseIndex { get; set; }
+
     /// <summary>For ann: search breadth (default 200).</summary>
     public int? Ef { get; set; }
 

@@ -84,7 +84,7 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
         {
             if (slot.Source is ItemToItemSource i2i)
             {
-                return i2i.Model.SimilarItems(item, k);
+                return i2i.Similar(item, k);
             }
         }
         return [];

@@ -33,6 +33,20 @@ public static class CascadeServer
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
+        if (builder.Configuration[ServerOptions.Section + ":ConfigFile"] is { Length: > 0 } configFile)
+        {
+            // An extra appsettings-shaped file (e.g. a pipeline for one deployment); flags given as overrides still win.
+            string path = Path.GetFullPath(configFile);
+            if (!File.Exists(path))
+            {
+                throw new InvalidOperationException($"Configuration file '{path}' (Cascade:ConfigFile / --config) does not exist.");
+            }
+            builder.Configuration.AddJsonFile(path, optional: false, reloadOnChange: false);
+            if (overrides is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(overrides);
+            }
+        }
         var options = ServerOptions.From(builder.Configuration);
 
         string urls = builder.Configuration["urls"] is { Length: > 0 } u ? u : ServerOptions.DefaultUrl;

@@ -19,6 +19,9 @@ public sealed class ServerOptions
     /// <summary>The address the server binds when none is given.</summary>
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
+    /// <summary>An extra appsettings-shaped JSON file applied over appsettings.json and the environment (`cascade serve --config`).</summary>
+    public string ConfigFile { get; set; } = "";
+
     /// <summary>Where the engine keeps its state. Default ./cascade-data.</summary>
     public string DataDirectory { get; set; } = "./cascade-data";
 

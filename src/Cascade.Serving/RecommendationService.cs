@@ -101,6 +101,9 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
     /// <summary>Impression writes that failed (logged events are best effort; the response never waits for them).</summary>
     public long ImpressionFailures => Interlocked.Read(ref _impressionFailures);
 
+    /// <summary>Per-stage latency of recent requests.</summary>
+    public StageMetrics Metrics { get; } = new();
+
     /// <summary>Stage budgets applied to online requests.</summary>
     public StageBudgets Budgets => PipelineOptions.Budgets.ToBudgets();
 
@@ -154,6 +157,7 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Count, Options.MaxResults);
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var bundle = Bundle(app);
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         int category = -1;
@@ -199,6 +203,7 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
             LogImpressions(app, query.UserId, requestId, items, page.ServedCount, now);
         }
         string? next = items.Count < query.Count ? null : _cursors.Encode(page.Next(items.Select(i => i.ItemId)), scope, now);
+        Metrics.Record(result.Stages, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new RecommendResult(requestId, items, result.Degraded, bundle.Version, query.Explain ? result.Stages : null, next);
     }
 
@@ -219,7 +224,7 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         {
             if (slot.Source is ItemToItemSource i2i && item < i2i.Model.ItemCount)
             {
-                return [.. i2i.Model.SimilarItems(item, n + LiveCheckSpare)
+                return [.. i2i.Similar(item, n + LiveCheckSpare)
                     .Where(r => bundle.Items.IsServable(r.Item, now) && IsLive(app, bundle.Items.Ids[r.Item]))
                     .Take(n)
                     .Select(r => new Recommendation(bundle.Items.Ids[r.Item], r.Score, [slot.Source.Name]))];

@@ -12,16 +12,26 @@ internal static class ServeCommand
         Description = $"Addresses to listen on, separated by ';'. Without an API key only loopback is allowed. Default {ServerOptions.DefaultUrl}.",
     };
 
+    public static Option<string> Config() => new("--config")
+    {
+        Description = "An extra JSON configuration file in appsettings shape ({\"Cascade\": {\"Pipeline\": …}}), applied over appsettings.json and the environment.",
+    };
+
     public static Command Create()
     {
         var urls = Urls();
-        var command = new Command("serve", "Run the HTTP API (configuration: appsettings.json, Cascade__* environment variables, these flags).") { urls };
+        var config = Config();
+        var command = new Command("serve", "Run the HTTP API (configuration: appsettings.json, Cascade__* environment variables, --config FILE, these flags).") { urls, config };
         command.SetAction(async (parse, ct) =>
         {
             var overrides = new Dictionary<string, string?> { ["Cascade:DataDirectory"] = parse.GetValue(CommonOptions.DataDir) };
             if (parse.GetValue(urls) is { } u)
             {
                 overrides["urls"] = u;
+            }
+            if (parse.GetValue(config) is { } file)
+            {
+                overrides["Cascade:ConfigFile"] = file;
             }
             try
             {

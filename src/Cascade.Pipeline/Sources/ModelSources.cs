@@ -126,6 +126,17 @@ public sealed class AnnSource(string name, IEmbeddingModel model, HnswOptions? o
         }
     }
 
+    /// <summary>The <paramref name="k"/> items whose vectors have the largest inner product with <paramref name="item"/>'s, by the index (the item itself left out).</summary>
+    /// <param name="item">Dense item id.</param>
+    /// <param name="k">How many.</param>
+    public Recommendation[] SimilarItems(int item, int k)
+    {
+        var index = _index ?? throw new InvalidOperationException($"Source '{Name}' is not fitted.");
+        int d = Model.EmbeddingDimension;
+        var found = index.Search(Model.ItemEmbeddings.Span.Slice(item * d, d), k + 1);
+        return [.. found.Where(n => n.Id != item).Take(k).Select(n => new Recommendation(n.Id, -n.Distance))];
+    }
+
     private bool UserVector(SourceRequest request, Span<float> query)
     {
         if (request.User >= 0 && request.User < Model.UserCount && Model.TryGetUserEmbedding(request.User, query))
@@ -153,16 +164,21 @@ public sealed class AnnSource(string name, IEmbeddingModel model, HnswOptions? o
 
 /// <summary>
 /// Item-to-item retrieval from the user's recent history: for each of the newest <paramref name="historyLength"/>
-/// items, its <paramref name="neighbours"/> most similar items by the model's own similarity (cached per item), summed
-/// with recency weight 1/(1 + position in history). Works for anonymous sessions: only the history is needed.
+/// items, its <paramref name="neighbours"/> most similar items (cached per item), summed with recency weight
+/// 1/(1 + position in history). Works for anonymous sessions: only the history is needed. Similarity is the model's
+/// own (<see cref="IRecommender.SimilarItems"/>), or, when <paramref name="similar"/> is given, that function's (an
+/// ANN index over the model's item vectors, for catalogs where a full scan per seed item is too slow).
 /// </summary>
 /// <param name="name">Source name.</param>
 /// <param name="model">A model with item similarity (EASE, item-kNN, ALS, …).</param>
 /// <param name="historyLength">How many recent items seed the search.</param>
 /// <param name="neighbours">Neighbours per seed item.</param>
 /// <param name="prefitted">Skip fitting the model.</param>
-public sealed class ItemToItemSource(string name, IRecommender model, int historyLength = 20, int neighbours = 50, bool prefitted = false) : ICandidateSource
+/// <param name="similar">Replaces the model's similarity: (item, k) → the k most similar items, best first, without the item itself.</param>
+public sealed class ItemToItemSource(string name, IRecommender model, int historyLength = 20, int neighbours = 50, bool prefitted = false,
+    Func<int, int, Recommendation[]>? similar = null) : ICandidateSource
 {
+    private const int MaxCachedItems = 1_000_000;
     private ConcurrentDictionary<int, Recommendation[]> _cache = new();
 
     /// <inheritdoc />
@@ -170,6 +186,11 @@ public sealed class ItemToItemSource(string name, IRecommender model, int histor
 
     /// <summary>The model.</summary>
     public IRecommender Model { get; } = model;
+
+    /// <summary>The items most similar to <paramref name="item"/> by this source's similarity.</summary>
+    /// <param name="item">Dense item id.</param>
+    /// <param name="k">How many.</param>
+    public Recommendation[] Similar(int item, int k) => similar is null ? Model.SimilarItems(item, k) : similar(item, k);
 
     /// <inheritdoc />
     public void Fit(PipelineData data, CancellationToken cancellationToken = default)
@@ -199,8 +220,8 @@ public sealed class ItemToItemSource(string name, IRecommender model, int histor
                 continue;
             }
             float weight = 1f / (1 + position++);
-            var similar = _cache.Count < 1_000_000 ? _cache.GetOrAdd(seed, s => Model.SimilarItems(s, neighbours)) : Model.SimilarItems(seed, neighbours);
-            foreach (var r in similar)
+            var list = _cache.Count < MaxCachedItems ? _cache.GetOrAdd(seed, s => Similar(s, neighbours)) : Similar(seed, neighbours);
+            foreach (var r in list)
             {
                 if (request.Allows(r.Item))
                 {

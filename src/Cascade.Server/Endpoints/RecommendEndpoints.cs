@@ -28,9 +28,18 @@ internal static class RecommendEndpoints
         app.MapGet("/v1/latest", Latest).WithTags("Recommend")
             .WithSummary("The newest servable items by creation time (n 1–200, default 10; optional category).")
             .Produces<ListingResponse>().ProducesProblem(422);
+        app.MapGet("/v1/admin/stats", Stats).WithTags("Admin")
+            .WithSummary("Latency of each pipeline stage over the recent requests (mean, p50, p95, p99 in ms; window of 8192 per stage) and how often each degraded since start (admin scope).")
+            .Produces<StatsResponse>();
         app.MapPost("/v1/admin/train", Train).WithTags("Admin")
             .WithSummary("Retrain the app's pipeline from the event log now, smoke-test it and swap it in (admin scope); a bundle that fails the smoke test is refused (409) and the old one keeps serving. The server also retrains every Cascade:TrainingIntervalSeconds.")
             .Produces<TrainingSummary>().ProducesProblem(409);
+    }
+
+    private static IResult Stats(HttpContext http, ApiKeyAuth auth, RecommendationService service)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Admin);
+        return denied ?? Results.Ok(new StatsResponse(service.BundleVersion(appName!), service.ImpressionFailures, service.Metrics.Snapshot()));
     }
 
     private static IResult Train(HttpContext http, ApiKeyAuth auth, RecommendationService service)
@@ -219,6 +228,12 @@ internal sealed record SessionRequest(string? UserId, IReadOnlyList<string>? Ite
 /// <param name="Stages">With explain: each stage's time, output count and degradation.</param>
 internal sealed record RecommendResponse(string RequestId, string? UserId, IReadOnlyList<Recommendation> Items, string? NextCursor,
     IReadOnlyList<string> Degraded, string BundleVersion, IReadOnlyList<StageReport>? Stages);
+
+/// <summary>Serving statistics.</summary>
+/// <param name="BundleVersion">The bundle serving the key's app (null before the first training).</param>
+/// <param name="ImpressionFailures">Impression writes that failed since start.</param>
+/// <param name="Stages">Per-stage latency, "total" first.</param>
+internal sealed record StatsResponse(string? BundleVersion, long ImpressionFailures, IReadOnlyList<StageLatency> Stages);
 
 /// <summary>A listing (similar, popular, latest).</summary>
 /// <param name="RequestId">Request id.</param>

@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using Cascade.Pipeline;
+
+namespace Cascade.Serving;
+
+/// <summary>Latency percentiles of one pipeline stage over the recent requests.</summary>
+/// <param name="Stage">"total", "source:NAME", "merge", "ranker", "rerank:NAME".</param>
+/// <param name="Count">Samples held (at most the window).</param>
+/// <param name="MeanMs">Mean milliseconds.</param>
+/// <param name="P50Ms">Median.</param>
+/// <param name="P95Ms">95th percentile.</param>
+/// <param name="P99Ms">99th percentile.</param>
+/// <param name="Degraded">Requests in which the stage degraded, since start.</param>
+public sealed record StageLatency(string Stage, int Count, double MeanMs, double P50Ms, double P95Ms, double P99Ms, long Degraded);
+
+/// <summary>
+/// Per-stage latency of the most recent requests (a fixed window per stage, lock-free writes) and degradation
+/// counts since start: the serving process's own view of where request time goes.
+/// </summary>
+/// <param name="window">Samples kept per stage.</param>
+public sealed class StageMetrics(int window = 8192)
+{
+    private readonly ConcurrentDictionary<string, Ring> _stages = new(StringComparer.Ordinal);
+
+    /// <summary>Records one request's stage reports and its total time.</summary>
+    /// <param name="stages">The pipeline's stage reports.</param>
+    /// <param name="totalMs">The whole request's milliseconds.</param>
+    public void Record(IReadOnlyList<StageReport> stages, double totalMs)
+    {
+        ArgumentNullException.ThrowIfNull(stages);
+        Get("total").Add(totalMs, false);
+        foreach (var s in stages)
+        {
+            Get(s.Stage).Add(s.Milliseconds, s.Degraded is not null);
+        }
+    }
+
+    /// <summary>Percentiles of every stage seen, "total" first.</summary>
+    public IReadOnlyList<StageLatency> Snapshot() =>
+        [.. _stages.OrderBy(p => p.Key == "total" ? "" : p.Key, StringComparer.Ordinal).Select(p => p.Value.Summarise(p.Key))];
+
+    private Ring Get(string stage) => _stages.GetOrAdd(stage, _ => new Ring(window));
+
+    private sealed class Ring(int size)
+    {
+        private readonly double[] _values = new double[size];
+        private long _next;
+        private long _degraded;
+
+        public void Add(double value, bool degraded)
+        {
+            long at = Interlocked.Increment(ref _next) - 1;
+            _values[at % _values.Length] = value;
+            if (degraded)
+            {
+                Interlocked.Increment(ref _degraded);
+            }
+        }
+
+        public StageLatency Summarise(string stage)
+        {
+            int count = (int)Math.Min(Interlocked.Read(ref _next), _values.Length);
+            var copy = _values.AsSpan(0, count).ToArray();
+            Array.Sort(copy);
+            double At(double q) => count == 0 ? 0 : copy[Math.Min(count - 1, (int)Math.Ceiling(q * count) - 1 < 0 ? 0 : (int)Math.Ceiling(q * count) - 1)];
+            return new StageLatency(stage, count, count == 0 ? 0 : copy.Average(), At(0.5), At(0.95), At(0.99), Interlocked.Read(ref _degraded));
+        }
+    }
+}
