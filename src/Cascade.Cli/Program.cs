@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Cascade.Cli.Commands;
+using Cascade.Pipeline;
 
+PipelineConfiguration.RegisterWithEvaluation();
 var root = new RootCommand("Cascade: a multi-stage recommendation and ranking engine. Run `cascade demo` to see it work end to end.");
 root.Options.Add(CommonOptions.DataDir);
 root.Subcommands.Add(DemoCommand.Create());
@@ -10,4 +12,5 @@ root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(RebuildCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(TuneCommand.Create());
+root.Subcommands.Add(CtrCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -16,6 +16,9 @@ public static class RankerCatalog
 {
     private static readonly RankerKind[] Kinds =
     [
+        new(Cascade.Ranking.Trees.GradientBoostedTrees.KindName, "gradient-boosted trees, histogram, leaf-wise: objective=binary|lambdarank, trees=100, learning_rate=0.1, max_leaves=31, max_depth=0, min_data_in_leaf=20, lambda=1, subsample=1, colsample=1, max_bin=255, early_stopping=20, threads=cores",
+            (p, seed) => new Cascade.Ranking.Trees.GradientBoostedTrees(Cascade.Ranking.Trees.GbdtOptions.FromParameters(p, seed)),
+            Cascade.Ranking.Trees.GradientBoostedTrees.ReadFrom),
         new("lr", "logistic regression, FTRL-proximal: alpha=0.2, beta=1, l1=0.5, l2=1, epochs=20, patience=2",
             (p, seed) => new Cascade.Ranking.Linear.LogisticRegression(Cascade.Ranking.Linear.LogisticRegressionOptions.FromParameters(p, seed)),
             Cascade.Ranking.Linear.LogisticRegression.ReadFrom),
