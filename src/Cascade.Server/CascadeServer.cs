@@ -80,7 +80,12 @@ public static class CascadeServer
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(new IngestService(engine));
-        builder.Services.AddSingleton(new RecommendationService(engine, options.ToRecommendationOptions()));
+        var recommendations = new RecommendationService(engine, options.ToRecommendationOptions());
+        if (options.ServeFromBatch)
+        {
+            recommendations.Batch = new BatchStore(BatchStore.DefaultPath(options.DataDirectory));
+        }
+        builder.Services.AddSingleton(recommendations);
         builder.Services.AddSingleton(new ApiKeyAuth(options.ApiKeys));
         builder.Services.AddHostedService<TrainingService>();
         builder.Services.AddProblemDetails();

@@ -52,6 +52,18 @@ public sealed class ServerOptions
     /// <summary>Base64 key (≥ 16 bytes) signing pagination cursors; empty draws a random key per process (cursors then do not survive a restart). Every node behind one load balancer needs the same key.</summary>
     public string CursorKey { get; set; } = "";
 
+    /// <summary>Serve users from the lists precomputed by <c>cascade batch</c> (DATA/batch.sqlite), filtered at read time; users without one are served online. Default false.</summary>
+    public bool ServeFromBatch { get; set; }
+
+    /// <summary>Loads the configuration as <see cref="Load()"/> does, plus an extra appsettings-shaped file.</summary>
+    /// <param name="configFile">The extra JSON file.</param>
+    public static ServerOptions LoadWith(string configFile) => From(new ConfigurationBuilder()
+        .SetBasePath(AppContext.BaseDirectory)
+        .AddJsonFile("appsettings.json", optional: true)
+        .AddEnvironmentVariables()
+        .AddJsonFile(Path.GetFullPath(configFile), optional: false)
+        .Build());
+
     /// <summary>The recommendation options these settings describe.</summary>
     public RecommendationOptions ToRecommendationOptions() => new()
     {

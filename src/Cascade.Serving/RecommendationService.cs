@@ -101,6 +101,12 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
     /// <summary>Impression writes that failed (logged events are best effort; the response never waits for them).</summary>
     public long ImpressionFailures => Interlocked.Read(ref _impressionFailures);
 
+    /// <summary>
+    /// Precomputed lists (<c>cascade batch</c>) served first when set: a user's stored list is filtered at read time
+    /// (seen, hidden, expired, earlier pages) and served when it still holds n items; otherwise the request runs online.
+    /// </summary>
+    public BatchStore? Batch { get; set; }
+
     /// <summary>Per-stage latency of recent requests.</summary>
     public StageMetrics Metrics { get; } = new();
 
@@ -174,6 +180,18 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         string scope = $"{app}\n{query.UserId}\n{query.Category}";
         var page = query.Cursor is null ? _cursors.Start(SeedOf(requestId)) : _cursors.Decode(query.Cursor, scope, now);
         var table = bundle.Items;
+        if (Batch is not null && query.UserId is not null && query.SessionItems.Count == 0 && category < 0 && !query.Explain
+            && FromBatch(app, bundle, query, history, page, now) is { } stored)
+        {
+            if ((query.LogImpressions ?? Options.LogImpressions) && stored.Count > 0)
+            {
+                LogImpressions(app, query.UserId, requestId, stored, page.ServedCount, now);
+            }
+            string? nextStored = stored.Count < query.Count ? null : _cursors.Encode(page.Next(stored.Select(i => i.ItemId)), scope, now);
+            double elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            Metrics.Record([new StageReport("batch", elapsed, stored.Count)], elapsed);
+            return new RecommendResult(requestId, stored, [], "batch", null, nextStored);
+        }
         // A few spare candidates cover items hidden or expired since the bundle was built (checked live below).
         var request = new PipelineRequest(user, history, query.Count + LiveCheckSpare, now)
         {
@@ -255,6 +273,71 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         source.Propose(request, n + LiveCheckSpare, list);
         string name = latest ? "latest" : "popular";
         return [.. list.Where(s => IsLive(app, bundle.Items.Ids[s.Item])).Take(n).Select(s => new Recommendation(bundle.Items.Ids[s.Item], s.Score, [name]))];
+    }
+
+    private List<Recommendation>? FromBatch(string app, ServedBundle bundle, RecommendQuery query, int[] history, PageState page, long now)
+    {
+        var stored = Batch!.Read(app, query.UserId!);
+        if (stored is null)
+        {
+            return null;
+        }
+        var seen = new HashSet<int>(history);
+        var list = new List<Recommendation>(query.Count);
+        foreach (var item in stored.Value.Items)
+        {
+            int index = bundle.Items.IndexOf(item.ItemId);
+            if ((index >= 0 && (seen.Contains(index) || !bundle.Items.IsServable(index, now))) || page.WasServed(item.ItemId) || !IsLive(app, item.ItemId))
+            {
+                continue;
+            }
+            list.Add(new Recommendation(item.ItemId, item.Score, ["batch", .. item.Sources]));
+            if (list.Count == query.Count)
+            {
+                return list;
+            }
+        }
+        return null; // too few left after filtering: compute online
+    }
+
+    /// <summary>
+    /// Precomputes the top <paramref name="n"/> of every user of the current bundle (training one when there is none)
+    /// into <paramref name="store"/>, in parallel, resuming an interrupted run over the same log sequence.
+    /// </summary>
+    /// <param name="app">The app.</param>
+    /// <param name="store">Destination.</param>
+    /// <param name="n">Items per user (store more than a page so read-time filters leave enough).</param>
+    /// <param name="progress">Receives the number of users done (including those done by an earlier, interrupted run).</param>
+    /// <param name="cancellationToken">Stops between chunks; what is written stays and a later run resumes.</param>
+    public BatchSummary RunBatch(string app, BatchStore store, int n, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        long startedAt = _clock.GetTimestamp();
+        var bundle = Bundle(app);
+        long sequence = bundle.Snapshot.Sequence;
+        long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var users = bundle.Snapshot.UserIds;
+        var done = store.BeginRun(app, sequence, users.Count, now);
+        var todo = Enumerable.Range(0, users.Count).Where(u => !done.Contains(users[u])).ToArray();
+        long finished = done.Count;
+        progress?.Report(finished);
+        const int chunk = 512;
+        var chunks = Enumerable.Range(0, (todo.Length + chunk - 1) / chunk).ToArray();
+        Parallel.ForEach(chunks, new ParallelOptions { CancellationToken = cancellationToken }, c =>
+        {
+            var lists = new List<(string, IReadOnlyList<StoredItem>)>(chunk);
+            foreach (int u in todo.AsSpan(c * chunk, Math.Min(chunk, todo.Length - c * chunk)))
+            {
+                var history = RecommendationPipeline.HistoryOf(bundle.Snapshot.Matrix, u);
+                var result = bundle.Pipeline.Run(new PipelineRequest(u, history, n, now) { Seed = (ulong)u });
+                lists.Add((users[u], [.. result.Items.Select(i => new StoredItem(bundle.Items.Ids[i.Item], i.Score, [.. i.Sources]))]));
+            }
+            store.Write(app, sequence, now, lists);
+            progress?.Report(Interlocked.Add(ref finished, lists.Count));
+        });
+        store.FinishRun(app, sequence, _clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return new BatchSummary(app, users.Count, todo.Length, done.Count, sequence, _clock.GetElapsedTime(startedAt));
     }
 
     private bool IsLive(string app, string itemId) => engine.Catalog.GetItem(app, itemId) is not { } item || item.IsServable(_clock.GetUtcNow());
@@ -409,6 +492,15 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         public LatestSource Latest { get; }
     }
 }
+
+/// <summary>What one batch run did.</summary>
+/// <param name="App">The app.</param>
+/// <param name="Users">Users of the bundle.</param>
+/// <param name="Computed">Users computed by this run.</param>
+/// <param name="Resumed">Users already done by an interrupted run over the same log sequence.</param>
+/// <param name="Sequence">The log sequence of the bundle.</param>
+/// <param name="Elapsed">Wall time (including training when there was no bundle).</param>
+public sealed record BatchSummary(string App, int Users, int Computed, int Resumed, long Sequence, TimeSpan Elapsed);
 
 /// <summary>What one training run did.</summary>
 /// <param name="App">The app.</param>
