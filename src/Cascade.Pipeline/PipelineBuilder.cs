@@ -31,8 +31,11 @@ public static class PipelineBuilder
     /// <param name="progress">Receives build steps, or null.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
     /// <exception cref="ArgumentException">The options are invalid (the message lists every problem).</exception>
+    /// <param name="prefitted">Models already fitted on <paramref name="data"/> (loaded from a bundle), by model spec; they are not fitted again.</param>
+    /// <param name="prefittedRanker">A ranker already fitted for this configuration (loaded from a bundle); it is not trained again.</param>
     public static RecommendationPipeline Build(PipelineOptions options, PipelineData data, int seed = 42,
-        IProgress<PipelineBuildProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<PipelineBuildProgress>? progress = null, IReadOnlyDictionary<string, IRecommender>? prefitted = null, IRanker? prefittedRanker = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(data);
@@ -41,15 +44,22 @@ public static class PipelineBuilder
         {
             throw new ArgumentException("Invalid pipeline configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors), nameof(options));
         }
-        IRanker? ranker = null;
-        if (options.Ranker is { } rankerOptions)
+        IRanker? ranker = prefittedRanker;
+        string? note = null;
+        if (ranker is null && options.Ranker is { } rankerOptions)
         {
-            ranker = TrainRanker(options, rankerOptions, data, seed, progress, cancellationToken);
+            (ranker, note) = TrainRanker(options, rankerOptions, data, seed, progress, cancellationToken);
         }
-        var (slots, fallback) = FitSources(options, data, seed, progress, cancellationToken);
+        var models = prefitted is null ? new Dictionary<string, IRecommender>(StringComparer.Ordinal) : new Dictionary<string, IRecommender>(prefitted, StringComparer.Ordinal);
+        var (slots, fallback) = FitSources(options, data, seed, progress, models, cancellationToken);
         var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores);
         var rerankers = options.Rerankers.Select(r => RerankerFactory.Create(r, data.Items)).ToArray();
-        return new RecommendationPipeline(data.Items, slots, fallback, features, ranker, rerankers);
+        return new RecommendationPipeline(data.Items, slots, fallback, features, ranker, rerankers)
+        {
+            Options = options,
+            Models = models,
+            Note = note,
+        };
     }
 
     /// <summary>Creates and fits the configured sources on <paramref name="data"/>, plus the popularity fallback.</summary>
@@ -58,12 +68,13 @@ public static class PipelineBuilder
     /// <param name="seed">Seed of the models.</param>
     /// <param name="progress">Receives build steps, or null.</param>
     /// <param name="cancellationToken">Stops between sources.</param>
+    /// <param name="models">Fitted models by spec: used when present, and every model fitted here is added (null: a private map).</param>
     public static (SourceSlot[] Slots, PopularitySource Fallback) FitSources(PipelineOptions options, PipelineData data, int seed,
-        IProgress<PipelineBuildProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<PipelineBuildProgress>? progress = null, Dictionary<string, IRecommender>? models = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(data);
-        var models = new Dictionary<string, IRecommender>(StringComparer.Ordinal);
+        models ??= new Dictionary<string, IRecommender>(StringComparer.Ordinal);
         var indexes = new Dictionary<string, AnnSource>(StringComparer.Ordinal);
         AnnSource AnnFor(string spec, IEmbeddingModel model, int? ef = null)
         {
@@ -134,13 +145,15 @@ public static class PipelineBuilder
         public void Propose(SourceRequest request, int quota, List<ScoredItem> output) => inner.Propose(request, quota, output);
     }
 
-    private static IRanker TrainRanker(PipelineOptions options, RankerOptions rankerOptions, PipelineData data, int seed,
+    private const int MinimumRankerGroups = 20;
+
+    private static (IRanker? Ranker, string? Note) TrainRanker(PipelineOptions options, RankerOptions rankerOptions, PipelineData data, int seed,
         IProgress<PipelineBuildProgress>? progress, CancellationToken cancellationToken)
     {
         var (fitPart, holdout) = Holdout(data.Interactions, rankerOptions.HoldoutFraction, rankerOptions.Seed);
         var fitData = new PipelineData(fitPart, data.Items);
         progress?.Report(new PipelineBuildProgress("ranker: fitting sources on the holdout's rest", 0, 1));
-        var (slots, fallback) = FitSources(options, fitData, seed, null, cancellationToken);
+        var (slots, fallback) = FitSources(options, fitData, seed, null, null, cancellationToken);
         var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores);
         var retrieval = new RecommendationPipeline(data.Items, slots, fallback, null, null, []);
         var users = Enumerable.Range(0, holdout.Length).Where(u => holdout[u] is { Count: > 0 }).ToArray();
@@ -178,16 +191,22 @@ public static class PipelineBuilder
                 progress?.Report(new PipelineBuildProgress("ranker: candidates for training users", now, users.Length));
             }
         });
+        int usable = groups.Count(g => g is not null);
+        if (usable < MinimumRankerGroups)
+        {
+            // Too little data to learn a ranker (a new app, a test): serve the fusion order and say so.
+            return (null, $"ranker '{rankerOptions.Kind}' not trained: only {usable} users had a held-out item among the candidates (at least {MinimumRankerGroups} needed); serving the retrieval (fusion) order");
+        }
         var valid = Concat(features.Schema, groups.Take(validUsers));
         var train = Concat(features.Schema, groups.Skip(validUsers));
         if (train.Rows == 0 || valid.Rows == 0)
         {
-            throw new InvalidOperationException("The ranker has no training examples: no user's held-out items were among the sources' candidates.");
+            return (null, $"ranker '{rankerOptions.Kind}' not trained: the training or validation users had no examples; serving the retrieval (fusion) order");
         }
         progress?.Report(new PipelineBuildProgress($"ranker: fitting {rankerOptions.Kind} on {train.Rows} rows", 0, 1));
         var ranker = RankerCatalog.Create(rankerOptions.Kind, rankerOptions.Parameters, seed);
         ranker.Fit(train, valid, null, cancellationToken);
-        return ranker;
+        return (ranker, null);
     }
 
     /// <summary>Holds out a share of each user's positive interactions (at least one, and only from users with two or more).</summary>

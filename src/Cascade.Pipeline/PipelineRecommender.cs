@@ -43,7 +43,7 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
         var items = ItemTable.Build([.. Enumerable.Range(0, interactions.Columns).Select(i =>
             new Item(Apps.Default, i.ToString(System.Globalization.CultureInfo.InvariantCulture), "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null))]);
         var data = new PipelineData(interactions, items);
-        _pipeline = PipelineBuilder.Build(Options, data, seed, null, cancellationToken);
+        _pipeline = PipelineBuilder.Build(Options, data, seed, cancellationToken: cancellationToken);
         _train = interactions;
         _nowMs = data.NewestTimestampMs;
     }

@@ -126,6 +126,15 @@ public sealed class RecommendationPipeline
     /// <summary>Re-rankers in order.</summary>
     public IReadOnlyList<IReranker> Rerankers { get; }
 
+    /// <summary>The configuration it was built from (null when assembled by hand).</summary>
+    public PipelineOptions? Options { get; init; }
+
+    /// <summary>The fitted models of its sources, by model spec (for saving a bundle).</summary>
+    public IReadOnlyDictionary<string, Models.IRecommender> Models { get; init; } = new Dictionary<string, Models.IRecommender>();
+
+    /// <summary>What the build could not do as configured (e.g. too little data to train the ranker), or null.</summary>
+    public string? Note { get; init; }
+
     /// <summary>Runs the request through every stage.</summary>
     /// <param name="request">The request.</param>
     /// <param name="budgets">Stage budgets (<see cref="StageBudgets.Unlimited"/> offline).</param>

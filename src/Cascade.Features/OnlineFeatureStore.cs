@@ -1,0 +1,289 @@
+using System.Collections.Concurrent;
+using Cascade.Core.Domain;
+using Cascade.Features.State;
+using Cascade.Ranking;
+using Cascade.Storage.Engine;
+using Cascade.Storage.Log;
+using Cascade.Storage.Records;
+
+namespace Cascade.Features;
+
+/// <summary>
+/// In-memory feature state per app, updated per event and read per request. Feed it either from the event log
+/// (<see cref="CatchUp"/>, <see cref="FollowAsync"/>) or by calling <c>Observe</c> yourself, not both, or events
+/// count twice. <see cref="Hydrate"/> writes rows with the same schema and the same code as the training rows of
+/// <see cref="TrainingSetBuilder"/>. Thread-safe: many requests hydrate at once while one writer observes; each app
+/// has a reader–writer lock, so a row never mixes half of an update.
+/// </summary>
+public sealed class OnlineFeatureStore : IDisposable
+{
+    private readonly ConcurrentDictionary<string, AppSlot> _apps = new(StringComparer.Ordinal);
+    private readonly EventTypeRegistry _types;
+    private readonly FeatureState _empty;
+    private readonly object _catchUpGate = new();
+    private long _appliedSequence;
+
+    /// <summary>Creates an empty store.</summary>
+    /// <param name="features">The feature definitions (the same as training's).</param>
+    /// <param name="eventTypes">Maps an event's type to its role; events of unknown types are ignored.</param>
+    public OnlineFeatureStore(FeatureSet features, EventTypeRegistry eventTypes)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(eventTypes);
+        Features = features;
+        _types = eventTypes;
+        _empty = new FeatureState(features);
+    }
+
+    /// <summary>Creates a store and catches it up with everything in the engine's log; keep it current with <see cref="FollowAsync"/>.</summary>
+    /// <param name="engine">The engine whose log to read.</param>
+    /// <param name="features">The feature definitions.</param>
+    public static OnlineFeatureStore Open(CascadeEngine engine, FeatureSet features)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        var store = new OnlineFeatureStore(features, engine.EventTypes);
+        store.CatchUp(engine.Log);
+        return store;
+    }
+
+    /// <summary>The feature definitions.</summary>
+    public FeatureSet Features { get; }
+
+    /// <summary>The newest log record applied by <see cref="CatchUp"/> (0 before any).</summary>
+    public long AppliedSequence => Interlocked.Read(ref _appliedSequence);
+
+    /// <summary>Applies one feedback event. Returns false when its type is not configured (nothing changes).</summary>
+    /// <param name="e">The event.</param>
+    public bool Observe(FeedbackEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (!_types.TryGet(e.Type, out var type))
+        {
+            return false;
+        }
+        var slot = Slot(e.App);
+        slot.Lock.EnterWriteLock();
+        try
+        {
+            slot.State.ApplyEvent(e.UserId, e.ItemId, type.Role, e.TimestampMs);
+        }
+        finally
+        {
+            slot.Lock.ExitWriteLock();
+        }
+        return true;
+    }
+
+    /// <summary>Applies an item upsert (categories, tags and creation time).</summary>
+    /// <param name="item">The item.</param>
+    public void Observe(Item item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var slot = Slot(item.App);
+        slot.Lock.EnterWriteLock();
+        try
+        {
+            slot.State.ApplyItem(item);
+        }
+        finally
+        {
+            slot.Lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Applies a user upsert (the configured attributes).</summary>
+    /// <param name="user">The user.</param>
+    public void Observe(User user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var slot = Slot(user.App);
+        slot.Lock.EnterWriteLock();
+        try
+        {
+            slot.State.ApplyUser(user);
+        }
+        finally
+        {
+            slot.Lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Applies one log record (events, item and user upserts; other kinds change nothing).</summary>
+    /// <param name="record">A record read from the event log.</param>
+    /// <exception cref="InvalidDataException">The payload does not decode.</exception>
+    public void Observe(LogRecord record)
+    {
+        switch (record.Kind)
+        {
+            case RecordKind.Event:
+                Observe(RecordCodec.DecodeEvent(record.Payload.Span));
+                break;
+            case RecordKind.ItemUpsert:
+                Observe(RecordCodec.DecodeItem(record.Payload.Span));
+                break;
+            case RecordKind.UserUpsert:
+                Observe(RecordCodec.DecodeUser(record.Payload.Span));
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Applies the log records after <see cref="AppliedSequence"/> up to <paramref name="upToSequence"/> and returns
+    /// how many were applied. Calls are serialised; requests keep hydrating meanwhile.
+    /// </summary>
+    /// <param name="log">The event log this store follows (always the same one).</param>
+    /// <param name="upToSequence">The newest record to apply.</param>
+    public long CatchUp(EventLog log, long upToSequence = long.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        lock (_catchUpGate)
+        {
+            long applied = 0;
+            foreach (var record in log.ReadFrom(AppliedSequence + 1))
+            {
+                if (record.Sequence > upToSequence)
+                {
+                    break;
+                }
+                Observe(record);
+                Interlocked.Exchange(ref _appliedSequence, record.Sequence);
+                applied++;
+            }
+            return applied;
+        }
+    }
+
+    /// <summary>Catches up with <paramref name="log"/> every <paramref name="pollInterval"/> until cancelled (then completes normally).</summary>
+    /// <param name="log">The event log.</param>
+    /// <param name="pollInterval">Pause between catch-ups when there is nothing new.</param>
+    /// <param name="cancellationToken">Stops following.</param>
+    public async Task FollowAsync(EventLog log, TimeSpan pollInterval, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(pollInterval, TimeSpan.Zero);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (log.LastSequence > AppliedSequence)
+            {
+                CatchUp(log);
+            }
+            try
+            {
+                await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The feature rows of <paramref name="candidateItemIds"/> for <paramref name="userId"/> at <paramref name="nowMs"/>,
+    /// in the candidates' order, with <see cref="FeatureSet.Schema"/> and no labels. Unknown users and items get
+    /// their hashed ids, zero counts and missing values.
+    /// </summary>
+    /// <param name="app">The app.</param>
+    /// <param name="userId">The user.</param>
+    /// <param name="candidateItemIds">The candidates.</param>
+    /// <param name="context">Device, platform and scoring position, or null for none.</param>
+    /// <param name="nowMs">The request's time, Unix milliseconds.</param>
+    public RankingDataset Hydrate(string app, string userId, IReadOnlyList<string> candidateItemIds, RequestContext? context, long nowMs)
+    {
+        ArgumentNullException.ThrowIfNull(candidateItemIds);
+        var schema = Features.Schema;
+        var categorical = new int[candidateItemIds.Count * schema.FieldCount];
+        var numeric = new float[candidateItemIds.Count * schema.NumericCount];
+        HydrateInto(app, userId, candidateItemIds, context, nowMs, categorical, numeric);
+        return new RankingDataset(schema, candidateItemIds.Count, categorical, numeric, validate: false);
+    }
+
+    /// <summary>As <see cref="Hydrate"/>, into caller-owned buffers (row-major, exactly rows × columns long).</summary>
+    /// <param name="app">The app.</param>
+    /// <param name="userId">The user.</param>
+    /// <param name="candidateItemIds">The candidates.</param>
+    /// <param name="context">Device, platform and scoring position, or null for none.</param>
+    /// <param name="nowMs">The request's time, Unix milliseconds.</param>
+    /// <param name="categorical">Candidates × Schema.FieldCount codes.</param>
+    /// <param name="numeric">Candidates × Schema.NumericCount values.</param>
+    /// <exception cref="ArgumentException">A buffer has the wrong length.</exception>
+    public void HydrateInto(string app, string userId, IReadOnlyList<string> candidateItemIds, RequestContext? context, long nowMs, Span<int> categorical, Span<float> numeric)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(userId);
+        ArgumentNullException.ThrowIfNull(candidateItemIds);
+        int fields = Features.Schema.FieldCount, numerics = Features.Schema.NumericCount, n = candidateItemIds.Count;
+        if (categorical.Length != n * fields)
+        {
+            throw new ArgumentException($"categorical has {categorical.Length} codes; {n} candidates × {fields} fields need {n * fields}.", nameof(categorical));
+        }
+        if (numeric.Length != n * numerics)
+        {
+            throw new ArgumentException($"numeric has {numeric.Length} values; {n} candidates × {numerics} features need {n * numerics}.", nameof(numeric));
+        }
+        var row = new RequestRow();
+        if (!_apps.TryGetValue(app, out var slot))
+        {
+            Write(_empty, row, userId, candidateItemIds, context ?? RequestContext.None, nowMs, categorical, numeric);
+            return;
+        }
+        slot.Lock.EnterReadLock();
+        try
+        {
+            Write(slot.State, row, userId, candidateItemIds, context ?? RequestContext.None, nowMs, categorical, numeric);
+        }
+        finally
+        {
+            slot.Lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>How many users and items of <paramref name="app"/> have state.</summary>
+    /// <param name="app">The app.</param>
+    public (int Users, int Items) Count(string app)
+    {
+        if (!_apps.TryGetValue(app, out var slot))
+        {
+            return (0, 0);
+        }
+        slot.Lock.EnterReadLock();
+        try
+        {
+            return (slot.State.UserCount, slot.State.ItemCount);
+        }
+        finally
+        {
+            slot.Lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Releases the locks. Do not use the store afterwards.</summary>
+    public void Dispose()
+    {
+        foreach (var slot in _apps.Values)
+        {
+            slot.Lock.Dispose();
+        }
+    }
+
+    private void Write(FeatureState state, RequestRow row, string userId, IReadOnlyList<string> items, RequestContext context, long nowMs, Span<int> categorical, Span<float> numeric)
+    {
+        int fields = Features.Schema.FieldCount, numerics = Features.Schema.NumericCount;
+        Features.BeginRequest(state, userId, context, nowMs, row);
+        for (int i = 0; i < items.Count; i++)
+        {
+            Features.WriteCandidate(state, row, items[i], -1, categorical.Slice(i * fields, fields), numeric.Slice(i * numerics, numerics));
+        }
+    }
+
+    private AppSlot Slot(string app) => _apps.GetOrAdd(app, static (_, features) => new AppSlot(new FeatureState(features)), Features);
+
+    private sealed class AppSlot(FeatureState state)
+    {
+        public FeatureState State { get; } = state;
+
+        public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
+    }
+}

@@ -1,0 +1,315 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Cascade.Core.Domain;
+
+namespace Cascade.Features.State;
+
+/// <summary>
+/// The feature state of one app: counters and last-seen times per user, item, user × category and user × item,
+/// and the hashed catalog attributes. The online store and the training-set builder both keep one and feed it
+/// the same way, so they cannot drift apart. Not thread-safe; <see cref="OnlineFeatureStore"/> guards it.
+/// </summary>
+internal sealed class FeatureState
+{
+    /// <summary>A time not known (no event, no creation date).</summary>
+    public const long Unknown = long.MinValue;
+
+    private readonly FeatureSet _set;
+    private readonly Dictionary<string, ItemState> _items = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, UserState> _users = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _categories = new(StringComparer.Ordinal);
+
+    public FeatureState(FeatureSet set)
+    {
+        _set = set;
+    }
+
+    /// <summary>Number of items with state.</summary>
+    public int ItemCount => _items.Count;
+
+    /// <summary>Number of users with state.</summary>
+    public int UserCount => _users.Count;
+
+    /// <summary>Items with state, in no particular order.</summary>
+    public IEnumerable<ItemState> Items => _items.Values;
+
+    public bool TryGetItem(string id, out ItemState item) => _items.TryGetValue(id, out item!);
+
+    public bool TryGetUser(string id, out UserState user) => _users.TryGetValue(id, out user!);
+
+    /// <summary>Applies one event of role <paramref name="role"/>.</summary>
+    public void ApplyEvent(string userId, string itemId, EventRole role, long timeMs)
+    {
+        var user = GetOrAddUser(userId);
+        var item = GetOrAddItem(itemId);
+        if (timeMs < item.FirstEventMs)
+        {
+            item.FirstEventMs = timeMs;
+        }
+        double[] rates = _set.Rates;
+        bool cross = _set.Options.IncludeCross;
+        switch (role)
+        {
+            case EventRole.Impression:
+                DecayedCounters.Add(user.Counters, ref user.CountersReference, 0, timeMs, rates);
+                DecayedCounters.Add(item.Counters, ref item.CountersReference, 0, timeMs, rates);
+                item.Impressions++;
+                if (cross)
+                {
+                    user.Pair(item.Index).Impressions++;
+                }
+                break;
+            case EventRole.Positive:
+                DecayedCounters.Add(user.Counters, ref user.CountersReference, 1, timeMs, rates);
+                DecayedCounters.Add(item.Counters, ref item.CountersReference, 1, timeMs, rates);
+                item.Positives++;
+                user.Positives++;
+                user.LastEventMs = Math.Max(user.LastEventMs, timeMs);
+                if (cross)
+                {
+                    ref var pair = ref user.Pair(item.Index);
+                    pair.Positives++;
+                    pair.LastMs = Math.Max(pair.LastMs, timeMs);
+                    foreach (int c in item.Categories)
+                    {
+                        int slot = user.CategorySlot(c, rates.Length);
+                        DecayedCounters.Add(user.CategoryPositives(slot, rates.Length), ref user.CategoryReferences[slot], 0, timeMs, rates);
+                        user.CategoryLastMs[slot] = Math.Max(user.CategoryLastMs[slot], timeMs);
+                    }
+                }
+                break;
+            case EventRole.Negative:
+                user.LastEventMs = Math.Max(user.LastEventMs, timeMs);
+                if (cross)
+                {
+                    ref var pair = ref user.Pair(item.Index);
+                    pair.LastMs = Math.Max(pair.LastMs, timeMs);
+                    foreach (int c in item.Categories)
+                    {
+                        int slot = user.CategorySlot(c, rates.Length);
+                        user.CategoryLastMs[slot] = Math.Max(user.CategoryLastMs[slot], timeMs);
+                    }
+                }
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>Applies an item upsert: categories, tags and creation time replace the previous ones.</summary>
+    public void ApplyItem(Item item)
+    {
+        var o = _set.Options;
+        var state = GetOrAddItem(item.Id);
+        state.InCatalog = true;
+        var categories = new List<int>(item.Categories.Count);
+        foreach (string c in item.Categories)
+        {
+            if (string.IsNullOrEmpty(c))
+            {
+                continue;
+            }
+            if (!_categories.TryGetValue(c, out int index))
+            {
+                index = _categories.Count;
+                _categories.Add(c, index);
+            }
+            if (!categories.Contains(index))
+            {
+                categories.Add(index);
+            }
+        }
+        state.Categories = [.. categories];
+        string? leaf = LastNonEmpty(item.Categories);
+        string? top = FirstNonEmpty(item.Categories);
+        state.LeafCategoryHash = leaf is null ? 0 : FeatureHashing.Hash(FeatureSet.CategoryHashField, leaf);
+        state.HasLeafCategory = leaf is not null;
+        state.CategoryCode = leaf is null ? 0 : FeatureHashing.Code(state.LeafCategoryHash, o.CategoryBuckets);
+        state.CategoryTopCode = FeatureHashing.Code(FeatureSet.CategoryHashField, top, o.CategoryBuckets);
+        var tags = new int[o.TagSlots];
+        for (int t = 0; t < tags.Length && t < item.Tags.Count; t++)
+        {
+            tags[t] = FeatureHashing.Code(FeatureSet.TagHashField, item.Tags[t], o.TagBuckets);
+        }
+        state.TagCodes = tags;
+        state.CreatedAtMs = item.CreatedAt == default ? Unknown : item.CreatedAt.ToUnixTimeMilliseconds();
+    }
+
+    /// <summary>Applies a user upsert: the configured attributes replace the previous ones.</summary>
+    public void ApplyUser(User user)
+    {
+        var state = GetOrAddUser(user.Id);
+        state.InCatalog = true;
+        var keys = _set.Options.UserAttributes;
+        var codes = new int[keys.Count];
+        if (keys.Count > 0 && !string.IsNullOrWhiteSpace(user.AttributesJson))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(user.AttributesJson);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    for (int k = 0; k < keys.Count; k++)
+                    {
+                        if (doc.RootElement.TryGetProperty(keys[k], out var v))
+                        {
+                            string? text = v.ValueKind switch
+                            {
+                                JsonValueKind.String => v.GetString(),
+                                JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => v.GetRawText(),
+                                _ => null,
+                            };
+                            codes[k] = FeatureHashing.Code(FeatureSet.UserAttributeHashField(keys[k]), text, _set.Options.UserAttributeBuckets);
+                        }
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                // Attributes were validated at ingestion; an unreadable document leaves every attribute missing.
+            }
+        }
+        state.AttributeCodes = codes;
+    }
+
+    private ItemState GetOrAddItem(string id)
+    {
+        if (!_items.TryGetValue(id, out var item))
+        {
+            item = new ItemState(id, _items.Count, FeatureHashing.Code(FeatureSet.ItemHashField, id, _set.Options.ItemIdBuckets), _set.Options.TagSlots, _set.Rates.Length);
+            _items.Add(id, item);
+        }
+        return item;
+    }
+
+    private UserState GetOrAddUser(string id)
+    {
+        if (!_users.TryGetValue(id, out var user))
+        {
+            user = new UserState(id, _set.Options.UserAttributes.Count, _set.Rates.Length);
+            _users.Add(id, user);
+        }
+        return user;
+    }
+
+    private static string? LastNonEmpty(IReadOnlyList<string> values)
+    {
+        for (int i = values.Count - 1; i >= 0; i--)
+        {
+            if (!string.IsNullOrEmpty(values[i]))
+            {
+                return values[i];
+            }
+        }
+        return null;
+    }
+
+    private static string? FirstNonEmpty(IReadOnlyList<string> values)
+    {
+        for (int i = 0; i < values.Count; i++)
+        {
+            if (!string.IsNullOrEmpty(values[i]))
+            {
+                return values[i];
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>Per-item state: hashed attributes and counters (slot 0 impressions, slot 1 positives).</summary>
+internal sealed class ItemState(string id, int index, int idCode, int tagSlots, int windows)
+{
+    public string Id { get; } = id;
+    public int Index { get; } = index;
+    public int IdCode { get; } = idCode;
+    public bool InCatalog;
+    public int[] Categories = [];
+    public ulong LeafCategoryHash;
+    public bool HasLeafCategory;
+    public int CategoryCode;
+    public int CategoryTopCode;
+    public int[] TagCodes = new int[tagSlots];
+    public long CreatedAtMs = FeatureState.Unknown;
+    public long FirstEventMs = long.MaxValue;
+    public readonly double[] Counters = new double[2 * windows];
+    public long CountersReference = DecayedCounters.Empty;
+    public long Impressions;
+    public long Positives;
+}
+
+/// <summary>Per-user state: hashed attributes, counters (slot 0 impressions, slot 1 positives) and cross state.</summary>
+internal sealed class UserState(string id, int attributes, int windows)
+{
+    private Dictionary<int, int>? _categories;
+    private Dictionary<int, UserItemState>? _pairs;
+
+    public string Id { get; } = id;
+    public bool InCatalog;
+    public int[] AttributeCodes = new int[attributes];
+    public readonly double[] Counters = new double[2 * windows];
+    public long CountersReference = DecayedCounters.Empty;
+    public long Positives;
+    public long LastEventMs = FeatureState.Unknown;
+
+    // A user's categories live in flat arrays indexed by a per-user slot: one dictionary lookup, then contiguous
+    // values, instead of an object and an array per category.
+    public double[] CategoryValues = [];
+    public long[] CategoryReferences = [];
+    public long[] CategoryLastMs = [];
+
+    public int CategorySlot(int category, int windows)
+    {
+        _categories ??= [];
+        ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_categories, category, out bool exists);
+        if (!exists)
+        {
+            slot = _categories.Count - 1;
+            if (slot == CategoryReferences.Length)
+            {
+                int capacity = Math.Max(4, 2 * slot);
+                Array.Resize(ref CategoryValues, capacity * windows);
+                Array.Resize(ref CategoryReferences, capacity);
+                Array.Resize(ref CategoryLastMs, capacity);
+            }
+            CategoryReferences[slot] = DecayedCounters.Empty;
+            CategoryLastMs[slot] = FeatureState.Unknown;
+        }
+        return slot;
+    }
+
+    public int FindCategorySlot(int category) =>
+        _categories is not null && _categories.TryGetValue(category, out int slot) ? slot : -1;
+
+    public Span<double> CategoryPositives(int slot, int windows) => CategoryValues.AsSpan(slot * windows, windows);
+
+    // Pairs are the most numerous state (one per user and item shown), so they are structs inside the dictionary.
+    public ref UserItemState Pair(int item)
+    {
+        _pairs ??= [];
+        ref var state = ref CollectionsMarshal.GetValueRefOrAddDefault(_pairs, item, out bool exists);
+        if (!exists)
+        {
+            state.LastMs = FeatureState.Unknown;
+        }
+        return ref state;
+    }
+
+    public bool TryGetPair(int item, out UserItemState pair)
+    {
+        if (_pairs is not null && _pairs.TryGetValue(item, out pair))
+        {
+            return true;
+        }
+        pair = default;
+        return false;
+    }
+}
+
+/// <summary>A user's exact history with one item (LastMs is <see cref="FeatureState.Unknown"/> until a positive or negative event).</summary>
+internal struct UserItemState
+{
+    public int Positives;
+    public int Impressions;
+    public long LastMs;
+}
