@@ -8,6 +8,8 @@ using Cascade.Ann.Bench;
 //   gen   --dir D --n N --queries Q --dim d --clusters C --seed S   Gaussian-mixture base.fvecs and query.fvecs
 //   truth --dir D --k K                                            exact top-K with FlatIndex on all cores -> truth.ivecs
 //   run   --dir D --m M --efc E --efs 10,20,.. --threads T [--repeats R]  build our HNSW, measure recall@K / QPS (best of R) / memory
+//   unit  --from D --dir D2 [--drop 1]                             rows of D's base/query .fvecs without their last --drop
+//                                                                  components, scaled to unit length (cosine as L2), into D2
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var opts = new Dictionary<string, string>(StringComparer.Ordinal);
 for (int i = 1; i + 1 < args.Length; i += 2)
@@ -26,6 +28,9 @@ switch (command)
         break;
     case "truth":
         Truth(dir, GetInt("k", 10));
+        break;
+    case "unit":
+        Unit(Get("from", "."), dir, GetInt("drop", 0));
         break;
     case "run":
         Run(dir, GetInt("m", 16), GetInt("efc", 200), Get("efs", "10,20,40,80,160"), GetInt("threads", Environment.ProcessorCount), GetInt("k", 10), Get("metric", "l2"), GetInt("repeats", 3));
@@ -74,6 +79,36 @@ static float Gaussian(Random rng)
     double u1 = 1.0 - rng.NextDouble();
     double u2 = rng.NextDouble();
     return (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+}
+
+// Turns a model's exported maximum-inner-product vectors (Cascade.Evaluation.Bench embeddings) into the cosine
+// workload of item-to-item similarity and normalised retrieval: on unit vectors the L2 order is the cosine order.
+static void Unit(string from, string dir, int drop)
+{
+    Directory.CreateDirectory(dir);
+    foreach (string name in new[] { "base.fvecs", "query.fvecs" })
+    {
+        float[] rows = VectorFiles.ReadFvecs(Path.Combine(from, name), out int dim);
+        int kept = dim - drop;
+        if (kept < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(drop), drop, $"--drop {drop} leaves no component of {dim}.");
+        }
+        int n = rows.Length / dim;
+        var result = new float[(long)n * kept];
+        for (int r = 0; r < n; r++)
+        {
+            Span<float> row = result.AsSpan(r * kept, kept);
+            rows.AsSpan(r * dim, kept).CopyTo(row);
+            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(row);
+            if (norm > 0)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Divide(row, norm, row);
+            }
+        }
+        VectorFiles.WriteFvecs(Path.Combine(dir, name), result, kept);
+        Console.WriteLine($"{name}: {n} rows of {dim} → {kept} components, unit length, in {dir}");
+    }
 }
 
 static DistanceMetric ParseMetric(string metric) => metric switch

@@ -12,6 +12,8 @@ using Cascade.Evaluation.Splitting;
 //   tune     --train F --test F | --data F --split S   --models m [--budget-seconds 300] [--validation S] [--trials 200]
 //   inverse  --train F --test F [--lambda 500]   (EASE's inverse: SymmetricInverse against MathNet)
 //   machine | speed | twotower | memory            (retrieval models; see RetrievalBench.cs and docs/benchmarks.md)
+//   embeddings --dir D [--events 10000000 --users 200000 --items 150000 --clusters 200 --queries 10000 --model als:…]
+//                                                   ANN data set (b): trained item vectors + user queries as .fvecs
 var arguments = Parse(args);
 string command = args.Length > 0 ? args[0] : "help";
 int k = arguments.TryGetValue("k", out var kv) ? int.Parse(kv[0], CultureInfo.InvariantCulture) : 10;
@@ -157,11 +159,11 @@ switch (command)
             Console.WriteLine($"n = {n}, lambda = {lambda}: MathNet Cholesky solve {mathNetSeconds:0.00} s, SymmetricInverse {ownSeconds:0.00} s, max |difference| {maxDifference:E2}");
             break;
         }
-    case "machine" or "speed" or "twotower" or "memory":
+    case "machine" or "speed" or "twotower" or "memory" or "embeddings":
         RetrievalBench.Run(command, arguments);
         break;
     default:
-        Console.WriteLine("commands: evaluate, seeds, cv, tune, inverse, machine, speed, twotower, memory (see Program.cs)");
+        Console.WriteLine("commands: evaluate, seeds, cv, tune, inverse, machine, speed, twotower, memory, embeddings (see Program.cs)");
         break;
 }
 

@@ -32,6 +32,9 @@ internal static class RetrievalBench
             case "memory":
                 Memory(arguments);
                 break;
+            case "embeddings":
+                Embeddings(arguments);
+                break;
         }
     }
 
@@ -143,9 +146,9 @@ internal static class RetrievalBench
     /// The user × item matrix of <c>cascade generate</c>'s event stream (Cascade.Serving.Data.SyntheticData, every event a
     /// unit interaction, repeated pairs merged).
     /// </summary>
-    private static CsrMatrix Generate(long events, int users, int items, int seed)
+    private static CsrMatrix Generate(long events, int users, int items, int seed, int clusters = 12)
     {
-        var generator = new SyntheticData(new SyntheticOptions { Events = events, Users = users, Items = items, Seed = seed });
+        var generator = new SyntheticData(new SyntheticOptions { Events = events, Users = users, Items = items, Seed = seed, Clusters = clusters });
         var builder = new CsrMatrixBuilder(checked((int)Math.Min(events, int.MaxValue / 2)));
         foreach (var e in generator.Events())
         {
@@ -268,6 +271,80 @@ internal static class RetrievalBench
             long history = (train.Rows + 1 + (2L * train.NonZeros) + train.Columns) * 4L;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{spec}: file {stream.Length:N0} bytes ({train.Rows} users, {train.Columns} items, {train.NonZeros:N0} entries; common history/popularity section {history:N0} bytes); item vectors {embedding.EmbeddingDimension * 4} bytes per item"));
+        }
+    }
+
+    // ---- ANN data set (b): a trained model's item embeddings -----------------------------------------------------
+
+    /// <summary>
+    /// Trains ALS on <c>cascade generate</c>'s synthetic interactions and writes the item vectors of every item with an
+    /// interaction as base.fvecs and the vectors of randomly drawn active users as query.fvecs, both through the
+    /// inner-product-to-L2 reduction of <see cref="Cascade.Models.Embeddings.EmbeddingMath.ToEuclideanItems"/>, so the
+    /// L2 nearest neighbours of a query are the items the model ranks highest for that user (bench/peers/ann.sh is L2).
+    /// </summary>
+    private static void Embeddings(Dictionary<string, string[]> arguments)
+    {
+        string dir = arguments["dir"][0];
+        long events = long.Parse(Get(arguments, "events", "10000000"), CultureInfo.InvariantCulture);
+        int users = int.Parse(Get(arguments, "users", "200000"), CultureInfo.InvariantCulture);
+        int items = int.Parse(Get(arguments, "items", "150000"), CultureInfo.InvariantCulture);
+        int clusters = int.Parse(Get(arguments, "clusters", "200"), CultureInfo.InvariantCulture);
+        int queries = int.Parse(Get(arguments, "queries", "10000"), CultureInfo.InvariantCulture);
+        string spec = Get(arguments, "model", "als:factors=64,iterations=15,reg=1,alpha=1");
+        Directory.CreateDirectory(dir);
+        var clock = Stopwatch.StartNew();
+        CsrMatrix data = Generate(events, users, items, 42, clusters);
+        Console.WriteLine($"generated {events:N0} events → {data.NonZeros:N0} distinct (user, item) interactions over {users:N0} users × {items:N0} items, {clusters} taste clusters, in {clock.Elapsed.TotalSeconds:0.0} s");
+        clock.Restart();
+        var model = ModelCatalog.Create(ModelSpec.Parse(spec));
+        model.Fit(data);
+        Console.WriteLine($"fitted {spec} in {clock.Elapsed.TotalSeconds:0.0} s (load {File.ReadAllText("/proc/loadavg").Trim()})");
+        var embedding = (Cascade.Models.Embeddings.IEmbeddingModel)model;
+        int d = embedding.EmbeddingDimension;
+        var itemCounts = new int[data.Columns];
+        foreach (int i in data.ColumnIndices)
+        {
+            itemCounts[i]++;
+        }
+        float[] all = Cascade.Models.Embeddings.EmbeddingMath.ExportItems(embedding);
+        var kept = new List<float>();
+        int keptItems = 0;
+        for (int i = 0; i < data.Columns; i++)
+        {
+            if (itemCounts[i] > 0)
+            {
+                kept.AddRange(all.AsSpan(i * d, d));
+                keptItems++;
+            }
+        }
+        float[] baseVectors = Cascade.Models.Embeddings.EmbeddingMath.ToEuclideanItems(kept.ToArray(), d, out float maxNorm);
+        var active = Enumerable.Range(0, data.Rows).Where(u => data.RowLength(u) > 0).ToArray();
+        new Random(7).Shuffle(active);
+        int q = Math.Min(queries, active.Length);
+        var queryVectors = new float[q * (d + 1)];
+        var user = new float[d];
+        for (int n = 0; n < q; n++)
+        {
+            embedding.TryGetUserEmbedding(active[n], user);
+            Cascade.Models.Embeddings.EmbeddingMath.ToEuclideanQuery(user, maxNorm, queryVectors.AsSpan(n * (d + 1), d + 1));
+        }
+        WriteFvecs(Path.Combine(dir, "base.fvecs"), baseVectors, d + 1);
+        WriteFvecs(Path.Combine(dir, "query.fvecs"), queryVectors, d + 1);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {keptItems:N0} item vectors (of {data.Columns:N0} items; the rest have no interaction) and {q:N0} user queries, dimension {d} + 1 (max item norm {maxNorm:0.000}), to {dir}"));
+    }
+
+    /// <summary>The .fvecs layout of the classic ANN data sets: per row an int32 dimension, then the float32 values.</summary>
+    private static void WriteFvecs(string path, float[] data, int dimension)
+    {
+        using var writer = new BinaryWriter(File.Create(path));
+        for (int r = 0; r < data.Length / dimension; r++)
+        {
+            writer.Write(dimension);
+            foreach (float x in data.AsSpan(r * dimension, dimension))
+            {
+                writer.Write(x);
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 using Cascade.Core;
 using Cascade.Models.Embeddings;
 using Cascade.Models.Neural;
+using Cascade.Models.Serialization;
 
 namespace Cascade.Models.Tests;
 
@@ -28,7 +29,7 @@ public sealed class TwoTowerTests
         SideFeatures.FromLists(4 + 16, Enumerable.Range(0, SyntheticData.Items)
             .Select(i => (IReadOnlyCollection<int>)[i / 10, .. SideFeatures.HashTokens($"Title {i / 10} Part{i % 3}", 4, 16)]).ToArray());
 
-    private static (TwoTowerNetwork Network, TwoTowerContext Context, Batch Batch) TinyProblem(bool logQ)
+    private static (TwoTowerNetwork Network, TwoTowerContext Context, Batch Batch) TinyProblem(bool logQ, bool normalise = false, bool mixed = false)
     {
         int users = 5, items = 7, d = 3;
         var random = new Random(9);
@@ -45,19 +46,29 @@ public sealed class TwoTowerTests
         {
             logQValues[i] = (float)Math.Log((i + 1) / 28.0);
         }
-        var context = new TwoTowerContext(historyPointers, historyItems, userFeatures, itemFeatures, logQValues, 0.7, logQ);
+        var context = new TwoTowerContext(historyPointers, historyItems, userFeatures, itemFeatures, logQValues, 0.7, logQ, normalise);
         // Example 0's target (2) is in its own history, so it is excluded from the pooling; items 2 repeat (masked negatives).
         var batch = new Batch([0, 1, 3, 4, 2, 0], [2, 2, 6, 5, 1, 3], [true, false, true, true, true, false]);
+        if (mixed)
+        {
+            // Uniform negatives: 4 is new to the batch, 6 repeats a batch item, 2 is example 0's and 1's own item (masked
+            // for them); the histories are dropped-out copies, one of them empty, pooled with weight n^−0.5.
+            network.PoolingExponent = 0.5;
+            batch = batch with { Negatives = [4, 6, 2], Histories = [[0, 4], [1], [6], [], [3], [0]] };
+        }
         EmbeddingMath.FillNormal(random, network.ItemBias.Values, 0.5);
         return (network, context, batch);
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Every_hand_derived_gradient_matches_central_finite_differences(bool logQ)
+    [InlineData(true, false, false)]
+    [InlineData(false, false, false)]
+    [InlineData(true, true, false)]
+    [InlineData(true, false, true)]
+    [InlineData(true, true, true)]
+    public void Every_hand_derived_gradient_matches_central_finite_differences(bool logQ, bool normalise, bool mixed)
     {
-        var (network, context, batch) = TinyProblem(logQ);
+        var (network, context, batch) = TinyProblem(logQ, normalise, mixed);
         network.BatchLoss(batch, context, accumulate: true);
         const float Epsilon = 1e-2f;
         int checkedCount = 0;
@@ -94,6 +105,22 @@ public sealed class TwoTowerTests
         Assert.Equal(before.AsSpan(3, 3).ToArray(), network.UserId.Values.AsSpan(3, 3).ToArray());
         Assert.NotEqual(before.AsSpan(0, 3).ToArray(), network.UserId.Values.AsSpan(0, 3).ToArray());
         Assert.All(network.Blocks, b => Assert.All(b.Gradient, g => Assert.Equal(0f, g)));
+    }
+
+    /// <summary>
+    /// A two-tower file of payload version 1, written by the build before mixed negatives, normalised outputs and history
+    /// dropout (d 2, 3 epochs, batch 4, lr 0.05, seed 5, fitted on u0 = {0, 1}, u1 = {0, 1, 2}, u2 = {2}, u3 = {3}),
+    /// with user 0's top-2 at the time.
+    /// </summary>
+    [Fact]
+    public void A_version_one_file_loads_with_the_new_options_off_and_recommends_what_it_did_when_written()
+    {
+        const string VersionOne = "Q0FTQ01PREwBAAEACXR3by10b3dlcvUBAAAAAAAAAgAAAAMAAAAEAAAAmpmZmZmZqT8AAAAAAADwPwAAAAAAAPA/ATIAAACamZmZmZnJP5qZmZmZmbk/BQAAAAAAAAAAAAAAAwAAAAQAAAAEAAAABQAAAAAAAAACAAAABQAAAAYAAAAHAAAABwAAAAAAAAABAAAAAAAAAAEAAAACAAAAAgAAAAMAAAAHAAAAAACAQAAAAEAAAKBAAACgQAAAoEAAAEBAAACAPwQAAAAAAABAAAAAQAAAAEAAAIA/AwAAAAAAAAAAAPj/AAAAAAEAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAFAAAAAAAAAAIAAAAFAAAABgAAAAcAAAAHAAAAAAAAAAEAAAAAAAAAAQAAAAIAAAACAAAAAwAAAAIAAAAEAAAACAAAAOLe4z3Xhjc+2KJ9vWdzGD5/rU8+jPkePXyTN7x6Y5u9BAAAAAgAAABVYZq9k/5cPuxUFrypFH4+Lt0pPAnzTD5qgIY9LpbAPQAAAAAAAAAABAAAAAgAAACsN6k9obl3PsBn9j2oDlw+OotaPuFXLb0/5Rm93LOKvgAAAAAAAAAAAgAAAAQAAABD2B8/W8urPdBkUbyi13I/AgAAAAQAAADBTCA/SO1gu4dOmz1PInM/BAAAAAQAAAC9cqY9j3DVPcioRz1Yx/u9nBVYSA==";
+        var model = (TwoTower)ModelFile.Load(new MemoryStream(Convert.FromBase64String(VersionOne)));
+        Assert.Equal((0, false, 0.0), (model.Options.Negatives, model.Options.NormaliseOutputs, model.Options.HistoryDropout));
+        var top = model.Recommend(0, 2);
+        Assert.Equal([2, 3], top.Select(r => r.Item));
+        Assert.Equal([0.04977852f, -0.22593187f], top.Select(r => r.Score));
     }
 
     [Fact]

@@ -261,10 +261,12 @@ public static class ModelCatalog
         ],
         "twotower" or "two-tower" =>
         [
-            ("epochs", Numbers(10, 20)),
-            ("lr", Numbers(0.003, 0.01)),
-            ("wd", Numbers(0.03, 0.1, 0.3)),
+            ("epochs", Numbers(10, 20, 30, 40)),
+            ("lr", Numbers(0.003, 0.005)),
+            ("wd", Numbers(0.05, 0.1, 0.3)),
             ("id-dropout", Numbers(0.2, 1)),
+            ("history-dropout", Numbers(0, 0.5, 0.85, 0.9)),
+            ("max-history", Numbers(50, 2000)),
         ],
         _ => [],
     };

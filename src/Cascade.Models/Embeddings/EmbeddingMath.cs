@@ -68,6 +68,65 @@ public static class EmbeddingMath
     }
 
     /// <summary>
+    /// The reduction of maximum-inner-product search to nearest-neighbour search in L2 (Bachrach et al. 2014): each item
+    /// row v gets one more component √(M² − |v|²), M the largest row norm, so every item lies at distance M from the
+    /// origin; a query gets 0 there (<see cref="ToEuclideanQuery"/>). Then |q − x|² = |q|² + M² − 2 q·v, so the L2-nearest
+    /// items are those of highest inner product, and an L2 index (HNSW, hnswlib "l2") over the result ranks as the model does.
+    /// </summary>
+    /// <param name="items">Item rows, row-major.</param>
+    /// <param name="dimension">Components per row.</param>
+    /// <param name="maxNorm">Receives M.</param>
+    /// <returns>The rows with <paramref name="dimension"/> + 1 components.</returns>
+    public static float[] ToEuclideanItems(ReadOnlySpan<float> items, int dimension, out float maxNorm)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        if (items.Length % dimension != 0)
+        {
+            throw new ArgumentException($"items has {items.Length} values, not a multiple of the dimension {dimension}.", nameof(items));
+        }
+        int rows = items.Length / dimension;
+        double max = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            max = Math.Max(max, TensorPrimitives.Norm(items.Slice(r * dimension, dimension)));
+        }
+        var result = new float[(long)rows * (dimension + 1)];
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = items.Slice(r * dimension, dimension);
+            row.CopyTo(result.AsSpan(r * (dimension + 1), dimension));
+            double norm = TensorPrimitives.Norm(row);
+            result[(r * (dimension + 1)) + dimension] = (float)Math.Sqrt(Math.Max(0, (max * max) - (norm * norm)));
+        }
+        maxNorm = (float)max;
+        return result;
+    }
+
+    /// <summary>
+    /// The query of <see cref="ToEuclideanItems"/> for user vector u: u scaled to length M, then a 0. Scaling leaves the
+    /// ranking by u·v unchanged but puts the query on the sphere the items lie on; a query near the origin (user vectors
+    /// are far shorter than the longest item) sees every item at almost the same distance M, and a graph index's greedy
+    /// walk then loses its way (measured: recall@10 0.08 at ef 64 unscaled on ALS vectors).
+    /// </summary>
+    /// <param name="user">The user vector, dimension d.</param>
+    /// <param name="maxNorm">M from <see cref="ToEuclideanItems"/>.</param>
+    /// <param name="destination">Receives d + 1 components.</param>
+    public static void ToEuclideanQuery(ReadOnlySpan<float> user, float maxNorm, Span<float> destination)
+    {
+        if (destination.Length != user.Length + 1)
+        {
+            throw new ArgumentException($"destination has {destination.Length} entries; a query of dimension {user.Length} needs {user.Length + 1}.", nameof(destination));
+        }
+        user.CopyTo(destination);
+        float norm = TensorPrimitives.Norm(user);
+        if (norm > 0)
+        {
+            TensorPrimitives.Multiply(destination[..user.Length], maxNorm / norm, destination[..user.Length]);
+        }
+        destination[user.Length] = 0;
+    }
+
+    /// <summary>
     /// Item-to-item similarity from any embedding model: the <paramref name="k"/> items whose vectors have the highest
     /// cosine with <paramref name="item"/>'s over all components (the item itself excluded; zero vectors score 0).
     /// </summary>

@@ -16,6 +16,8 @@ namespace Cascade.Models.Neural;
 /// The user vector is computed at request time from the history, so a user unknown at training time is served from
 /// their history and attributes (<see cref="EmbedUser"/>) without retraining, and a new item gets a vector from its
 /// features alone (<see cref="EmbedItem"/>). Side features are optional: without them the towers are ids and history.
+/// Against over-fitting and for harder training signals the options add history dropout, uniformly sampled extra
+/// negatives (mixed negatives), unit-length tower outputs and a pooling exponent (see <see cref="TwoTowerOptions"/>).
 /// Training is single-threaded, so a seed fixes the model.
 /// </remarks>
 public sealed class TwoTower : EmbeddingRecommenderBase
@@ -53,7 +55,7 @@ public sealed class TwoTower : EmbeddingRecommenderBase
     public override string Name => KindName;
 
     /// <inheritdoc />
-    protected override ushort PayloadVersion => 1;
+    protected override ushort PayloadVersion => 2;
 
     /// <inheritdoc />
     public override int EmbeddingDimension => Options.Dimension + 1;
@@ -86,7 +88,7 @@ public sealed class TwoTower : EmbeddingRecommenderBase
             int bestEpoch = 0;
             Train(holdout.Train, pointers, items, epochs, (epoch, network, context) =>
             {
-                float[] itemVectors = ItemVectorsOf(network, _itemFeatures, interactions.Columns);
+                float[] itemVectors = ItemVectorsOf(network, _itemFeatures, interactions.Columns, Options.NormaliseOutputs);
                 int d = Options.Dimension;
                 double ndcg = holdout.Ndcg(10, (u, buffer) =>
                 {
@@ -94,6 +96,7 @@ public sealed class TwoTower : EmbeddingRecommenderBase
                     var vector = new float[d + 1];
                     network.UserInput(u, Options.UserIdDropout < 1, context.HistoryOf(u), -1, _userFeatures.Of(u), h);
                     TwoTowerNetwork.Project(network.UserProjection, h, vector.AsSpan(0, d));
+                    NormaliseIfAsked(vector.AsSpan(0, d));
                     vector[d] = 1;
                     EmbeddingMath.ScoreAll(vector, itemVectors, buffer);
                 }, Environment.ProcessorCount);
@@ -109,15 +112,19 @@ public sealed class TwoTower : EmbeddingRecommenderBase
         (_recentPointers, _recentItems) = RecentHistory(interactions, Options.MaxHistory);
         _network = Train(interactions, _recentPointers, _recentItems, epochs, null, cancellationToken);
         FittedEpochs = epochs;
-        SetItemVectors(ItemVectorsOf(_network, _itemFeatures, interactions.Columns));
+        SetItemVectors(ItemVectorsOf(_network, _itemFeatures, interactions.Columns, Options.NormaliseOutputs));
     }
 
     private TwoTowerNetwork Train(CsrMatrix data, int[] recentPointers, int[] recentItems, int epochs,
         Func<int, TwoTowerNetwork, TwoTowerContext, bool>? afterEpoch, CancellationToken cancellationToken)
     {
         var random = new Random(Options.Seed);
-        var network = new TwoTowerNetwork(data.Rows, data.Columns, _userFeatures.FeatureCount, _itemFeatures.FeatureCount, Options.Dimension, random, Options.InitStd);
-        var context = new TwoTowerContext(recentPointers, recentItems, _userFeatures, _itemFeatures, LogQ(data), Options.Temperature, Options.LogQCorrection);
+        var network = new TwoTowerNetwork(data.Rows, data.Columns, _userFeatures.FeatureCount, _itemFeatures.FeatureCount, Options.Dimension, random, Options.InitStd)
+        {
+            PoolingExponent = Options.PoolingExponent,
+        };
+        var context = new TwoTowerContext(recentPointers, recentItems, _userFeatures, _itemFeatures,
+            LogQ(data, Options.Negatives / (double)Options.BatchSize), Options.Temperature, Options.LogQCorrection, Options.NormaliseOutputs);
         var optimisers = new Adam[network.Blocks.Count];
         for (int n = 0; n < optimisers.Length; n++)
         {
@@ -144,13 +151,25 @@ public sealed class TwoTower : EmbeddingRecommenderBase
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int size = Math.Min(batchSize, nnz - start);
-                var batch = new Batch(new int[size], new int[size], new bool[size]);
+                var batch = new Batch(new int[size], new int[size], new bool[size])
+                {
+                    Negatives = new int[Options.Negatives],
+                    Histories = Options.HistoryDropout > 0 ? new int[size][] : null,
+                };
                 for (int a = 0; a < size; a++)
                 {
                     int entry = order[start + a];
                     batch.Users[a] = entryUser[entry];
                     batch.Items[a] = data.ColumnIndices[entry];
                     batch.UseUserId[a] = random.NextDouble() >= Options.UserIdDropout;
+                    if (batch.Histories is not null)
+                    {
+                        batch.Histories[a] = DropHistory(context.HistoryOf(batch.Users[a]), batch.Items[a], Options.HistoryDropout, random);
+                    }
+                }
+                for (int n = 0; n < batch.Negatives.Length; n++)
+                {
+                    batch.Negatives[n] = random.Next(data.Columns);
                 }
                 network.BatchLoss(batch, context, accumulate: true);
                 network.Step(optimisers, ++step);
@@ -165,8 +184,26 @@ public sealed class TwoTower : EmbeddingRecommenderBase
         return network;
     }
 
-    /// <summary>log q(i): the log-probability that a uniformly drawn training entry is item i (items without entries get the smallest).</summary>
-    private static float[] LogQ(CsrMatrix data)
+    /// <summary>The history items other than <paramref name="target"/>, each kept with probability 1 − <paramref name="dropout"/>.</summary>
+    private static int[] DropHistory(ReadOnlySpan<int> history, int target, double dropout, Random random)
+    {
+        var kept = new List<int>(history.Length);
+        foreach (int j in history)
+        {
+            if (j != target && random.NextDouble() >= dropout)
+            {
+                kept.Add(j);
+            }
+        }
+        return [.. kept];
+    }
+
+    /// <summary>
+    /// log q(i) up to a constant: log(p(i) + m/N), p(i) the share of training entries that are item i (items without
+    /// entries count as one), m the uniform negatives per batch example and N the items — the expected count of i among
+    /// a batch's candidates divided by the batch size.
+    /// </summary>
+    private static float[] LogQ(CsrMatrix data, double uniformPerExample)
     {
         var counts = new float[data.Columns];
         foreach (int item in data.ColumnIndices)
@@ -177,7 +214,7 @@ public sealed class TwoTower : EmbeddingRecommenderBase
         double total = Math.Max(1, data.NonZeros);
         for (int i = 0; i < logQ.Length; i++)
         {
-            logQ[i] = (float)Math.Log(Math.Max(counts[i], 1) / total);
+            logQ[i] = (float)Math.Log((Math.Max(counts[i], 1) / total) + (uniformPerExample / Math.Max(1, data.Columns)));
         }
         return logQ;
     }
@@ -220,7 +257,7 @@ public sealed class TwoTower : EmbeddingRecommenderBase
     }
 
     /// <summary>The packed item vectors (v_i, β_i), so the user side (u, 1) scores u·v_i + β_i in one inner product.</summary>
-    private static float[] ItemVectorsOf(TwoTowerNetwork network, SideFeatures features, int items)
+    private static float[] ItemVectorsOf(TwoTowerNetwork network, SideFeatures features, int items, bool normalise)
     {
         int d = network.Dimension, width = d + 1;
         var vectors = new float[(long)items * width];
@@ -229,9 +266,21 @@ public sealed class TwoTower : EmbeddingRecommenderBase
         {
             network.ItemInput(i, features.Of(i), h);
             TwoTowerNetwork.Project(network.ItemProjection, h, vectors.AsSpan(i * width, d));
+            if (normalise)
+            {
+                TwoTowerNetwork.NormaliseInPlace(vectors.AsSpan(i * width, d));
+            }
             vectors[(i * width) + d] = network.ItemBias.Values[i];
         }
         return vectors;
+    }
+
+    private void NormaliseIfAsked(Span<float> vector)
+    {
+        if (Options.NormaliseOutputs)
+        {
+            TwoTowerNetwork.NormaliseInPlace(vector);
+        }
     }
 
     private TwoTowerNetwork Network => _network ?? throw new InvalidOperationException($"The {Name} model is not fitted: call Fit or load it from a file first.");
@@ -254,6 +303,7 @@ public sealed class TwoTower : EmbeddingRecommenderBase
             // With a dropout of 1 the id rows never train: leave them out rather than add their initial noise.
             Network.UserInput(user, Options.UserIdDropout < 1, history, -1, attributes, h);
             TwoTowerNetwork.Project(Network.UserProjection, h, destination[..d]);
+            NormaliseIfAsked(destination[..d]);
             destination[d] = 1;
         }
         finally
@@ -297,6 +347,7 @@ public sealed class TwoTower : EmbeddingRecommenderBase
         var h = new float[d];
         Network.ItemInput(-1, features, h);
         TwoTowerNetwork.Project(Network.ItemProjection, h, destination[..d]);
+        NormaliseIfAsked(destination[..d]);
         destination[d] = ItemCount > 0 ? Network.ItemBias.Values.Average() : 0f;
     }
 
@@ -353,6 +404,10 @@ public sealed class TwoTower : EmbeddingRecommenderBase
         writer.Write(Options.Seed);
         writer.Write(Options.ValidationFraction);
         writer.Write(Options.Patience);
+        writer.Write(Options.Negatives);
+        writer.Write(Options.NormaliseOutputs);
+        writer.Write(Options.HistoryDropout);
+        writer.Write(Options.PoolingExponent);
     }
 
     /// <inheritdoc />
@@ -370,7 +425,10 @@ public sealed class TwoTower : EmbeddingRecommenderBase
 
     internal static TwoTower ReadFrom(BinaryReader reader, int version)
     {
-        CheckPayloadVersion(KindName, version, 1);
+        if (version is not (1 or 2))
+        {
+            throw new InvalidDataException($"The {KindName} payload version {version} is not supported; this build reads versions 1 and 2.");
+        }
         var options = new TwoTowerOptions
         {
             Dimension = reader.ReadInt32(),
@@ -387,6 +445,11 @@ public sealed class TwoTower : EmbeddingRecommenderBase
             ValidationFraction = reader.ReadDouble(),
             Patience = reader.ReadInt32(),
         };
+        if (version >= 2)
+        {
+            // Version 2 appends the options of mixed negatives, normalised outputs, history dropout and pooling exponent.
+            options = options with { Negatives = reader.ReadInt32(), NormaliseOutputs = reader.ReadBoolean(), HistoryDropout = reader.ReadDouble(), PoolingExponent = reader.ReadDouble() };
+        }
         var model = new TwoTower(options);
         model.ReadCommonState(reader);
         model.FittedEpochs = reader.ReadInt32();
@@ -398,11 +461,12 @@ public sealed class TwoTower : EmbeddingRecommenderBase
         // Reuse the CSR validation of Core for the recent-history lists.
         _ = new CsrMatrix(model.UserCount, model.ItemCount, model._recentPointers, model._recentItems, new float[model._recentItems.Length]);
         model._network = TwoTowerNetwork.Read(reader, model.UserCount, model.ItemCount, model._userFeatures.FeatureCount, model._itemFeatures.FeatureCount);
+        model._network.PoolingExponent = options.PoolingExponent;
         if (model._network.Dimension != options.Dimension)
         {
             throw new InvalidDataException($"The two-tower network has dimension {model._network.Dimension}; the options say {options.Dimension}.");
         }
-        model.SetItemVectors(ItemVectorsOf(model._network, model._itemFeatures, model.ItemCount));
+        model.SetItemVectors(ItemVectorsOf(model._network, model._itemFeatures, model.ItemCount, options.NormaliseOutputs));
         return model;
     }
 }

@@ -7,10 +7,15 @@ namespace Cascade.Models.Neural;
 /// <summary>
 /// The parameters, forward pass and hand-derived backward pass of the two-tower network.
 /// <code>
-/// user tower  h_u = [keep id] E_user[u] + mean_{j ∈ H(u) \ {target}} E_hist[j] + mean_{a ∈ A(u)} E_uattr[a];   u = W_u h_u
+/// user tower  h_u = [keep id] E_user[u] + n^−α Σ_{j ∈ H(u) \ {target}} E_hist[j] + mean_{a ∈ A(u)} E_uattr[a];   u = W_u h_u
+///             (n the number of pooled history rows; α = 1 is their mean)
 /// item tower  h_i = E_item[i] + mean_{f ∈ F(i)} E_ifeat[f];                                                   v = W_i h_i, bias β_i
+/// optional    û = u / |u|, v̂ = v / |v| (normalised outputs) used in place of u, v below
+/// candidates  b ranges over the batch's B items, then M items drawn uniformly (mixed negatives)
 /// batch loss  L = (1/B) Σ_a [ logsumexp_b z_ab − z_aa ],  z_ab = (u_a·v_b + β_b) / τ − log q(i_b)  (−∞ when i_b = i_a, b ≠ a)
+///             q(i) ∝ B·p(i) + M/N, the expected count of item i among the candidates (p the share of training entries)
 /// backward    G_ab = (softmax_b(z_a·)_b − δ_ab) / B;  ∂L/∂u_a = Σ_b G_ab v_b / τ;  ∂L/∂v_b = Σ_a G_ab u_a / τ;  ∂L/∂β_b = Σ_a G_ab / τ
+///             through a normalisation: ∂L/∂u = (∂L/∂û − û (û·∂L/∂û)) / |u|
 ///             ∂L/∂W_u += (∂L/∂u_a) h_uᵀ;  ∂L/∂h_u = W_uᵀ ∂L/∂u_a, shared out over the pooled rows by their mean weights
 /// </code>
 /// Gradients of embedding tables are accumulated only in the rows a batch touches, which Adam then updates lazily.
@@ -72,6 +77,11 @@ internal sealed class TwoTowerNetwork
 
     public IReadOnlyList<Block> Blocks => _blocks;
 
+    /// <summary>α of the history pooling: the n pooled rows are summed with weight n^−α (1 = mean, 0.5 as in FISM).</summary>
+    public double PoolingExponent { get; set; } = 1;
+
+    private float HistoryWeight(int n) => PoolingExponent == 1 ? 1f / n : (float)Math.Pow(n, -PoolingExponent);
+
     /// <summary>h_u into <paramref name="h"/>: the kept id row, the mean of the history rows except <paramref name="exclude"/>, the mean of the attribute rows.</summary>
     public void UserInput(int user, bool useId, ReadOnlySpan<int> history, int exclude, ReadOnlySpan<int> attributes, Span<float> h)
     {
@@ -83,7 +93,7 @@ internal sealed class TwoTowerNetwork
         int n = CountExcluding(history, exclude);
         if (n > 0)
         {
-            float w = 1f / n;
+            float w = HistoryWeight(n);
             foreach (int j in history)
             {
                 if (j != exclude)
@@ -146,44 +156,55 @@ internal sealed class TwoTowerNetwork
     public double BatchLoss(in Batch batch, TwoTowerContext context, bool accumulate)
     {
         int b = batch.Users.Length, d = Dimension;
+        int[] negatives = batch.Negatives;
+        int candidates = b + negatives.Length;
         float inverseTemperature = (float)(1 / context.Temperature);
         var hu = new float[b * d];
         var u = new float[b * d];
-        var hv = new float[b * d];
-        var v = new float[b * d];
+        var hv = new float[candidates * d];
+        var v = new float[candidates * d];
+        var uNorm = new float[b];
+        var vNorm = new float[candidates];
         for (int a = 0; a < b; a++)
         {
-            UserInput(batch.Users[a], batch.UseUserId[a], context.HistoryOf(batch.Users[a]), batch.Items[a], context.UserFeatures.Of(batch.Users[a]), hu.AsSpan(a * d, d));
+            UserInput(batch.Users[a], batch.UseUserId[a], batch.HistoryOf(a, context), batch.Items[a], context.UserFeatures.Of(batch.Users[a]), hu.AsSpan(a * d, d));
             Project(UserProjection, hu.AsSpan(a * d, d), u.AsSpan(a * d, d));
-            ItemInput(batch.Items[a], context.ItemFeatures.Of(batch.Items[a]), hv.AsSpan(a * d, d));
-            Project(ItemProjection, hv.AsSpan(a * d, d), v.AsSpan(a * d, d));
+            uNorm[a] = context.Normalise ? NormaliseInPlace(u.AsSpan(a * d, d)) : 1f;
         }
-        var g = new float[b * b];
+        for (int c = 0; c < candidates; c++)
+        {
+            int item = batch.Candidate(c);
+            ItemInput(item, context.ItemFeatures.Of(item), hv.AsSpan(c * d, d));
+            Project(ItemProjection, hv.AsSpan(c * d, d), v.AsSpan(c * d, d));
+            vNorm[c] = context.Normalise ? NormaliseInPlace(v.AsSpan(c * d, d)) : 1f;
+        }
+        var g = new float[b * candidates];
         double loss = 0;
         for (int a = 0; a < b; a++)
         {
-            Span<float> row = g.AsSpan(a * b, b);
+            Span<float> row = g.AsSpan(a * candidates, candidates);
             ReadOnlySpan<float> ua = u.AsSpan(a * d, d);
             float max = float.NegativeInfinity;
-            for (int c = 0; c < b; c++)
+            for (int c = 0; c < candidates; c++)
             {
-                if (c != a && batch.Items[c] == batch.Items[a])
+                int item = batch.Candidate(c);
+                if (c != a && item == batch.Items[a])
                 {
                     row[c] = float.NegativeInfinity; // the same item is not a negative of itself
                     continue;
                 }
-                row[c] = ((TensorPrimitives.Dot(ua, v.AsSpan(c * d, d)) + ItemBias.Values[batch.Items[c]]) * inverseTemperature)
-                    - (context.LogQCorrection ? context.LogQ[batch.Items[c]] : 0f);
+                row[c] = ((TensorPrimitives.Dot(ua, v.AsSpan(c * d, d)) + ItemBias.Values[item]) * inverseTemperature)
+                    - (context.LogQCorrection ? context.LogQ[item] : 0f);
                 max = MathF.Max(max, row[c]);
             }
             double sum = 0;
-            for (int c = 0; c < b; c++)
+            for (int c = 0; c < candidates; c++)
             {
                 sum += Math.Exp(row[c] - max);
             }
             double logSumExp = max + Math.Log(sum);
             loss += logSumExp - row[a];
-            for (int c = 0; c < b; c++)
+            for (int c = 0; c < candidates; c++)
             {
                 row[c] = (float)((Math.Exp(row[c] - logSumExp) - (c == a ? 1 : 0)) / b);
             }
@@ -194,15 +215,15 @@ internal sealed class TwoTowerNetwork
             return loss;
         }
         var gu = new float[d];
-        var gv = new float[b * d];
+        var gv = new float[candidates * d];
         var gh = new float[d];
-        var gBias = new float[b];
+        var gBias = new float[candidates];
         for (int a = 0; a < b; a++)
         {
             gu.AsSpan().Clear();
-            for (int c = 0; c < b; c++)
+            for (int c = 0; c < candidates; c++)
             {
-                float gac = g[(a * b) + c] * inverseTemperature;
+                float gac = g[(a * candidates) + c] * inverseTemperature;
                 if (gac != 0)
                 {
                     TensorPrimitives.MultiplyAdd(v.AsSpan(c * d, d), gac, gu, gu);
@@ -210,14 +231,47 @@ internal sealed class TwoTowerNetwork
                     gBias[c] += gac;
                 }
             }
-            BackwardUser(batch.Users[a], batch.UseUserId[a], context.HistoryOf(batch.Users[a]), batch.Items[a], context.UserFeatures.Of(batch.Users[a]), hu.AsSpan(a * d, d), gu, gh);
+            if (context.Normalise)
+            {
+                BackwardNormalise(u.AsSpan(a * d, d), uNorm[a], gu);
+            }
+            BackwardUser(batch.Users[a], batch.UseUserId[a], batch.HistoryOf(a, context), batch.Items[a], context.UserFeatures.Of(batch.Users[a]), hu.AsSpan(a * d, d), gu, gh);
         }
-        for (int c = 0; c < b; c++)
+        for (int c = 0; c < candidates; c++)
         {
-            BackwardItem(batch.Items[c], context.ItemFeatures.Of(batch.Items[c]), hv.AsSpan(c * d, d), gv.AsSpan(c * d, d), gh);
-            ItemBias.AddGradient(batch.Items[c], gBias.AsSpan(c, 1), 1f);
+            int item = batch.Candidate(c);
+            if (context.Normalise)
+            {
+                BackwardNormalise(v.AsSpan(c * d, d), vNorm[c], gv.AsSpan(c * d, d));
+            }
+            BackwardItem(item, context.ItemFeatures.Of(item), hv.AsSpan(c * d, d), gv.AsSpan(c * d, d), gh);
+            ItemBias.AddGradient(item, gBias.AsSpan(c, 1), 1f);
         }
         return loss;
+    }
+
+    /// <summary>Scales <paramref name="x"/> to unit length (left as is when zero); returns its former length.</summary>
+    public static float NormaliseInPlace(Span<float> x)
+    {
+        float norm = TensorPrimitives.Norm(x);
+        if (norm > 0)
+        {
+            TensorPrimitives.Divide(x, norm, x);
+        }
+        return norm;
+    }
+
+    /// <summary>
+    /// Turns ∂L/∂x̂ into ∂L/∂x in place for x̂ = x / |x|: ∂L/∂x = (g − x̂ (x̂·g)) / |x| (nothing to do at x = 0).
+    /// </summary>
+    private static void BackwardNormalise(ReadOnlySpan<float> unit, float norm, Span<float> g)
+    {
+        if (norm > 0)
+        {
+            float along = TensorPrimitives.Dot(unit, g);
+            TensorPrimitives.MultiplyAdd(unit, -along, g, g);
+            TensorPrimitives.Divide(g, norm, g);
+        }
     }
 
     private void BackwardUser(int user, bool useId, ReadOnlySpan<int> history, int exclude, ReadOnlySpan<int> attributes, ReadOnlySpan<float> h, ReadOnlySpan<float> gOut, Span<float> gh)
@@ -234,7 +288,7 @@ internal sealed class TwoTowerNetwork
             {
                 if (j != exclude)
                 {
-                    History.AddGradient(j, gh, 1f / n);
+                    History.AddGradient(j, gh, HistoryWeight(n));
                 }
             }
         }
@@ -353,12 +407,32 @@ internal sealed class TwoTowerNetwork
     }
 }
 
-/// <summary>One mini-batch: example a is (Users[a], Items[a]) with the user-id embedding kept when UseUserId[a].</summary>
-internal readonly record struct Batch(int[] Users, int[] Items, bool[] UseUserId);
-
-/// <summary>What the loss reads besides the parameters: histories, side features, log q and the temperature.</summary>
-internal sealed class TwoTowerContext(int[] historyPointers, int[] historyItems, SideFeatures userFeatures, SideFeatures itemFeatures, float[] logQ, double temperature, bool logQCorrection)
+/// <summary>
+/// One mini-batch: example a is (Users[a], Items[a]) with the user-id embedding kept when UseUserId[a]. The softmax of
+/// every example runs over the batch's items followed by <see cref="Negatives"/> (items sampled uniformly, shared by the
+/// batch); <see cref="Histories"/>, when set, replaces each example's pooled history (history dropout).
+/// </summary>
+internal readonly record struct Batch(int[] Users, int[] Items, bool[] UseUserId)
 {
+    /// <summary>Extra negatives shared by every example of the batch.</summary>
+    public int[] Negatives { get; init; } = [];
+
+    /// <summary>Per-example histories to pool instead of the context's; null to use the context's.</summary>
+    public int[][]? Histories { get; init; }
+
+    /// <summary>Item of candidate c: the batch's items first, then the extra negatives.</summary>
+    public int Candidate(int c) => c < Items.Length ? Items[c] : Negatives[c - Items.Length];
+
+    /// <summary>The history pooled for example a.</summary>
+    public ReadOnlySpan<int> HistoryOf(int a, TwoTowerContext context) => Histories is null ? context.HistoryOf(Users[a]) : Histories[a];
+}
+
+/// <summary>What the loss reads besides the parameters: histories, side features, log q, the temperature and the output normalisation.</summary>
+internal sealed class TwoTowerContext(int[] historyPointers, int[] historyItems, SideFeatures userFeatures, SideFeatures itemFeatures, float[] logQ, double temperature, bool logQCorrection, bool normalise = false)
+{
+    /// <summary>Whether both tower outputs are scaled to unit length before the inner product.</summary>
+    public bool Normalise { get; } = normalise;
+
     public SideFeatures UserFeatures { get; } = userFeatures;
 
     public SideFeatures ItemFeatures { get; } = itemFeatures;

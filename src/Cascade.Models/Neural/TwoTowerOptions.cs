@@ -27,6 +27,27 @@ public sealed record TwoTowerOptions
     /// <summary>Subtract log q(item) from each in-batch logit, q the item's sampling probability (Yi et al. 2019) (default true).</summary>
     public bool LogQCorrection { get; init; } = true;
 
+    /// <summary>
+    /// Items drawn uniformly per mini-batch and shared by its examples as extra negatives, next to the in-batch ones
+    /// (mixed negative sampling, Yang et al. 2020); log q then corrects for the mixture (default 0: in-batch only).
+    /// </summary>
+    public int Negatives { get; init; }
+
+    /// <summary>Scale both tower outputs to unit length, so logits are cosines / τ plus the item bias (default false).</summary>
+    public bool NormaliseOutputs { get; init; }
+
+    /// <summary>
+    /// Probability of dropping each history item from a training example's pooled history, so the towers cannot rely on
+    /// memorised (history, item) pairs (default 0).
+    /// </summary>
+    public double HistoryDropout { get; init; }
+
+    /// <summary>
+    /// α of the history pooling: the n history embeddings are summed with weight n^−α; 1 is their mean, 0.5 keeps the
+    /// user vector's length from shrinking with long histories (FISM, Kabbur et al. 2013) (default 1).
+    /// </summary>
+    public double PoolingExponent { get; init; } = 1;
+
     /// <summary>Most recent items pooled into the user tower (default 50).</summary>
     public int MaxHistory { get; init; } = 50;
 
@@ -71,6 +92,18 @@ public sealed record TwoTowerOptions
         if (!(Temperature > 0) || double.IsInfinity(Temperature))
         {
             throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be finite and > 0.");
+        }
+        if (Negatives < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Negatives), Negatives, "Negatives must be ≥ 0.");
+        }
+        if (!(HistoryDropout >= 0 && HistoryDropout < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(HistoryDropout), HistoryDropout, "HistoryDropout must be in [0, 1).");
+        }
+        if (!(PoolingExponent >= 0 && PoolingExponent <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(PoolingExponent), PoolingExponent, "PoolingExponent must be in [0, 1].");
         }
         if (MaxHistory < 0)
         {
