@@ -11,6 +11,7 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(RebuildCommand.Create());
 root.Subcommands.Add(BatchCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(TuneCommand.Create());
 root.Subcommands.Add(CtrCommand.Create());

@@ -181,21 +181,26 @@ public sealed class RecommendationPipeline
             return results;
         }
         long start = Stopwatch.GetTimestamp();
+        // Sources 1..n-1 run on the thread pool; source 0 runs on the request's own thread meanwhile, so a request
+        // needs one pool thread fewer and a single-source pipeline none. Then the rest get what is left of the budget.
         var tasks = new Task<(List<ScoredItem> List, double Ms)>[Sources.Count];
-        for (int s = 0; s < Sources.Count; s++)
+        for (int s = 1; s < Sources.Count; s++)
         {
             var slot = Sources[s];
-            tasks[s] = Task.Run(() =>
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                var list = new List<ScoredItem>(slot.Quota);
-                slot.Source.Propose(request, slot.Quota, list);
-                return (list, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-            });
+            tasks[s] = Task.Run(() => Propose(slot, request));
         }
         try
         {
-            Task.WaitAll(tasks, budgets.Sources);
+            tasks[0] = Task.FromResult(Propose(Sources[0], request));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            tasks[0] = Task.FromException<(List<ScoredItem>, double)>(e);
+        }
+        var remaining = budgets.Sources - Stopwatch.GetElapsedTime(start);
+        try
+        {
+            Task.WaitAll(tasks, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         }
         catch (AggregateException)
         {
@@ -221,6 +226,14 @@ public sealed class RecommendationPipeline
             }
         }
         return results;
+    }
+
+    private static (List<ScoredItem> List, double Ms) Propose(SourceSlot slot, SourceRequest request)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var list = new List<ScoredItem>(slot.Quota);
+        slot.Source.Propose(request, slot.Quota, list);
+        return (list, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
     }
 
     private List<Candidate> Merge(List<ScoredItem>?[] proposals, PipelineRequest request, SourceRequest sourceRequest, List<StageReport> reports)

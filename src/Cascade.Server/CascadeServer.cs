@@ -76,6 +76,10 @@ public static class CascadeServer
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
 
+        // The pipeline waits (with budgets) on sources running on the thread pool; enough ready threads keep a burst of
+        // requests from starving those sources while the pool slowly injects threads.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16 * Environment.ProcessorCount), io);
         engine ??= CascadeEngine.Open(options.ToEngineOptions());
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(engine);

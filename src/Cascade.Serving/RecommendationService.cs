@@ -121,21 +121,65 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         {
             var started = _clock.GetTimestamp();
             var snapshot = InteractionSnapshot.Build(engine, app);
-            var catalog = engine.Catalog.ListItems(app).ToDictionary(i => i.Id, StringComparer.Ordinal);
-            var items = new List<Item>(Math.Max(snapshot.ItemIds.Count, catalog.Count));
-            foreach (string id in snapshot.ItemIds)
-            {
-                items.Add(catalog.Remove(id, out var item) ? item : new Item(app, id, "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null));
-            }
-            items.AddRange(catalog.Values.OrderBy(i => i.Id, StringComparer.Ordinal));
-            var table = ItemTable.Build(items, ["series", "author"]);
+            var table = BuildTable(app, snapshot);
             var data = new PipelineData(snapshot.Matrix, table);
             var pipeline = PipelineBuilder.Build(PipelineOptions, data, Options.Seed);
             var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}");
             SmokeTest(bundle);
             _bundles[app] = bundle;
-            return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version);
+            return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
         }
+    }
+
+    /// <summary>Writes the bundle serving <paramref name="app"/> (training one first when there is none) to <paramref name="directory"/>.</summary>
+    /// <returns>The manifest written.</returns>
+    public BundleManifest SaveBundle(string app, string directory)
+    {
+        var bundle = Bundle(app);
+        return PipelineBundle.Save(bundle.Pipeline, directory, app, bundle.Snapshot.Sequence, Options.Seed);
+    }
+
+    /// <summary>
+    /// Loads a bundle written by <see cref="SaveBundle"/> (or <c>cascade train --output</c>): verifies every file's
+    /// checksum, rebuilds the training snapshot up to the bundle's log sequence so ids agree, smoke-tests it and swaps
+    /// it in. Requests in flight finish on the old bundle; a refused bundle leaves the old one serving.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A file is missing or fails its checksum, or the bundle does not fit this log.</exception>
+    /// <exception cref="InvalidOperationException">The bundle failed its smoke test.</exception>
+    public TrainingSummary LoadBundle(string app, string directory)
+    {
+        lock (_trainLocks.GetOrAdd(app, _ => new object()))
+        {
+            var started = _clock.GetTimestamp();
+            var (manifest, _, _) = PipelineBundle.Read(directory);
+            if (manifest.App != app)
+            {
+                throw new InvalidDataException($"The bundle at '{directory}' was trained for app '{manifest.App}', not '{app}'.");
+            }
+            if (manifest.Sequence > engine.Log.LastSequence)
+            {
+                throw new InvalidDataException($"The bundle at '{directory}' was trained up to log sequence {manifest.Sequence}, beyond this log's {engine.Log.LastSequence}: it belongs to another data directory.");
+            }
+            var snapshot = InteractionSnapshot.Build(engine.Log, engine.EventTypes, app, manifest.Sequence);
+            var table = BuildTable(app, snapshot);
+            var pipeline = PipelineBundle.Load(directory, new PipelineData(snapshot.Matrix, table));
+            var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}");
+            SmokeTest(bundle);
+            _bundles[app] = bundle;
+            return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
+        }
+    }
+
+    private ItemTable BuildTable(string app, InteractionSnapshot snapshot)
+    {
+        var catalog = engine.Catalog.ListItems(app).ToDictionary(i => i.Id, StringComparer.Ordinal);
+        var items = new List<Item>(Math.Max(snapshot.ItemIds.Count, catalog.Count));
+        foreach (string id in snapshot.ItemIds)
+        {
+            items.Add(catalog.Remove(id, out var item) ? item : new Item(app, id, "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null));
+        }
+        items.AddRange(catalog.Values.OrderBy(i => i.Id, StringComparer.Ordinal));
+        return ItemTable.Build(items, ["series", "author"]);
     }
 
     /// <summary>Swaps in <paramref name="pipeline"/> for <paramref name="app"/> after smoke-testing it (bundles built elsewhere, tests).</summary>
@@ -510,4 +554,5 @@ public sealed record BatchSummary(string App, int Users, int Computed, int Resum
 /// <param name="Sequence">The newest log record included.</param>
 /// <param name="Elapsed">Wall time.</param>
 /// <param name="BundleVersion">The new bundle's version.</param>
-public sealed record TrainingSummary(string App, int Users, int Items, int Interactions, long Sequence, TimeSpan Elapsed, string BundleVersion);
+/// <param name="Note">What the build could not do as configured (e.g. too little data to train the ranker), or null.</param>
+public sealed record TrainingSummary(string App, int Users, int Items, int Interactions, long Sequence, TimeSpan Elapsed, string BundleVersion, string? Note = null);

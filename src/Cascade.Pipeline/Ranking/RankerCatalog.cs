@@ -28,7 +28,7 @@ public static class RankerCatalog
         new("ffm", "field-aware factorisation machine, Adagrad: k=16, lr=0.2, l2=1e-5, l2v=2e-5, batch=128, epochs=40, patience=2, init=0.05, threads=1",
             (p, seed) => new Cascade.Ranking.Factorisation.FieldAwareFactorisationMachine(Cascade.Ranking.Factorisation.FactorisationOptions.FromParameters(Cascade.Ranking.Factorisation.FactorisationOptions.Ffm, "ffm", p, seed)),
             Cascade.Ranking.Factorisation.FieldAwareFactorisationMachine.ReadFrom),
-        new("dcnv2", "Deep & Cross Network v2, Adam: dim=10, cross=4, hidden=400-400-400, structure=parallel, bn=true, dropout=0.2, lr=0.001, batch=4096, l2emb=0.01, epochs=100, patience=2, lrdecay=0.1, metric=auc, threads=cores",
+        new("dcnv2", "Deep & Cross Network v2, Adam: dim=10, cross=4, hidden=400-400-400, structure=parallel, bn=true, dropout=0.4, lr=0.001, batch=4096, l2table=0.05, l2emb=0, epochs=100, patience=2, lrdecay=0.1, metric=auc, threads=cores",
             (p, seed) => new Cascade.Ranking.Neural.DeepCrossNetworkV2(Cascade.Ranking.Neural.DcnV2Options.FromParameters(p, seed)),
             Cascade.Ranking.Neural.DeepCrossNetworkV2.ReadFrom),
     ];

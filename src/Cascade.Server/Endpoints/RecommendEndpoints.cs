@@ -28,12 +28,47 @@ internal static class RecommendEndpoints
         app.MapGet("/v1/latest", Latest).WithTags("Recommend")
             .WithSummary("The newest servable items by creation time (n 1–200, default 10; optional category).")
             .Produces<ListingResponse>().ProducesProblem(422);
+        app.MapPost("/v1/admin/bundle", LoadBundle).WithTags("Admin")
+            .WithSummary("Load a model bundle written by `cascade train --output DIR` (a directory on the server's disk), verify every file's checksum, smoke-test it and swap it in without dropping a request (admin scope). A damaged or failing bundle is refused (409) and the old one keeps serving.")
+            .Accepts<BundleRequest>("application/json").Produces<TrainingSummary>().ProducesProblem(409).ProducesProblem(422);
         app.MapGet("/v1/admin/stats", Stats).WithTags("Admin")
             .WithSummary("Latency of each pipeline stage over the recent requests (mean, p50, p95, p99 in ms; window of 8192 per stage) and how often each degraded since start (admin scope).")
             .Produces<StatsResponse>();
         app.MapPost("/v1/admin/train", Train).WithTags("Admin")
             .WithSummary("Retrain the app's pipeline from the event log now, smoke-test it and swap it in (admin scope); a bundle that fails the smoke test is refused (409) and the old one keeps serving. The server also retrains every Cascade:TrainingIntervalSeconds.")
             .Produces<TrainingSummary>().ProducesProblem(409);
+    }
+
+    private static async Task<IResult> LoadBundle(HttpContext http, ApiKeyAuth auth, RecommendationService service, ServerOptions options)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Admin);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var body = await JsonBody.ReadAsync<BundleRequest>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+        string? path = body.Elements[0]!.Path;
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return Problems.Invalid("path", "is required: the bundle directory on the server's disk");
+        }
+        if (!Directory.Exists(path))
+        {
+            return Problems.Invalid("path", $"'{path}' is not a directory on the server");
+        }
+        try
+        {
+            return Results.Ok(service.LoadBundle(appName!, path));
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException)
+        {
+            return Results.Problem(title: "The bundle was refused; the previous one keeps serving.", detail: e.Message, statusCode: StatusCodes.Status409Conflict,
+                type: "https://cascade.dev/problems/bundle-refused");
+        }
     }
 
     private static IResult Stats(HttpContext http, ApiKeyAuth auth, RecommendationService service)
@@ -228,6 +263,10 @@ internal sealed record SessionRequest(string? UserId, IReadOnlyList<string>? Ite
 /// <param name="Stages">With explain: each stage's time, output count and degradation.</param>
 internal sealed record RecommendResponse(string RequestId, string? UserId, IReadOnlyList<Recommendation> Items, string? NextCursor,
     IReadOnlyList<string> Degraded, string BundleVersion, IReadOnlyList<StageReport>? Stages);
+
+/// <summary>Which bundle to load.</summary>
+/// <param name="Path">The bundle directory on the server's disk.</param>
+internal sealed record BundleRequest(string? Path);
 
 /// <summary>Serving statistics.</summary>
 /// <param name="BundleVersion">The bundle serving the key's app (null before the first training).</param>

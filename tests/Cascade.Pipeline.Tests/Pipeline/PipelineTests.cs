@@ -88,7 +88,8 @@ public sealed class PipelineTests
     {
         var (data, items) = Data();
         using var gate = new ManualResetEventSlim(false);
-        var pipeline = Build(items, data, (new Slow("slow", gate), 10));
+        // The first source runs on the request's thread; the slow one runs beside it on the pool and is cut.
+        var pipeline = Build(items, data, (new Throwing("broken"), 10), (new Slow("slow", gate), 10));
         var result = pipeline.Run(new PipelineRequest(-1, [], 5, 10_000_000), new StageBudgets(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
         gate.Set();
         Assert.Contains(result.Degraded, d => d.StartsWith("source:slow: timeout", StringComparison.Ordinal));
