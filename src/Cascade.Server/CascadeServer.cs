@@ -1,6 +1,9 @@
 using System.Net;
 using System.Text.Json.Serialization;
 using Cascade.Core.Domain;
+using Cascade.Features;
+using Cascade.Pipeline.Ranking;
+using Cascade.Ranking;
 using Cascade.Serving;
 using Cascade.Serving.Ingestion;
 using Cascade.Server.Endpoints;
@@ -90,6 +93,26 @@ public static class CascadeServer
             recommendations.Batch = new BatchStore(BatchStore.DefaultPath(options.DataDirectory));
         }
         builder.Services.AddSingleton(recommendations);
+        var features = new OnlineFeatureStore(FeatureSet.Default, engine.EventTypes);
+        IRanker? ctrModel = null;
+        if (options.CtrModelPath.Length > 0)
+        {
+            try
+            {
+                ctrModel = RankerCatalog.Load(options.CtrModelPath);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                throw new InvalidOperationException($"Cascade:CtrModelPath '{options.CtrModelPath}' could not be loaded: {e.Message}", e);
+            }
+            if (!FeatureSet.Default.Schema.Equals(ctrModel.Schema) || !ctrModel.OutputsProbability)
+            {
+                throw new InvalidOperationException($"Cascade:CtrModelPath '{options.CtrModelPath}' holds a '{ctrModel.Name}' model that was not trained on the online feature schema (cascade ctr --from-log) or does not output probabilities.");
+            }
+        }
+        builder.Services.AddSingleton(features);
+        builder.Services.AddSingleton(new AdRankingService(features, ctrModel));
+        builder.Services.AddHostedService<FeatureFollower>();
         builder.Services.AddSingleton(new ApiKeyAuth(options.ApiKeys));
         builder.Services.AddHostedService<TrainingService>();
         builder.Services.AddProblemDetails();
@@ -113,6 +136,7 @@ public static class CascadeServer
         CatalogEndpoints.Map(app);
         EventEndpoints.Map(app);
         RecommendEndpoints.Map(app);
+        RankEndpoints.Map(app);
         HealthEndpoints.Map(app);
         return app;
     }
@@ -157,6 +181,26 @@ public static class CascadeServer
         }
         http.Response.StatusCode = status;
         await Results.Problem(title: title, detail: detail, statusCode: status).ExecuteAsync(http);
+    }
+}
+
+/// <summary>Keeps the online feature store up to date with the event log (catching up first, then tailing it).</summary>
+internal sealed class FeatureFollower(OnlineFeatureStore store, CascadeEngine engine, ILogger<FeatureFollower> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        try
+        {
+            await store.FollowAsync(engine.Log, TimeSpan.FromMilliseconds(50), stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "The online feature store stopped following the log at sequence {Sequence}", store.AppliedSequence);
+        }
     }
 }
 

@@ -52,6 +52,9 @@ public sealed class ServerOptions
     /// <summary>Base64 key (≥ 16 bytes) signing pagination cursors; empty draws a random key per process (cursors then do not survive a restart). Every node behind one load balancer needs the same key.</summary>
     public string CursorKey { get; set; } = "";
 
+    /// <summary>A CTR model file (trained with <c>cascade ctr --from-log --save FILE</c> on the online feature schema) that POST /v1/rank uses for pCTR; empty: the item's smoothed 7-day CTR.</summary>
+    public string CtrModelPath { get; set; } = "";
+
     /// <summary>Serve users from the lists precomputed by <c>cascade batch</c> (DATA/batch.sqlite), filtered at read time; users without one are served online. Default false.</summary>
     public bool ServeFromBatch { get; set; }
 

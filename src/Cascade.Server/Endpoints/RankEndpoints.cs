@@ -1,0 +1,82 @@
+using Cascade.Features;
+using Cascade.Serving;
+using Cascade.Server.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Cascade.Server.Endpoints;
+
+/// <summary>Ranking a given candidate list: the ads case (pCTR × bid, reserve price, second-price rule).</summary>
+internal static class RankEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapPost("/v1/rank", Rank).WithTags("Recommend")
+            .WithSummary("Rank the given candidates (at most 1000) by expected value: pCTR (the configured CTR model over the online features, else the item's smoothed 7-day CTR) × bid; candidates below reservePrice are not shown; each winner pays the generalised second price. Every candidate is explained.")
+            .Accepts<RankRequest>("application/json").Produces<RankResponse>().ProducesProblem(400).ProducesProblem(415).ProducesProblem(422);
+
+    private static async Task<IResult> Rank(HttpContext http, ApiKeyAuth auth, AdRankingService ads, ServerOptions options)
+    {
+        var (appName, denied) = auth.Authorize(http, Scope.Read);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var body = await JsonBody.ReadAsync<RankRequest>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
+        if (body.Error is not null)
+        {
+            return body.Error;
+        }
+        var request = body.Elements[0]!;
+        var candidates = request.Candidates;
+        if (candidates is null || candidates.Count == 0)
+        {
+            return Problems.Invalid("candidates", "is required: a non-empty list of {itemId, bid?}");
+        }
+        if (candidates.Count > 1000)
+        {
+            return Problems.Invalid("candidates", $"{candidates.Count} candidates; at most 1000");
+        }
+        for (int i = 0; i < candidates.Count; i++)
+        {
+            if (candidates[i] is null || string.IsNullOrWhiteSpace(candidates[i].ItemId) || candidates[i].ItemId!.Length > 256)
+            {
+                return Problems.Invalid($"candidates[{i}].itemId", "must be a non-empty id of at most 256 characters");
+            }
+        }
+        if (request.UserId is { } u && (string.IsNullOrWhiteSpace(u) || u.Length > 256))
+        {
+            return Problems.Invalid("userId", "must be a non-empty id of at most 256 characters when given");
+        }
+        try
+        {
+            var ranked = ads.Rank(appName!, request.UserId ?? "", [.. candidates.Select(c => new RankCandidate(c.ItemId!, c.Bid))], request.ReservePrice,
+                new RequestContext(request.Device, request.Platform));
+            return Results.Ok(new RankResponse(Guid.NewGuid().ToString("N"), ads.Store.AppliedSequence, ranked));
+        }
+        catch (ArgumentException e)
+        {
+            int colon = e.Message.IndexOf(':', StringComparison.Ordinal);
+            return Problems.Invalid(colon > 0 ? e.Message[..colon] : "candidates", colon > 0 ? e.Message[(colon + 1)..].Trim() : e.Message);
+        }
+    }
+}
+
+/// <summary>A candidate to rank.</summary>
+/// <param name="ItemId">The item (ad).</param>
+/// <param name="Bid">Bid per click; give it for every candidate or for none.</param>
+internal sealed record RankCandidateInput(string? ItemId, double? Bid);
+
+/// <summary>A ranking request.</summary>
+/// <param name="UserId">The user, if known.</param>
+/// <param name="Candidates">Candidates (1–1000).</param>
+/// <param name="ReservePrice">Least expected value (pCTR × bid) an ad needs to be shown.</param>
+/// <param name="Device">Request context: device.</param>
+/// <param name="Platform">Request context: platform.</param>
+internal sealed record RankRequest(string? UserId, IReadOnlyList<RankCandidateInput>? Candidates, double? ReservePrice, string? Device, string? Platform);
+
+/// <summary>A ranking.</summary>
+/// <param name="RequestId">Request id.</param>
+/// <param name="FeaturesAsOfSequence">The event-log sequence the online features include.</param>
+/// <param name="Items">Winners by rank, then candidates below the reserve (rank null).</param>
+internal sealed record RankResponse(string RequestId, long FeaturesAsOfSequence, IReadOnlyList<RankedCandidate> Items);
