@@ -21,8 +21,12 @@ internal static class CtrCommand
 {
     internal static Command Create()
     {
-        var train = new Option<string>("--train") { Description = "Training CSV: header row with a 'label' column (0/1) and categorical columns (BARS layout; CRLF or LF).", Required = true };
-        var valid = new Option<string>("--valid") { Description = "Validation CSV with the same columns: early stopping and calibration.", Required = true };
+        var train = new Option<string?>("--train") { Description = "Training CSV: header row with a 'label' column (0/1) and categorical columns (BARS layout; CRLF or LF). Required unless --from-log." };
+        var valid = new Option<string?>("--valid") { Description = "Validation CSV with the same columns: early stopping and calibration. Required unless --from-log." };
+        var fromLog = new Option<bool>("--from-log") { Description = "Train on Cascade's own event log (--data-dir): point-in-time examples from impressions (or sampled negatives) with the online feature store's features; the last --valid-share of the time range is the validation split." };
+        var app = new Option<string>("--app") { Description = "With --from-log: the app. Default \"default\".", DefaultValueFactory = _ => Cascade.Core.Domain.Apps.Default };
+        var validShare = new Option<double>("--valid-share") { Description = "With --from-log: share of the time range (the newest) used as the validation split. Default 0.2.", DefaultValueFactory = _ => 0.2 };
+        var save = new Option<string?>("--save") { Description = "Refit the first model (first seed) with its calibration and write it as a model file (with --from-log: usable as Cascade:CtrModelPath for POST /v1/rank)." };
         var test = new Option<string?>("--test") { Description = "Test CSV with the same columns (optional)." };
         var models = new Option<string[]>("--models")
         {
@@ -38,11 +42,11 @@ internal static class CtrCommand
         var output = new Option<string?>("--output") { Description = "Write JSON keyed by model, then split (valid, test), then metric; with per-seed results under 'seeds'." };
         var command = new Command("ctr", "Train and compare click-through-rate rankers (lr, fm, ffm, gbdt, dcnv2, …) on CSV files: AUC, logloss, calibration.\nRankers:\n" + RankerCatalog.Describe())
         {
-            train, valid, test, models, seeds, calibrate, minCount, numeric, label, output,
+            train, valid, test, models, seeds, calibrate, minCount, numeric, label, output, fromLog, app, validShare, save,
         };
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
-            IReadOnlyList<ModelSpec> specs;
+            List<ModelSpec> specs;
             int[] seedList;
             string calibration = parse.GetValue(calibrate)!.Trim().ToLowerInvariant();
             try
@@ -56,6 +60,14 @@ internal static class CtrCommand
                 if (parse.GetValue(minCount) < 1)
                 {
                     throw new ArgumentException($"--min-count must be at least 1; got {parse.GetValue(minCount)}.");
+                }
+                if (!parse.GetValue(fromLog) && (parse.GetValue(train) is null || parse.GetValue(valid) is null))
+                {
+                    throw new ArgumentException("--train and --valid are required (or --from-log to train on the event log of --data-dir).");
+                }
+                if (parse.GetValue(validShare) is <= 0 or >= 1)
+                {
+                    throw new ArgumentException($"--valid-share {parse.GetValue(validShare)} must be between 0 and 1.");
                 }
                 foreach (string? path in new[] { parse.GetValue(train), parse.GetValue(valid), parse.GetValue(test) })
                 {
@@ -74,7 +86,9 @@ internal static class CtrCommand
             try
             {
                 string[] numericColumns = parse.GetValue(numeric)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
-                data = LoadCsv(parse.GetValue(train)!, parse.GetValue(valid)!, parse.GetValue(test), parse.GetValue(label)!, numericColumns, parse.GetValue(minCount));
+                data = parse.GetValue(fromLog)
+                    ? LoadLog(parse.GetValue(CommonOptions.DataDir)!, parse.GetValue(app)!, parse.GetValue(validShare))
+                    : LoadCsv(parse.GetValue(train)!, parse.GetValue(valid)!, parse.GetValue(test), parse.GetValue(label)!, numericColumns, parse.GetValue(minCount));
             }
             catch (Exception e) when (e is InvalidDataException or ArgumentException or FileNotFoundException or IOException or UnauthorizedAccessException)
             {
@@ -97,6 +111,26 @@ internal static class CtrCommand
             }
 
             PrintTable(specs, runs, data.Test is not null, calibration);
+            if (parse.GetValue(save) is { } savePath)
+            {
+                try
+                {
+                    var ranker = RankerCatalog.Create(specs[0].Name, specs[0].Parameters, seedList[0]);
+                    IRanker model = calibration == CtrExperiment.NoCalibration ? ranker : new CalibratedRanker(ranker, Calibrators.Create(calibration));
+                    model.Fit(data.Train, data.Valid, null, cancellationToken);
+                    string temp = savePath + ".tmp";
+                    await using (var stream = File.Create(temp))
+                    {
+                        model.Save(stream);
+                    }
+                    File.Move(temp, savePath, overwrite: true);
+                    Console.WriteLine($"Saved {specs[0].Name} (seed {seedList[0]}, calibration {calibration}) to {Path.GetFullPath(savePath)}");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+                {
+                    return CommonOptions.Fail($"could not save --save '{savePath}': {e.Message}");
+                }
+            }
             string? jsonPath = parse.GetValue(output);
             if (jsonPath is not null)
             {
@@ -132,6 +166,31 @@ internal static class CtrCommand
         string description = string.Create(CultureInfo.InvariantCulture,
             $"train {trainSet.Rows:N0} rows, valid {validSet.Rows:N0}{(testSet is null ? "" : $", test {testSet.Rows:N0}")}; {vocabulary.Schema.FieldCount} categorical fields ({vocabulary.Schema.TotalCardinality:N0} codes), {vocabulary.Schema.NumericCount} numeric");
         return new CtrData(trainSet, validSet, testSet, description);
+    }
+
+    /// <summary>
+    /// Loads examples from the event log of <paramref name="dataDirectory"/>: the point-in-time training set of the
+    /// online feature schema (the one POST /v1/rank hydrates), cut by time so the newest share is the validation split.
+    /// </summary>
+    internal static CtrData LoadLog(string dataDirectory, string app, double validShare)
+    {
+        if (!Directory.Exists(Path.Combine(dataDirectory, "log")))
+        {
+            throw new ArgumentException($"'{dataDirectory}' holds no event log; pass --data-dir.");
+        }
+        using var engine = CommonOptions.OpenEngine(dataDirectory);
+        var features = Cascade.Features.FeatureSet.Default;
+        var set = new Cascade.Features.TrainingSetBuilder(features, engine.EventTypes).Build(engine.Log, app);
+        if (set.Data.Rows < 100)
+        {
+            throw new InvalidDataException($"The log of app '{app}' gives only {set.Data.Rows} examples; at least 100 are needed.");
+        }
+        var times = set.TimestampsMs.Order().ToArray();
+        long cut = times[(int)((times.Length - 1) * (1 - validShare))];
+        var (trainSet, validSet) = set.SplitByTime(cut);
+        string description = string.Create(CultureInfo.InvariantCulture,
+            $"event log of app '{app}' ({set.Source}): train {trainSet.Data.Rows:N0} rows, valid {validSet.Data.Rows:N0} (from {DateTimeOffset.FromUnixTimeMilliseconds(cut):u}); {features.Schema.FieldCount} categorical fields, {features.Schema.NumericCount} numeric");
+        return new CtrData(trainSet.Data, validSet.Data, null, description);
     }
 
     private static List<ModelSpec> ParseModels(IEnumerable<string> tokens)

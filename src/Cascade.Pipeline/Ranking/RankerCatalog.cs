@@ -1,6 +1,7 @@
 using System.Text;
 using Cascade.Models.Serialization;
 using Cascade.Ranking;
+using Cascade.Ranking.Calibration;
 
 namespace Cascade.Pipeline.Ranking;
 
@@ -16,6 +17,9 @@ public static class RankerCatalog
 {
     private static readonly RankerKind[] Kinds =
     [
+        new(CalibratedRanker.KindName, "a ranker with a calibrator (written by cascade ctr --save); not created by name: use --calibrate",
+            (_, _) => throw new ArgumentException("'calibrated' is not created by name: pick a ranker and --calibrate platt|isotonic."),
+            (reader, version) => CalibratedRanker.ReadFrom(reader, version, Load)),
         new(Cascade.Ranking.Trees.GradientBoostedTrees.KindName, "gradient-boosted trees, histogram, leaf-wise: objective=binary|lambdarank, trees=100, learning_rate=0.1, max_leaves=31, max_depth=0, min_data_in_leaf=20, lambda=1, subsample=1, colsample=1, max_bin=255, early_stopping=20, threads=cores",
             (p, seed) => new Cascade.Ranking.Trees.GradientBoostedTrees(Cascade.Ranking.Trees.GbdtOptions.FromParameters(p, seed)),
             Cascade.Ranking.Trees.GradientBoostedTrees.ReadFrom),
