@@ -58,7 +58,7 @@ public static class PipelineConfiguration
             var options = spec.Parameters.TryGetValue("config", out string? path) ? Load(path) : PipelineOptions.Default();
             if (spec.Parameters.TryGetValue("ranker", out string? ranker))
             {
-                options.Ranker = ranker == "none" ? null : new RankerOptions { Kind = ranker, Parameters = options.Ranker?.Parameters ?? [] };
+                options.Ranker = ranker == "none" ? null : new RankerOptions { Kind = ranker, Parameters = options.Ranker?.Kind == ranker ? options.Ranker.Parameters : [] };
             }
             return new PipelineRecommender(options, seed);
         });

@@ -4,16 +4,22 @@ namespace Cascade.Pipeline.Ranking;
 
 /// <summary>
 /// The features the pipeline itself knows about a candidate, one definition for training and serving: for each
-/// source its score, its score divided by the source's best score in this request, and the rank it gave (NaN when the
-/// source did not propose the item); how many sources proposed it; the item's popularity (log); its age in days;
-/// the user's history length (log); the user's affinity to the item's categories (the share of the user's recent
-/// items sharing a category with it); and the item's primary category as a categorical field.
+/// source its score divided by the source's best score in this request and the rank it gave (NaN when the source did
+/// not propose the item); how many sources proposed it; the item's popularity relative to the most popular item; its
+/// age in days; the user's history length (log); the user's affinity to the item's categories (the share of the
+/// user's recent items sharing a category with it); and the item's primary category as a categorical field.
 /// </summary>
+/// <remarks>
+/// Every feature is scale-free on purpose: the ranker is trained on sources fitted on part of the data (the rest
+/// gives the labels) and serves sources fitted on all of it, whose raw scores and counts are larger. Relative scores
+/// and ranks mean the same in both.
+/// </remarks>
 public sealed class CandidateFeatures
 {
     private readonly IReadOnlyList<string> _sources;
     private readonly ItemTable _items;
     private readonly float[] _popularity;
+    private readonly float _topPopularity;
 
     /// <summary>Creates the feature definition.</summary>
     /// <param name="sourceNames">The pipeline's sources, in order.</param>
@@ -26,10 +32,15 @@ public sealed class CandidateFeatures
         _sources = sourceNames;
         _items = items;
         _popularity = popularity.ToArray();
+        float top = 0;
+        foreach (float p in _popularity)
+        {
+            top = Math.Max(top, p);
+        }
+        _topPopularity = top;
         var numeric = new List<string>();
         foreach (string s in sourceNames)
         {
-            numeric.Add($"{s}.score");
             numeric.Add($"{s}.relative");
             numeric.Add($"{s}.rank");
         }
@@ -76,17 +87,16 @@ public sealed class CandidateFeatures
         {
             var c = candidates[r];
             var row = numeric.AsSpan(r * width, width);
-            row[..(_sources.Count * 3)].Fill(float.NaN);
+            row[..(_sources.Count * 2)].Fill(float.NaN);
             foreach (var hit in c.Hits)
             {
-                row[hit.Source * 3] = hit.Score;
-                row[hit.Source * 3 + 1] = best[hit.Source] > 0 ? hit.Score / best[hit.Source] : float.NaN;
-                row[hit.Source * 3 + 2] = hit.Rank;
+                row[hit.Source * 2] = best[hit.Source] > 0 ? hit.Score / best[hit.Source] : float.NaN;
+                row[hit.Source * 2 + 1] = hit.Rank;
             }
-            int at = _sources.Count * 3;
+            int at = _sources.Count * 2;
             int item = c.Item;
             row[at] = c.Hits.Count;
-            row[at + 1] = MathF.Log(1 + Math.Max(0, _popularity[item]));
+            row[at + 1] = _topPopularity > 0 ? Math.Max(0, _popularity[item]) / _topPopularity : 0;
             row[at + 2] = (float)(Math.Max(0, nowMs - _items.CreatedAtMs[item]) / 86_400_000.0);
             row[at + 3] = historyFeature;
             int shared = 0;
