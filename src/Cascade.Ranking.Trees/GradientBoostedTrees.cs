@@ -75,7 +75,7 @@ public sealed partial class GradientBoostedTrees : IRanker
 
         var bins = FeatureBins.Build(train, options, parallel);
         Array binned = bins.Wide ? bins.Bin<ushort>(train, parallel) : bins.Bin<byte>(train, parallel);
-        var learner = new TreeLearner(options, bins, binned, rows, threads);
+        using var learner = new TreeLearner(options, bins, binned, rows, threads);
         double baseScore = BaseScore(labels, train.Weights);
         var forest = new Forest(train.Schema, baseScore);
 

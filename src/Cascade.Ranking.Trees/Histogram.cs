@@ -27,18 +27,18 @@ internal static class Histogram
     /// row r at 2r; feature f's bins start at <c>binOffset[f]</c>.
     /// </summary>
     public static void Build<T>(
-        double[] hist, T[] bins, int[] binOffset, int[] rowIndex, int begin, int count, double[] gradientPairs, int[] features, int threads)
+        double[] hist, T[] bins, int[] binOffset, int[] rowIndex, int begin, int count, double[] gradientPairs, int[] features, WorkerTeam team)
         where T : unmanaged
     {
         int active = features.Length;
-        int blocks = (long)count * active < ParallelThreshold || threads <= 1 ? 1 : Math.Min(active, threads * 2);
+        int blocks = (long)count * active < ParallelThreshold || team.Threads <= 1 ? 1 : Math.Min(active, team.Threads * 2);
         if (blocks == 1)
         {
             BuildBlock(hist, bins, binOffset, rowIndex.AsSpan(begin, count), gradientPairs, features, 0, active);
             return;
         }
         // Parallel over feature blocks: each feature's bins are filled by one task, rows in order.
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads }, block =>
+        team.For(blocks, block =>
         {
             int from = (int)((long)block * active / blocks);
             int to = (int)((long)(block + 1) * active / blocks);

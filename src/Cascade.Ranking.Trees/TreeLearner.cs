@@ -8,7 +8,7 @@ namespace Cascade.Ranking.Trees;
 /// array, partitioned in place (stably) on a split; the smaller child's histogram is built and the sibling's is the
 /// parent's minus it.
 /// </summary>
-internal sealed class TreeLearner
+internal sealed class TreeLearner : IDisposable
 {
     private const int PartitionBlockRows = 1 << 16;
 
@@ -17,7 +17,7 @@ internal sealed class TreeLearner
     private readonly byte[]? _binned8;
     private readonly ushort[]? _binned16;
     private readonly int _featureCount;
-    private readonly int _threads;
+    private readonly WorkerTeam _team;
     private readonly SplitFinder _finder;
     private readonly int[] _rows;
     private readonly int[] _scratch;
@@ -33,11 +33,13 @@ internal sealed class TreeLearner
         _binned8 = binned as byte[];
         _binned16 = binned as ushort[];
         _featureCount = bins.FeatureCount;
-        _threads = threads;
         _finder = new SplitFinder(options, bins);
         _rows = new int[rows];
         _scratch = new int[rows];
+        _team = new WorkerTeam(threads);
     }
+
+    public void Dispose() => _team.Dispose();
 
     /// <summary>The grown nodes (index 0 = root) of the last <see cref="Grow"/>.</summary>
     public ReadOnlySpan<GrowNode> Nodes => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_nodes);
@@ -87,7 +89,7 @@ internal sealed class TreeLearner
         const int SumBlock = 1 << 16;
         var blockSums = new (double G, double H)[(count + SumBlock - 1) / SumBlock];
         var rowIndex = _rows;
-        Parallel.For(0, blockSums.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads }, block =>
+        _team.For(blockSums.Length, block =>
         {
             double bg = 0, bh = 0;
             int end = Math.Min(count, (block + 1) * SumBlock);
@@ -236,7 +238,6 @@ internal sealed class TreeLearner
         int count = end - begin;
         int blocks = (count + PartitionBlockRows - 1) / PartitionBlockRows;
         var lefts = new int[blocks];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _threads };
         if (blocks == 1)
         {
             lefts[0] = PartitionBlock(begin, end, feature, goesLeft);
@@ -244,7 +245,7 @@ internal sealed class TreeLearner
         }
         else
         {
-            Parallel.For(0, blocks, parallel, block =>
+            _team.For(blocks, block =>
             {
                 int from = begin + (block * PartitionBlockRows);
                 lefts[block] = PartitionBlock(from, Math.Min(end, from + PartitionBlockRows), feature, goesLeft);
@@ -271,7 +272,7 @@ internal sealed class TreeLearner
                 l += lefts[block];
                 r += Math.Min(end, from + PartitionBlockRows) - from - lefts[block];
             }
-            Parallel.For(0, blocks, parallel, block =>
+            _team.For(blocks, block =>
             {
                 int from = begin + (block * PartitionBlockRows);
                 Gather(from, Math.Min(end, from + PartitionBlockRows), lefts[block], leftStart[block], rightStart[block]);
@@ -291,11 +292,11 @@ internal sealed class TreeLearner
     {
         if (_binned8 is not null)
         {
-            Histogram.Build(hist, _binned8, _bins.BinOffset, _rows, begin, count, gradientPairs, features, _threads);
+            Histogram.Build(hist, _binned8, _bins.BinOffset, _rows, begin, count, gradientPairs, features, _team);
         }
         else
         {
-            Histogram.Build(hist, _binned16!, _bins.BinOffset, _rows, begin, count, gradientPairs, features, _threads);
+            Histogram.Build(hist, _binned16!, _bins.BinOffset, _rows, begin, count, gradientPairs, features, _team);
         }
     }
 
