@@ -14,6 +14,7 @@ using Cascade.Evaluation.Splitting;
 //   machine | speed | twotower | memory            (retrieval models; see RetrievalBench.cs and docs/benchmarks.md)
 //   embeddings --dir D [--events 10000000 --users 200000 --items 150000 --clusters 200 --queries 10000 --model als:…]
 //                                                   ANN data set (b): trained item vectors + user queries as .fvecs
+Cascade.Pipeline.PipelineConfiguration.RegisterWithEvaluation(); // `--models pipeline:config=F.json`
 var arguments = Parse(args);
 string command = args.Length > 0 ? args[0] : "help";
 int k = arguments.TryGetValue("k", out var kv) ? int.Parse(kv[0], CultureInfo.InvariantCulture) : 10;

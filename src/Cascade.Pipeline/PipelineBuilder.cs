@@ -150,55 +150,65 @@ public static class PipelineBuilder
     private static (IRanker? Ranker, string? Note) TrainRanker(PipelineOptions options, RankerOptions rankerOptions, PipelineData data, int seed,
         IProgress<PipelineBuildProgress>? progress, CancellationToken cancellationToken)
     {
-        var (fitPart, holdout) = Holdout(data.Interactions, rankerOptions.HoldoutFraction, rankerOptions.Seed);
-        var fitData = new PipelineData(fitPart, data.Items);
-        progress?.Report(new PipelineBuildProgress("ranker: fitting sources on the holdout's rest", 0, 1));
-        var (slots, fallback) = FitSources(options, fitData, seed, null, null, cancellationToken);
-        var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores);
-        var retrieval = new RecommendationPipeline(data.Items, slots, fallback, null, null, []);
-        var users = Enumerable.Range(0, holdout.Length).Where(u => holdout[u] is { Count: > 0 }).ToArray();
-        new Random(rankerOptions.Seed).Shuffle(users);
-        if (users.Length > rankerOptions.MaxUsers)
+        CandidateFeatures? features = null;
+        var validGroups = new List<RankingDataset?>();
+        var trainGroups = new List<RankingDataset?>();
+        for (int fold = 0; fold < rankerOptions.HoldoutFolds; fold++)
         {
-            users = users[..rankerOptions.MaxUsers];
-        }
-        int validUsers = Math.Max(1, (int)(users.Length * rankerOptions.ValidFraction));
-        int depth = options.Sources.Sum(s => s.Quota);
-        var groups = new RankingDataset?[users.Length];
-        int done = 0;
-        Parallel.For(0, users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
-        {
-            int user = users[i];
-            var history = RecommendationPipeline.HistoryOf(fitPart, user);
-            var result = retrieval.Run(new PipelineRequest(user, history, depth, fitData.NewestTimestampMs));
-            var labels = new float[result.Items.Count];
-            bool any = false;
-            for (int r = 0; r < labels.Length; r++)
+            int foldSeed = rankerOptions.Seed + 7919 * fold;
+            var (fitPart, holdout) = Holdout(data.Interactions, rankerOptions.HoldoutFraction, foldSeed);
+            var fitData = new PipelineData(fitPart, data.Items);
+            progress?.Report(new PipelineBuildProgress($"ranker: fitting sources on the rest of holdout {fold + 1}", fold, rankerOptions.HoldoutFolds));
+            var (slots, fallback) = FitSources(options, fitData, seed, null, null, cancellationToken);
+            var foldFeatures = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores);
+            features ??= foldFeatures;
+            var retrieval = new RecommendationPipeline(data.Items, slots, fallback, null, null, []);
+            var users = Enumerable.Range(0, holdout.Length).Where(u => holdout[u] is { Count: > 0 }).ToArray();
+            new Random(rankerOptions.Seed).Shuffle(users); // the same users validate in every fold
+            if (users.Length > rankerOptions.MaxUsers)
             {
-                if (holdout[user]!.Contains(result.Items[r].Item))
+                users = users[..rankerOptions.MaxUsers];
+            }
+            int validUsers = Math.Max(1, (int)(users.Length * rankerOptions.ValidFraction));
+            int depth = options.Sources.Sum(s => s.Quota);
+            var groups = new RankingDataset?[users.Length];
+            int done = 0;
+            Parallel.For(0, users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            {
+                int user = users[i];
+                var history = RecommendationPipeline.HistoryOf(fitPart, user);
+                var result = retrieval.Run(new PipelineRequest(user, history, depth, fitData.NewestTimestampMs));
+                var labels = new float[result.Items.Count];
+                bool any = false;
+                for (int r = 0; r < labels.Length; r++)
                 {
-                    labels[r] = 1;
-                    any = true;
+                    if (holdout[user]!.Contains(result.Items[r].Item))
+                    {
+                        labels[r] = 1;
+                        any = true;
+                    }
                 }
-            }
-            if (any)
-            {
-                groups[i] = features.Build(history, fitData.NewestTimestampMs, result.Items, labels);
-            }
-            int now = Interlocked.Increment(ref done);
-            if (now % 100 == 0)
-            {
-                progress?.Report(new PipelineBuildProgress("ranker: candidates for training users", now, users.Length));
-            }
-        });
-        int usable = groups.Count(g => g is not null);
+                if (any)
+                {
+                    groups[i] = foldFeatures.Build(history, fitData.NewestTimestampMs, result.Items, labels);
+                }
+                int now = Interlocked.Increment(ref done);
+                if (now % 100 == 0)
+                {
+                    progress?.Report(new PipelineBuildProgress("ranker: candidates for training users", now, users.Length));
+                }
+            });
+            validGroups.AddRange(groups.Take(validUsers));
+            trainGroups.AddRange(groups.Skip(validUsers));
+        }
+        int usable = trainGroups.Concat(validGroups).Count(g => g is not null);
         if (usable < MinimumRankerGroups)
         {
             // Too little data to learn a ranker (a new app, a test): serve the fusion order and say so.
             return (null, $"ranker '{rankerOptions.Kind}' not trained: only {usable} users had a held-out item among the candidates (at least {MinimumRankerGroups} needed); serving the retrieval (fusion) order");
         }
-        var valid = Concat(features.Schema, groups.Take(validUsers));
-        var train = Concat(features.Schema, groups.Skip(validUsers));
+        var valid = Concat(features!.Schema, validGroups);
+        var train = Concat(features.Schema, trainGroups);
         if (train.Rows == 0 || valid.Rows == 0)
         {
             return (null, $"ranker '{rankerOptions.Kind}' not trained: the training or validation users had no examples; serving the retrieval (fusion) order");

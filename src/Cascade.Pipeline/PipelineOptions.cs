@@ -90,6 +90,10 @@ public sealed class PipelineOptions
             {
                 errors.Add($"Pipeline:Ranker:ValidFraction {r.ValidFraction} must be in (0, 1).");
             }
+            if (r.HoldoutFolds is < 1 or > 10)
+            {
+                errors.Add($"Pipeline:Ranker:HoldoutFolds {r.HoldoutFolds} is outside 1–10.");
+            }
             if (r.MaxUsers < 10)
             {
                 errors.Add($"Pipeline:Ranker:MaxUsers {r.MaxUsers} must be at least 10.");
@@ -161,6 +165,9 @@ public sealed class RankerOptions
 
     /// <summary>Share of each user's interactions held out as labels when training the ranker (default 0.2).</summary>
     public double HoldoutFraction { get; set; } = 0.2;
+
+    /// <summary>How many holdouts (different random draws) make training groups: more groups for the ranker, at the cost of fitting the sources once per fold (default 1).</summary>
+    public int HoldoutFolds { get; set; } = 1;
 
     /// <summary>Share of users whose candidate lists form the ranker's early-stopping set (default 0.2).</summary>
     public double ValidFraction { get; set; } = 0.2;

@@ -7,7 +7,8 @@ namespace Cascade.Pipeline.Ranking;
 /// source its score divided by the source's best score in this request and the rank it gave (NaN when the source did
 /// not propose the item); how many sources proposed it; the item's popularity relative to the most popular item; its
 /// age in days; the user's history length (log); the user's affinity to the item's categories (the share of the
-/// user's recent items sharing a category with it); and the item's primary category as a categorical field.
+/// user's recent items sharing a category with it); the item's log popularity minus the mean log popularity of the
+/// user's recent items (taste for popular or niche items); and the item's primary category as a categorical field.
 /// </summary>
 /// <remarks>
 /// Every feature is scale-free on purpose: the ranker is trained on sources fitted on part of the data (the rest
@@ -44,7 +45,7 @@ public sealed class CandidateFeatures
             numeric.Add($"{s}.relative");
             numeric.Add($"{s}.rank");
         }
-        numeric.AddRange(["sources", "popularity", "age_days", "user_history", "category_affinity"]);
+        numeric.AddRange(["sources", "popularity", "age_days", "user_history", "category_affinity", "popularity_vs_user"]);
         Schema = new FeatureSchema([new CategoricalField("category", items.CategoryNames.Count + 1)], numeric);
     }
 
@@ -83,6 +84,14 @@ public sealed class CandidateFeatures
             }
         }
         float historyFeature = MathF.Log(1 + history.Count);
+        // The user's taste for popular or niche items: mean log popularity of the recent history (both sides shift
+        // alike when the data grows, so the difference below is scale-free).
+        double userPopularity = 0;
+        for (int h = 0; h < recent; h++)
+        {
+            userPopularity += Math.Log(1 + Math.Max(0, _popularity[history[h]]));
+        }
+        float userLogPopularity = recent == 0 ? float.NaN : (float)(userPopularity / recent);
         for (int r = 0; r < n; r++)
         {
             var c = candidates[r];
@@ -105,6 +114,7 @@ public sealed class CandidateFeatures
                 shared = Math.Max(shared, categoryCounts.GetValueOrDefault(category));
             }
             row[at + 4] = recent == 0 ? float.NaN : (float)shared / recent;
+            row[at + 5] = MathF.Log(1 + Math.Max(0, _popularity[item])) - userLogPopularity;
             categorical[r] = _items.PrimaryCategory(item) + 1;
         }
         return new RankingDataset(Schema, n, categorical, numeric, labels, labels is null ? null : [0, n], validate: false);
