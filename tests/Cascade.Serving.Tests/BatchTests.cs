@@ -1,30 +1,11 @@
 using Cascade.Core.Domain;
-using Cascade.Serving.Data;
-using Cascade.Serving.Ingestion;
 using Cascade.Storage.Engine;
 
 namespace Cascade.Serving.Tests;
 
 public sealed class BatchTests
 {
-    private static async Task<CascadeEngine> Seeded(TempDir dir)
-    {
-        var engine = CascadeEngine.Open(new EngineOptions { DataDirectory = dir.Path });
-        var ingest = new IngestService(engine);
-        await BulkIngest.ItemsAsync(ingest, Apps.Default, Enumerable.Range(0, 40).Select(i => new ItemInput { Id = $"i{i}", Title = $"Item {i}" }));
-        var random = new Random(5);
-        var events = new List<EventInput>();
-        for (int u = 0; u < 25; u++)
-        {
-            for (int k = 0; k < 6; k++)
-            {
-                events.Add(new EventInput { UserId = $"u{u}", ItemId = $"i{Math.Min(random.Next(40), random.Next(40))}", Type = "click" });
-            }
-        }
-        await BulkIngest.EventsAsync(ingest, Apps.Default, events);
-        await engine.WaitForCatalogAsync(engine.Log.LastSequence, TimeSpan.FromSeconds(30));
-        return engine;
-    }
+    private static Task<CascadeEngine> Seeded(TempDir dir) => SeededEngine.OpenAsync(dir, 40, 25, 6, 5);
 
     [Fact]
     public async Task Batch_stores_every_users_list_resumes_and_is_served_with_read_time_filters()

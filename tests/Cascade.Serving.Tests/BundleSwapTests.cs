@@ -1,30 +1,11 @@
 using Cascade.Core.Domain;
-using Cascade.Serving.Data;
-using Cascade.Serving.Ingestion;
 using Cascade.Storage.Engine;
 
 namespace Cascade.Serving.Tests;
 
 public sealed class BundleSwapTests
 {
-    private static async Task<CascadeEngine> Seeded(TempDir dir)
-    {
-        var engine = CascadeEngine.Open(new EngineOptions { DataDirectory = dir.Path });
-        var ingest = new IngestService(engine);
-        await BulkIngest.ItemsAsync(ingest, Apps.Default, Enumerable.Range(0, 50).Select(i => new ItemInput { Id = $"i{i}", Title = $"Item {i}", Categories = [$"c{i % 5}"] }));
-        var random = new Random(9);
-        var events = new List<EventInput>();
-        for (int u = 0; u < 40; u++)
-        {
-            for (int k = 0; k < 8; k++)
-            {
-                events.Add(new EventInput { UserId = $"u{u}", ItemId = $"i{Math.Min(random.Next(50), random.Next(50))}", Type = "click" });
-            }
-        }
-        await BulkIngest.EventsAsync(ingest, Apps.Default, events);
-        await engine.WaitForCatalogAsync(engine.Log.LastSequence, TimeSpan.FromSeconds(30));
-        return engine;
-    }
+    private static Task<CascadeEngine> Seeded(TempDir dir) => SeededEngine.OpenAsync(dir, 50, 40, 8, 9);
 
     [Fact]
     public async Task A_saved_bundle_loads_into_another_service_and_serves_the_same_items()

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Cascade.Core.Domain;
-using Cascade.Server;
 using Cascade.Serving;
 using Spectre.Console;
 
@@ -26,30 +25,20 @@ internal static class BatchCommand
             {
                 return CommonOptions.Fail($"--n {count} is outside 1–1000.");
             }
-            if (!Directory.Exists(Path.Combine(dir, "log")))
+            var (opened, service, error) = await CommonOptions.OpenServiceAsync(dir, parse.GetValue(config));
+            if (error is not null)
             {
-                return CommonOptions.Fail($"'{dir}' holds no event log; ingest or generate data first (cascade generate / import), or pass --data-dir.");
+                return CommonOptions.Fail(error);
             }
-            ServerOptions options;
-            try
-            {
-                options = parse.GetValue(config) is { } file ? ServerOptions.LoadWith(file) : ServerOptions.Load();
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException)
-            {
-                return CommonOptions.Fail(e.Message);
-            }
-            using var engine = CommonOptions.OpenEngine(dir);
-            await CommonOptions.CatchUpCatalogAsync(engine);
-            var service = new RecommendationService(engine, options.ToRecommendationOptions() with { LogImpressions = false });
+            using var engine = opened!;
             string appName = parse.GetValue(app)!;
             AnsiConsole.MarkupLine("Training the pipeline…");
-            var trained = service.Train(appName);
+            var trained = service!.Train(appName);
             AnsiConsole.MarkupLineInterpolated($"Trained bundle {trained.BundleVersion}: {trained.Users:N0} users × {trained.Items:N0} items in {trained.Elapsed.TotalSeconds:0.0} s.");
             using var store = new BatchStore(BatchStore.DefaultPath(dir));
             try
             {
-                var summary = await CommonOptions.WithProgressAsync("users", trained.Users, p => Task.Run(() => service.RunBatch(appName, store, count, p, ct), ct));
+                var summary = await CommonOptions.WithProgressAsync("users", trained.Users, p => Task.Run(() => service!.RunBatch(appName, store, count, p, ct), ct));
                 AnsiConsole.MarkupLineInterpolated($"Stored top-{count} of {summary.Users:N0} users ({summary.Computed:N0} computed now, {summary.Resumed:N0} resumed from an interrupted run) for log sequence {summary.Sequence:N0} in {summary.Elapsed.TotalSeconds:0.0} s.");
                 return 0;
             }

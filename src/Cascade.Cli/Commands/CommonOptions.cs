@@ -80,4 +80,29 @@ internal static class CommonOptions
             return 0;
         }).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Opens the engine of <paramref name="dataDir"/> (caught up) and a recommendation service configured from
+    /// appsettings, the environment and <paramref name="configFile"/>, with impressions off (offline work).
+    /// </summary>
+    /// <returns>The engine and service, or an error message.</returns>
+    public static async Task<(Cascade.Storage.Engine.CascadeEngine? Engine, Cascade.Serving.RecommendationService? Service, string? Error)> OpenServiceAsync(string dataDir, string? configFile)
+    {
+        if (!Directory.Exists(Path.Combine(dataDir, "log")))
+        {
+            return (null, null, $"'{dataDir}' holds no event log; ingest or generate data first (cascade generate / import), or pass --data-dir.");
+        }
+        Cascade.Server.ServerOptions options;
+        try
+        {
+            options = configFile is null ? Cascade.Server.ServerOptions.Load() : Cascade.Server.ServerOptions.LoadWith(configFile);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException)
+        {
+            return (null, null, e.Message);
+        }
+        var engine = OpenEngine(dataDir);
+        await CatchUpCatalogAsync(engine);
+        return (engine, new Cascade.Serving.RecommendationService(engine, options.ToRecommendationOptions() with { LogImpressions = false }), null);
+    }
 }

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using Cascade.Core.Domain;
-using Cascade.Server;
-using Cascade.Serving;
 using Spectre.Console;
 
 namespace Cascade.Cli.Commands;
@@ -21,30 +19,20 @@ internal static class TrainCommand
         command.SetAction(async (parse, _) =>
         {
             string dir = parse.GetValue(CommonOptions.DataDir)!;
-            if (!Directory.Exists(Path.Combine(dir, "log")))
+            var (opened, service, error) = await CommonOptions.OpenServiceAsync(dir, parse.GetValue(config));
+            if (error is not null)
             {
-                return CommonOptions.Fail($"'{dir}' holds no event log; ingest or generate data first, or pass --data-dir.");
+                return CommonOptions.Fail(error);
             }
-            ServerOptions options;
-            try
-            {
-                options = parse.GetValue(config) is { } file ? ServerOptions.LoadWith(file) : ServerOptions.Load();
-            }
-            catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException)
-            {
-                return CommonOptions.Fail(e.Message);
-            }
-            using var engine = CommonOptions.OpenEngine(dir);
-            await CommonOptions.CatchUpCatalogAsync(engine);
-            var service = new RecommendationService(engine, options.ToRecommendationOptions() with { LogImpressions = false });
+            using var engine = opened!;
             string appName = parse.GetValue(app)!;
-            var trained = await AnsiConsole.Status().StartAsync("training the pipeline…", _ => Task.FromResult(service.Train(appName)));
+            var trained = await AnsiConsole.Status().StartAsync("training the pipeline…", _ => Task.FromResult(service!.Train(appName)));
             AnsiConsole.MarkupLineInterpolated($"Trained bundle {trained.BundleVersion}: {trained.Users:N0} users × {trained.Items:N0} items, {trained.Interactions:N0} interactions, in {trained.Elapsed.TotalSeconds:0.0} s.");
             if (trained.Note is { } note)
             {
                 AnsiConsole.MarkupLineInterpolated($"[yellow]Note:[/] {note}");
             }
-            var manifest = service.SaveBundle(appName, parse.GetValue(output)!);
+            var manifest = service!.SaveBundle(appName, parse.GetValue(output)!);
             AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(parse.GetValue(output)!)}: {manifest.Models.Count} model file(s){(manifest.Ranker is null ? "" : " and the ranker")}, log sequence {manifest.Sequence:N0}.");
             return 0;
         });
