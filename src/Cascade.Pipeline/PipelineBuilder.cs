@@ -136,9 +136,21 @@ public static class PipelineBuilder
     }
 
     /// <summary>A fitted source proposed under another name (one ANN index serving several configured sources).</summary>
-    private sealed class NamedSource(string name, ICandidateSource inner) : ICandidateSource
+    private sealed class NamedSource(string name, ICandidateSource inner) : ICandidateSource, ICandidateScorer
     {
         public string Name => name;
+
+        public void ScoreItems(SourceRequest request, ReadOnlySpan<int> items, Span<float> scores)
+        {
+            if (inner is ICandidateScorer scorer)
+            {
+                scorer.ScoreItems(request, items, scores);
+            }
+            else
+            {
+                scores.Fill(float.NaN);
+            }
+        }
 
         public void Fit(PipelineData data, CancellationToken cancellationToken = default) => inner.Fit(data, cancellationToken);
 
@@ -190,7 +202,9 @@ public static class PipelineBuilder
                 }
                 if (any)
                 {
-                    groups[i] = foldFeatures.Build(history, fitData.NewestTimestampMs, result.Items, labels);
+                    var sourceRequest = new SourceRequest(data.Items, user, history, fitData.NewestTimestampMs);
+                    var full = RecommendationPipeline.ScoreAll(slots, sourceRequest, result.Items);
+                    groups[i] = foldFeatures.Build(history, fitData.NewestTimestampMs, result.Items, labels, full);
                 }
                 int now = Interlocked.Increment(ref done);
                 if (now % 100 == 0)

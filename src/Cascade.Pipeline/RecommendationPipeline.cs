@@ -332,7 +332,8 @@ public sealed class RecommendationPipeline
 
     private float[] Score(PipelineRequest request, List<Candidate> candidates)
     {
-        var data = Features!.Build(request.History, request.NowMs, candidates);
+        var sourceRequest = new SourceRequest(Items, request.User, request.History, request.NowMs);
+        var data = Features!.Build(request.History, request.NowMs, candidates, null, ScoreAll(Sources, sourceRequest, candidates));
         var scores = new float[candidates.Count];
         Ranker!.Predict(data, scores);
         return scores;
@@ -368,6 +369,31 @@ public sealed class RecommendationPipeline
                 reports.Add(new StageReport(stage, Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count, $"error: {e.Message}: skipped"));
             }
         }
+    }
+
+    /// <summary>
+    /// Each source's score of every candidate, for sources that can score items they did not propose
+    /// (<see cref="ICandidateScorer"/>); null rows for the others.
+    /// </summary>
+    /// <param name="sources">The sources, in the feature definition's order.</param>
+    /// <param name="request">The request.</param>
+    /// <param name="candidates">The candidates.</param>
+    public static float[]?[] ScoreAll(IReadOnlyList<SourceSlot> sources, SourceRequest request, IReadOnlyList<Candidate> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(candidates);
+        var result = new float[]?[sources.Count];
+        int[]? items = null;
+        for (int s = 0; s < sources.Count; s++)
+        {
+            if (sources[s].Source is ICandidateScorer scorer)
+            {
+                items ??= [.. candidates.Select(c => c.Item)];
+                result[s] = new float[items.Length];
+                scorer.ScoreItems(request, items, result[s]);
+            }
+        }
+        return result;
     }
 
     private static void SortByScore(List<Candidate> candidates) =>

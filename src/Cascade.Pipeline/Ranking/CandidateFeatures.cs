@@ -5,7 +5,8 @@ namespace Cascade.Pipeline.Ranking;
 /// <summary>
 /// The features the pipeline itself knows about a candidate, one definition for training and serving: for each
 /// source its score divided by the source's best score in this request and the rank it gave (NaN when the source did
-/// not propose the item); how many sources proposed it; the item's popularity relative to the most popular item; its
+/// not propose the item), and — for sources that can score any item (model and ANN sources) — its score of every
+/// candidate divided by its best over the candidates, so the ranker sees every model's opinion of every candidate; how many sources proposed it; the item's popularity relative to the most popular item; its
 /// age in days; the user's history length (log); the user's affinity to the item's categories (the share of the
 /// user's recent items sharing a category with it); the item's log popularity minus the mean log popularity of the
 /// user's recent items (taste for popular or niche items); and the item's primary category as a categorical field.
@@ -43,6 +44,7 @@ public sealed class CandidateFeatures
         foreach (string s in sourceNames)
         {
             numeric.Add($"{s}.relative");
+            numeric.Add($"{s}.all");
             numeric.Add($"{s}.rank");
         }
         numeric.AddRange(["sources", "popularity", "age_days", "user_history", "category_affinity", "popularity_vs_user"]);
@@ -57,7 +59,8 @@ public sealed class CandidateFeatures
     /// <param name="nowMs">Request time (Unix ms).</param>
     /// <param name="candidates">The candidates with their source hits.</param>
     /// <param name="labels">Labels for training rows, or null.</param>
-    public RankingDataset Build(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]? labels = null)
+    /// <param name="scoresOfAll">Per source, its score of every candidate (null for sources that only score what they propose); see <see cref="RecommendationPipeline.ScoreAll"/>.</param>
+    public RankingDataset Build(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]? labels = null, float[]?[]? scoresOfAll = null)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(candidates);
@@ -72,6 +75,23 @@ public sealed class CandidateFeatures
             foreach (var hit in c.Hits)
             {
                 best[hit.Source] = Math.Max(best[hit.Source], hit.Score);
+            }
+        }
+        // Each scoring source's best score over all candidates: "all" scores are relative to it (scale-free).
+        var bestOfAll = new float[_sources.Count];
+        for (int s = 0; scoresOfAll is not null && s < _sources.Count; s++)
+        {
+            if (scoresOfAll[s] is { } all)
+            {
+                float top = float.NegativeInfinity;
+                foreach (float v in all)
+                {
+                    if (float.IsFinite(v))
+                    {
+                        top = Math.Max(top, v);
+                    }
+                }
+                bestOfAll[s] = top;
             }
         }
         var categoryCounts = new Dictionary<int, int>();
@@ -96,13 +116,23 @@ public sealed class CandidateFeatures
         {
             var c = candidates[r];
             var row = numeric.AsSpan(r * width, width);
-            row[..(_sources.Count * 2)].Fill(float.NaN);
+            row[..(_sources.Count * 3)].Fill(float.NaN);
             foreach (var hit in c.Hits)
             {
-                row[hit.Source * 2] = best[hit.Source] > 0 ? hit.Score / best[hit.Source] : float.NaN;
-                row[hit.Source * 2 + 1] = hit.Rank;
+                row[hit.Source * 3] = best[hit.Source] > 0 ? hit.Score / best[hit.Source] : float.NaN;
+                row[hit.Source * 3 + 2] = hit.Rank;
             }
-            int at = _sources.Count * 2;
+            if (scoresOfAll is not null)
+            {
+                for (int s = 0; s < _sources.Count; s++)
+                {
+                    if (scoresOfAll[s] is { } all && bestOfAll[s] > 0)
+                    {
+                        row[s * 3 + 1] = all[r] / bestOfAll[s];
+                    }
+                }
+            }
+            int at = _sources.Count * 3;
             int item = c.Item;
             row[at] = c.Hits.Count;
             row[at + 1] = _topPopularity > 0 ? Math.Max(0, _popularity[item]) / _topPopularity : 0;

@@ -37,3 +37,16 @@ public interface ICandidateSource
     /// <param name="output">Destination.</param>
     void Propose(SourceRequest request, int quota, List<ScoredItem> output);
 }
+
+/// <summary>
+/// A source that can also score items it did not propose (a model source): the ranker then sees every model's
+/// opinion of every candidate, not only of the candidates that model retrieved.
+/// </summary>
+public interface ICandidateScorer
+{
+    /// <summary>Writes this source's score of each item in <paramref name="items"/> (NaN when it has none, e.g. an unknown user).</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="items">Dense item ids.</param>
+    /// <param name="scores">Length of <paramref name="items"/>.</param>
+    void ScoreItems(SourceRequest request, ReadOnlySpan<int> items, Span<float> scores);
+}

@@ -15,7 +15,7 @@ namespace Cascade.Pipeline.Sources;
 /// <param name="name">Source name.</param>
 /// <param name="model">The model (fitted by <see cref="Fit"/>, or already fitted when <paramref name="prefitted"/>).</param>
 /// <param name="prefitted">Skip fitting (the model was fitted or loaded elsewhere).</param>
-public sealed class ModelSource(string name, IRecommender model, bool prefitted = false) : ICandidateSource
+public sealed class ModelSource(string name, IRecommender model, bool prefitted = false) : ICandidateSource, ICandidateScorer
 {
     /// <inheritdoc />
     public string Name { get; } = name;
@@ -30,6 +30,31 @@ public sealed class ModelSource(string name, IRecommender model, bool prefitted 
         if (!prefitted)
         {
             Model.Fit(data.Interactions, cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public void ScoreItems(SourceRequest request, ReadOnlySpan<int> items, Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.User < 0 || request.User >= Model.UserCount)
+        {
+            scores.Fill(float.NaN);
+            return;
+        }
+        int n = Model.ItemCount;
+        float[] all = ArrayPool<float>.Shared.Rent(n);
+        try
+        {
+            Model.Score(request.User, all.AsSpan(0, n));
+            for (int i = 0; i < items.Length; i++)
+            {
+                scores[i] = (uint)items[i] < (uint)n ? all[items[i]] : float.NaN;
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(all);
         }
     }
 
@@ -76,7 +101,7 @@ public sealed class ModelSource(string name, IRecommender model, bool prefitted 
 /// <param name="options">HNSW build options (null for defaults).</param>
 /// <param name="ef">Search breadth (at least the quota is used).</param>
 /// <param name="prefitted">Skip fitting the model.</param>
-public sealed class AnnSource(string name, IEmbeddingModel model, HnswOptions? options = null, int ef = 200, bool prefitted = false) : ICandidateSource, IDisposable
+public sealed class AnnSource(string name, IEmbeddingModel model, HnswOptions? options = null, int ef = 200, bool prefitted = false) : ICandidateSource, ICandidateScorer, IDisposable
 {
     private HnswIndex? _index;
 
@@ -123,6 +148,26 @@ public sealed class AnnSource(string name, IEmbeddingModel model, HnswOptions? o
         finally
         {
             ArrayPool<Neighbor>.Shared.Return(results);
+        }
+    }
+
+    /// <inheritdoc />
+    public void ScoreItems(SourceRequest request, ReadOnlySpan<int> items, Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        int d = Model.EmbeddingDimension;
+        Span<float> query = stackalloc float[d];
+        if (!UserVector(request, query))
+        {
+            scores.Fill(float.NaN);
+            return;
+        }
+        var vectors = Model.ItemEmbeddings.Span;
+        for (int i = 0; i < items.Length; i++)
+        {
+            scores[i] = (uint)items[i] < (uint)Model.ItemCount
+                ? System.Numerics.Tensors.TensorPrimitives.Dot(query, vectors.Slice(items[i] * d, d))
+                : float.NaN;
         }
     }
 
