@@ -189,6 +189,24 @@ public sealed class PipelineTests
         Assert.Equal(recs.Select(r => r.Item), batch[0].Select(r => r.Item));
     }
 
+    [Fact]
+    public void Model_sources_score_any_candidate_as_the_model_does_and_unknown_users_get_nan()
+    {
+        var (data, items) = Data();
+        var model = new Cascade.Models.Baselines.MostPopular();
+        var source = new ModelSource("pop-model", model);
+        source.Fit(data);
+        var request = new SourceRequest(items, 2, [], 10_000_000);
+        int[] asked = [0, 5, 39];
+        var scores = new float[3];
+        source.ScoreItems(request, asked, scores);
+        var all = new float[model.ItemCount];
+        model.Score(2, all);
+        Assert.Equal(asked.Select(i => all[i]), scores);
+        source.ScoreItems(new SourceRequest(items, -1, [], 10_000_000), asked, scores);
+        Assert.All(scores, v => Assert.True(float.IsNaN(v)));
+    }
+
     private sealed class Throwing(string name) : ICandidateSource
     {
         public string Name => name;
