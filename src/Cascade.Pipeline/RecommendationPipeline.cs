@@ -297,22 +297,17 @@ public sealed class RecommendationPipeline
         string? degraded = null;
         try
         {
-            if (budgets.Ranker == Timeout.InfiniteTimeSpan)
+            // Scored on the request's own thread, the budget checked between blocks of rows: handing the work to the
+            // pool would only queue it behind other requests' work under load while this thread waits for it.
+            long deadline = budgets.Ranker == Timeout.InfiniteTimeSpan ? long.MaxValue
+                : started + (long)(budgets.Ranker.TotalSeconds * Stopwatch.Frequency);
+            if (Score(request, candidates, deadline) is not { } inTime)
             {
-                scores = Score(request, candidates);
+                reports.Add(new StageReport("ranker", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count,
+                    $"timeout after {budgets.Ranker.TotalMilliseconds:0.#} ms: kept the retrieval order"));
+                return;
             }
-            else
-            {
-                var task = Task.Run(() => Score(request, candidates));
-                if (!task.Wait(budgets.Ranker))
-                {
-                    _ = task.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
-                    reports.Add(new StageReport("ranker", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count,
-                        $"timeout after {budgets.Ranker.TotalMilliseconds:0.#} ms: kept the retrieval order"));
-                    return;
-                }
-                scores = task.Result;
-            }
+            scores = inTime;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -330,12 +325,35 @@ public sealed class RecommendationPipeline
         reports.Add(new StageReport("ranker", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count));
     }
 
-    private float[] Score(PipelineRequest request, List<Candidate> candidates)
+    private const int ScoreBlock = 128;
+
+    // The candidates' scores, or null when the deadline (a Stopwatch timestamp) passed before every block was scored.
+    private float[]? Score(PipelineRequest request, List<Candidate> candidates, long deadline)
     {
         var sourceRequest = new SourceRequest(Items, request.User, request.History, request.NowMs);
         var data = Features!.Build(request.History, request.NowMs, candidates, null, ScoreAll(Sources, sourceRequest, candidates));
         var scores = new float[candidates.Count];
-        Ranker!.Predict(data, scores);
+        if (deadline == long.MaxValue || data.Rows <= ScoreBlock)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                return null;
+            }
+            Ranker!.Predict(data, scores);
+            return scores;
+        }
+        int fields = data.Schema.FieldCount, width = data.Schema.NumericCount;
+        for (int start = 0; start < data.Rows; start += ScoreBlock)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                return null;
+            }
+            int count = Math.Min(ScoreBlock, data.Rows - start);
+            var block = new RankingDataset(data.Schema, count, data.Categorical.AsSpan(start * fields, count * fields).ToArray(),
+                data.Numeric.AsSpan(start * width, count * width).ToArray(), validate: false);
+            Ranker!.Predict(block, scores.AsSpan(start, count));
+        }
         return scores;
     }
 
