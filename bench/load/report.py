@@ -6,6 +6,8 @@
   report.py field LINE KEY        the value of KEY=… in a LOADRESULT line (errors: the sum of every error kind)
   report.py row LABEL RATE CONNECTIONS LINE LOAD_BEFORE LOAD_AFTER
                                   one markdown row of the results table
+  report.py degraded FILE         requests with any degraded stage since start, from a GET /v1/admin/stats response
+  report.py usable LINE           exit 0 when a run counts for saturation (no errors, at most 1% degraded)
   report.py sample BASE USERS K   K explained requests of random users, one at a time: candidates per stage
 """
 import json
@@ -23,6 +25,12 @@ def stats(path):
     for s in body.get("stages", []):
         print(f"| {s['stage']} | {s['count']:,} | {s['meanMs']:.2f} | {s['p50Ms']:.2f} | {s['p95Ms']:.2f} | {s['p99Ms']:.2f} | {s['degraded']:,} |")
     print(f"impression write failures: {body.get('impressionFailures', 0)}")
+
+
+def degraded(path):
+    with open(path, encoding="utf-8") as f:
+        body = json.load(f)
+    print(next((s["degraded"] for s in body.get("stages", []) if s["stage"] == "total"), 0))
 
 
 def bundle(path):
@@ -56,7 +64,13 @@ def field(line, key):
 def row(label, rate, connections, line, before, after):
     v = parse(line)
     print(f"| {label} | {rate} | {connections} | {float(v['rps']):,.1f} | {int(v['requests']):,} | {v['p50_ms']} | {v['p95_ms']} | {v['p99_ms']} "
-          f"| {v['max_ms']} | {v['errors']} ({v['errors_status']}/{v['errors_timeout']}) | {before} → {after} |")
+          f"| {v['max_ms']} | {v['errors']} ({v['errors_status']}/{v['errors_timeout']}) | {int(v.get('degraded', 0)):,} | {before} → {after} |")
+
+
+def usable(line):
+    """Exit status 0 when a run counts for saturation: no errors and at most 1% of responses degraded."""
+    v = parse(line)
+    sys.exit(0 if int(v["errors"]) == 0 and int(v.get("degraded", 0)) <= 0.01 * int(v["requests"]) else 1)
 
 
 def sample(base, users, k):
@@ -88,6 +102,10 @@ if __name__ == "__main__":
         bundle(sys.argv[2])
     elif command == "field" and len(sys.argv) == 4:
         field(sys.argv[2], sys.argv[3])
+    elif command == "degraded" and len(sys.argv) == 3:
+        degraded(sys.argv[2])
+    elif command == "usable" and len(sys.argv) == 3:
+        usable(sys.argv[2])
     elif command == "sample" and len(sys.argv) == 5:
         sample(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif command == "row" and len(sys.argv) == 8:

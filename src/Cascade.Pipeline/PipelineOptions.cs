@@ -204,8 +204,18 @@ public sealed class BudgetOptions
     /// <summary>All re-rankers. Default 10 ms.</summary>
     public double RerankMs { get; set; } = 10;
 
+    /// <summary>
+    /// Run the sources concurrently on the thread pool (true) or one after another on the request's thread, the
+    /// later ones skipped once the sources' budget is spent (false). Null (default): concurrently on machines with
+    /// four or more cores. On fewer cores a busy server gains nothing from the fan-out and pays thread hops for it.
+    /// </summary>
+    public bool? ConcurrentSources { get; set; }
+
     /// <summary>As <see cref="StageBudgets"/>.</summary>
-    public StageBudgets ToBudgets() => new(Span(SourcesMs), Span(RankerMs), Span(RerankMs));
+    public StageBudgets ToBudgets() => new(Span(SourcesMs), Span(RankerMs), Span(RerankMs))
+    {
+        ConcurrentSources = ConcurrentSources ?? Environment.ProcessorCount >= 4,
+    };
 
     private static TimeSpan Span(double ms) => ms <= 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms);
 }

@@ -25,8 +25,15 @@ public sealed record StageBudgets(TimeSpan Sources, TimeSpan Ranker, TimeSpan Re
     /// <summary>No budgets and no concurrency: offline evaluation, batch precomputation, tests.</summary>
     public static StageBudgets Unlimited { get; } = new(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
-    /// <summary>Whether stages run concurrently under deadlines.</summary>
+    /// <summary>Whether stages run under deadlines.</summary>
     public bool Enforced => Sources != Timeout.InfiniteTimeSpan || Ranker != Timeout.InfiniteTimeSpan || Rerank != Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// Under deadlines, run sources concurrently (the first on the request's thread, the others on the pool; a late
+    /// one is left out) — true, the default — or one after another on the request's thread, skipping the rest once
+    /// <see cref="Sources"/> is spent.
+    /// </summary>
+    public bool ConcurrentSources { get; init; } = true;
 }
 
 /// <summary>One request to the pipeline, in dense ids.</summary>
@@ -181,6 +188,30 @@ public sealed class RecommendationPipeline
             return results;
         }
         long start = Stopwatch.GetTimestamp();
+        if (!budgets.ConcurrentSources)
+        {
+            for (int s = 0; s < Sources.Count; s++)
+            {
+                var slot = Sources[s];
+                string stage = "source:" + slot.Source.Name;
+                if (Stopwatch.GetElapsedTime(start) >= budgets.Sources)
+                {
+                    reports.Add(new StageReport(stage, 0, 0, $"skipped: the sources' budget of {budgets.Sources.TotalMilliseconds:0.#} ms was spent"));
+                    continue;
+                }
+                try
+                {
+                    var (list, ms) = Propose(slot, request);
+                    results[s] = list;
+                    reports.Add(new StageReport(stage, ms, list.Count));
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    reports.Add(new StageReport(stage, Stopwatch.GetElapsedTime(start).TotalMilliseconds, 0, $"error: {e.Message}"));
+                }
+            }
+            return results;
+        }
         // Sources 1..n-1 run on the thread pool; source 0 runs on the request's own thread meanwhile, so a request
         // needs one pool thread fewer and a single-source pipeline none. Then the rest get what is left of the budget.
         var tasks = new Task<(List<ScoredItem> List, double Ms)>[Sources.Count];

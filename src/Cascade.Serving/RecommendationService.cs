@@ -85,6 +85,7 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
     private readonly ConcurrentDictionary<string, ServedBundle> _bundles = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, object> _trainLocks = new(StringComparer.Ordinal);
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly string[] _historyTypes = [.. engine.EventTypes.All.Where(t => t.Role is EventRole.Positive or EventRole.Negative).Select(t => t.Name)];
     private readonly PageCursorCodec _cursors = new(new PageCursorOptions(
         options?.CursorKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
         options?.CursorLifetime ?? PageCursorOptions.DefaultLifetime));
@@ -246,11 +247,12 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         };
         var result = bundle.Pipeline.Run(request, Budgets);
         var items = new List<Recommendation>(result.Items.Count);
+        // The bundle's table may predate a hide or an expiry change: check the live catalog for the page only, in one read.
+        var notLive = NotLive(app, result.Items.Select(c => bundle.Items.Ids[c.Item]));
         foreach (var c in result.Items)
         {
-            // The bundle's table may predate a hide or an expiry change: check the live catalog for the page only.
             string id = bundle.Items.Ids[c.Item];
-            if (!IsLive(app, id))
+            if (notLive.Contains(id))
             {
                 continue;
             }
@@ -286,8 +288,10 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         {
             if (slot.Source is ItemToItemSource i2i && item < i2i.Model.ItemCount)
             {
-                return [.. i2i.Similar(item, n + LiveCheckSpare)
-                    .Where(r => bundle.Items.IsServable(r.Item, now) && IsLive(app, bundle.Items.Ids[r.Item]))
+                var similar = i2i.Similar(item, n + LiveCheckSpare).Where(r => bundle.Items.IsServable(r.Item, now)).ToList();
+                var notLive = NotLive(app, similar.Select(r => bundle.Items.Ids[r.Item]));
+                return [.. similar
+                    .Where(r => !notLive.Contains(bundle.Items.Ids[r.Item]))
                     .Take(n)
                     .Select(r => new Recommendation(bundle.Items.Ids[r.Item], r.Score, [slot.Source.Name]))];
             }
@@ -316,7 +320,8 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         ICandidateSource source = latest ? bundle.Latest : bundle.Pipeline.Fallback;
         source.Propose(request, n + LiveCheckSpare, list);
         string name = latest ? "latest" : "popular";
-        return [.. list.Where(s => IsLive(app, bundle.Items.Ids[s.Item])).Take(n).Select(s => new Recommendation(bundle.Items.Ids[s.Item], s.Score, [name]))];
+        var notLive = NotLive(app, list.Select(s => bundle.Items.Ids[s.Item]));
+        return [.. list.Where(s => !notLive.Contains(bundle.Items.Ids[s.Item])).Take(n).Select(s => new Recommendation(bundle.Items.Ids[s.Item], s.Score, [name]))];
     }
 
     private List<Recommendation>? FromBatch(string app, ServedBundle bundle, RecommendQuery query, int[] history, PageState page, long now)
@@ -328,10 +333,11 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         }
         var seen = new HashSet<int>(history);
         var list = new List<Recommendation>(query.Count);
+        var notLive = NotLive(app, stored.Value.Items.Select(i => i.ItemId));
         foreach (var item in stored.Value.Items)
         {
             int index = bundle.Items.IndexOf(item.ItemId);
-            if ((index >= 0 && (seen.Contains(index) || !bundle.Items.IsServable(index, now))) || page.WasServed(item.ItemId) || !IsLive(app, item.ItemId))
+            if ((index >= 0 && (seen.Contains(index) || !bundle.Items.IsServable(index, now))) || page.WasServed(item.ItemId) || notLive.Contains(item.ItemId))
             {
                 continue;
             }
@@ -384,7 +390,24 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         return new BatchSummary(app, users.Count, todo.Length, done.Count, sequence, _clock.GetElapsedTime(startedAt));
     }
 
-    private bool IsLive(string app, string itemId) => engine.Catalog.GetItem(app, itemId) is not { } item || item.IsServable(_clock.GetUtcNow());
+    /// <summary>
+    /// The ids the live catalog holds as hidden or expired now (one catalog read for the whole list; ids it does not
+    /// hold are not in it — the bundle's own table already vouched for them).
+    /// </summary>
+    private HashSet<string> NotLive(string app, IEnumerable<string> ids)
+    {
+        var found = engine.Catalog.GetItems(app, [.. ids]);
+        var now = _clock.GetUtcNow();
+        var notLive = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (id, item) in found)
+        {
+            if (!item.IsServable(now))
+            {
+                notLive.Add(id);
+            }
+        }
+        return notLive;
+    }
 
     private ServedBundle Bundle(string app)
     {
@@ -414,12 +437,10 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         int user = -1;
         if (userId is not null)
         {
-            foreach (var e in engine.Catalog.GetUserEvents(app, userId, Options.HistoryLength))
+            // Only the types that make history: impressions outnumber them and would push them out of the limit.
+            foreach (var e in engine.Catalog.GetUserEvents(app, userId, Options.HistoryLength, _historyTypes))
             {
-                if (engine.EventTypes.TryGet(e.Type, out var type) && type.Role is EventRole.Positive or EventRole.Negative)
-                {
-                    Add(bundle.Items.IndexOf(e.ItemId));
-                }
+                Add(bundle.Items.IndexOf(e.ItemId));
             }
             if (bundle.UserIndex.TryGetValue(userId, out user))
             {

@@ -10,7 +10,7 @@ namespace Cascade.Serving;
 /// <param name="P50Ms">Median.</param>
 /// <param name="P95Ms">95th percentile.</param>
 /// <param name="P99Ms">99th percentile.</param>
-/// <param name="Degraded">Requests in which the stage degraded, since start.</param>
+/// <param name="Degraded">Requests in which the stage degraded, since start (for "total": requests in which any stage degraded).</param>
 public sealed record StageLatency(string Stage, int Count, double MeanMs, double P50Ms, double P95Ms, double P99Ms, long Degraded);
 
 /// <summary>
@@ -28,7 +28,7 @@ public sealed class StageMetrics(int window = 8192)
     public void Record(IReadOnlyList<StageReport> stages, double totalMs)
     {
         ArgumentNullException.ThrowIfNull(stages);
-        Get("total").Add(totalMs, false);
+        Get("total").Add(totalMs, stages.Any(static s => s.Degraded is not null));
         foreach (var s in stages)
         {
             Get(s.Stage).Add(s.Milliseconds, s.Degraded is not null);

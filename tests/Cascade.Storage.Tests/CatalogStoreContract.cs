@@ -139,6 +139,39 @@ public abstract class CatalogStoreContract : IDisposable
     }
 
     [Fact]
+    public void Getting_several_items_returns_those_that_exist_with_their_current_fields()
+    {
+        using var store = Open();
+        var first = MakeItem("i1", "One");
+        var second = MakeItem("i2", "Two");
+        store.Apply([ItemRec(first), ItemRec(second), ItemRec(MakeItem("i3")), Hide("i2"), ItemRec(MakeItem("other", app: "app2"))]);
+
+        var found = store.GetItems(Apps.Default, ["i2", "i1", "missing", "i1", "other"]);
+
+        Assert.Equal(["i1", "i2"], found.Keys.Order(StringComparer.Ordinal));
+        CatalogAssert.SameItem(first, found["i1"]);
+        CatalogAssert.SameItem(second with { Hidden = true }, found["i2"]);
+        Assert.Empty(store.GetItems(Apps.Default, []));
+        var many = Enumerable.Range(0, 1_200).Select(i => "x" + i).Append("i3").ToArray(); // more ids than one statement's parameters
+        Assert.Equal(["i3"], store.GetItems(Apps.Default, many).Keys);
+    }
+
+    [Fact]
+    public void User_events_of_given_types_skip_the_others_before_the_limit()
+    {
+        using var store = Open();
+        store.Apply([Ev("u1", "i1", "like", ts: 1000), Ev("u1", "i2", "impression", ts: 2000), Ev("u1", "i3", "impression", ts: 3000),
+            Ev("u1", "i4", "click", ts: 4000), Ev("u1", "i5", "impression", ts: 5000), Ev("u2", "i6", "like", ts: 6000)]);
+
+        var history = store.GetUserEvents(Apps.Default, "u1", 2, ["like", "click"]);
+
+        Assert.Equal(["i4", "i1"], history.Select(e => e.ItemId));
+        Assert.Equal(["i5", "i4"], store.GetUserEvents(Apps.Default, "u1", 2).Select(e => e.ItemId));
+        Assert.Empty(store.GetUserEvents(Apps.Default, "u1", 10, []));
+        Assert.Empty(store.GetUserEvents(Apps.Default, "nobody", 10, ["like"]));
+    }
+
+    [Fact]
     public void A_user_upsert_replaces_the_attributes()
     {
         using var store = Open();

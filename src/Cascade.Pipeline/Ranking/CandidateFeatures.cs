@@ -6,7 +6,7 @@ namespace Cascade.Pipeline.Ranking;
 /// The features the pipeline itself knows about a candidate, one definition for training and serving: for each
 /// source its score divided by the source's best score in this request and the rank it gave (NaN when the source did
 /// not propose the item), and — for sources that can score any item (model and ANN sources) — its score of every
-/// candidate divided by its best over the candidates, so the ranker sees every model's opinion of every candidate; how many sources proposed it; the item's popularity relative to the most popular item; its
+/// candidate divided by its best over the candidates and as a z-score over the candidates, so the ranker sees every model's opinion of every candidate; how many sources proposed it; the item's popularity relative to the most popular item; its
 /// age in days; the user's history length (log); the user's affinity to the item's categories (the share of the
 /// user's recent items sharing a category with it); the item's log popularity minus the mean log popularity of the
 /// user's recent items (taste for popular or niche items); and the item's primary category as a categorical field.
@@ -18,6 +18,7 @@ namespace Cascade.Pipeline.Ranking;
 /// </remarks>
 public sealed class CandidateFeatures
 {
+    private const int PerSource = 4; // relative, all, z, rank
     private readonly IReadOnlyList<string> _sources;
     private readonly ItemTable _items;
     private readonly float[] _popularity;
@@ -45,6 +46,7 @@ public sealed class CandidateFeatures
         {
             numeric.Add($"{s}.relative");
             numeric.Add($"{s}.all");
+            numeric.Add($"{s}.z");
             numeric.Add($"{s}.rank");
         }
         numeric.AddRange(["sources", "popularity", "age_days", "user_history", "category_affinity", "popularity_vs_user"]);
@@ -77,21 +79,33 @@ public sealed class CandidateFeatures
                 best[hit.Source] = Math.Max(best[hit.Source], hit.Score);
             }
         }
-        // Each scoring source's best score over all candidates: "all" scores are relative to it (scale-free).
+        // Each scoring source's best score over all candidates ("all" scores are relative to it) and the mean and sd of
+        // its scores ("z": mean 0, sd 1 per request), both scale-free; z-scores let a linear ranker weigh models against each other.
         var bestOfAll = new float[_sources.Count];
+        var meanOfAll = new float[_sources.Count];
+        var inverseSdOfAll = new float[_sources.Count];
         for (int s = 0; scoresOfAll is not null && s < _sources.Count; s++)
         {
             if (scoresOfAll[s] is { } all)
             {
                 float top = float.NegativeInfinity;
+                double sum = 0, squares = 0;
+                int finite = 0;
                 foreach (float v in all)
                 {
                     if (float.IsFinite(v))
                     {
                         top = Math.Max(top, v);
+                        sum += v;
+                        squares += (double)v * v;
+                        finite++;
                     }
                 }
                 bestOfAll[s] = top;
+                double mean = finite == 0 ? 0 : sum / finite;
+                double variance = finite < 2 ? 0 : Math.Max(0, squares / finite - mean * mean);
+                meanOfAll[s] = (float)mean;
+                inverseSdOfAll[s] = variance > 1e-12 ? (float)(1 / Math.Sqrt(variance)) : 0;
             }
         }
         var categoryCounts = new Dictionary<int, int>();
@@ -116,23 +130,30 @@ public sealed class CandidateFeatures
         {
             var c = candidates[r];
             var row = numeric.AsSpan(r * width, width);
-            row[..(_sources.Count * 3)].Fill(float.NaN);
+            row[..(_sources.Count * PerSource)].Fill(float.NaN);
             foreach (var hit in c.Hits)
             {
-                row[hit.Source * 3] = best[hit.Source] > 0 ? hit.Score / best[hit.Source] : float.NaN;
-                row[hit.Source * 3 + 2] = hit.Rank;
+                row[hit.Source * PerSource] = best[hit.Source] > 0 ? hit.Score / best[hit.Source] : float.NaN;
+                row[hit.Source * PerSource + 3] = hit.Rank;
             }
             if (scoresOfAll is not null)
             {
                 for (int s = 0; s < _sources.Count; s++)
                 {
-                    if (scoresOfAll[s] is { } all && bestOfAll[s] > 0)
+                    if (scoresOfAll[s] is { } all && float.IsFinite(all[r]))
                     {
-                        row[s * 3 + 1] = all[r] / bestOfAll[s];
+                        if (bestOfAll[s] > 0)
+                        {
+                            row[s * PerSource + 1] = all[r] / bestOfAll[s];
+                        }
+                        if (inverseSdOfAll[s] > 0)
+                        {
+                            row[s * PerSource + 2] = (all[r] - meanOfAll[s]) * inverseSdOfAll[s];
+                        }
                     }
                 }
             }
-            int at = _sources.Count * 3;
+            int at = _sources.Count * PerSource;
             int item = c.Item;
             row[at] = c.Hits.Count;
             row[at + 1] = _topPopularity > 0 ? Math.Max(0, _popularity[item]) / _topPopularity : 0;

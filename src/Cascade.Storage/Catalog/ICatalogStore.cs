@@ -25,11 +25,20 @@ public interface ICatalogStore : IDisposable
     /// <summary>The item, or null.</summary>
     Item? GetItem(string app, string id);
 
+    /// <summary>The items among <paramref name="ids"/> that exist, by id, in one read (a page of recommendations).</summary>
+    IReadOnlyDictionary<string, Item> GetItems(string app, IReadOnlyCollection<string> ids);
+
     /// <summary>The user, or null.</summary>
     User? GetUser(string app, string id);
 
     /// <summary>The user's events, newest first, at most <paramref name="limit"/>.</summary>
     IReadOnlyList<FeedbackEvent> GetUserEvents(string app, string userId, int limit);
+
+    /// <summary>
+    /// The user's events of the given types, newest first, at most <paramref name="limit"/> (a user's history without
+    /// the impressions that outnumber it).
+    /// </summary>
+    IReadOnlyList<FeedbackEvent> GetUserEvents(string app, string userId, int limit, IReadOnlyCollection<string> types);
 
     /// <summary>The ids of the items the user has any event with.</summary>
     IReadOnlySet<string> GetUserItemIds(string app, string userId);

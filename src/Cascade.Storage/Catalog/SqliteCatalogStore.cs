@@ -150,6 +150,39 @@ public sealed class SqliteCatalogStore : ICatalogStore
     }
 
     /// <inheritdoc />
+    public IReadOnlyDictionary<string, Item> GetItems(string app, IReadOnlyCollection<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = new Dictionary<string, Item>(ids.Count, StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return found;
+        }
+        using var c = OpenReader();
+        // Chunks keep the statement under SQLite's host-parameter limit; a page of recommendations is one chunk.
+        foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(MaxParametersPerQuery))
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT id, title, categories, tags, attributes, created_at, hidden, expires_at FROM items WHERE app = $a AND id IN ("
+                + string.Join(", ", Enumerable.Range(0, chunk.Length).Select(i => "$i" + i)) + ")";
+            cmd.Parameters.AddWithValue("$a", app);
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                cmd.Parameters.AddWithValue("$i" + i, chunk[i]);
+            }
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var item = ReadItem(app, r);
+                found[item.Id] = item;
+            }
+        }
+        return found;
+    }
+
+    private const int MaxParametersPerQuery = 500;
+
+    /// <inheritdoc />
     public IReadOnlyList<Item> ListItems(string app)
     {
         using var c = OpenReader();
@@ -177,19 +210,29 @@ public sealed class SqliteCatalogStore : ICatalogStore
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<FeedbackEvent> GetUserEvents(string app, string userId, int limit)
+    public IReadOnlyList<FeedbackEvent> GetUserEvents(string app, string userId, int limit) => GetUserEvents(app, userId, limit, null);
+
+    /// <inheritdoc />
+    public IReadOnlyList<FeedbackEvent> GetUserEvents(string app, string userId, int limit, IReadOnlyCollection<string>? types)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        if (!TryDense(app, IdKind.User, userId, out int user, out var items))
+        if (!TryDense(app, IdKind.User, userId, out int user, out var items) || types is { Count: 0 })
         {
             return [];
         }
+        string[] typeList = types is null ? [] : [.. types.Distinct(StringComparer.Ordinal).Take(MaxParametersPerQuery)];
         using var c = OpenReader();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT item_dense, type, value, ts, event_id, request_id, position FROM events WHERE app = $a AND user_dense = $u ORDER BY ts DESC, seq DESC LIMIT $n";
+        string typeFilter = types is null ? "" : " AND type IN (" + string.Join(", ", Enumerable.Range(0, typeList.Length).Select(i => "$t" + i)) + ")";
+        cmd.CommandText = "SELECT item_dense, type, value, ts, event_id, request_id, position FROM events WHERE app = $a AND user_dense = $u"
+            + typeFilter + " ORDER BY ts DESC, seq DESC LIMIT $n";
         cmd.Parameters.AddWithValue("$a", app);
         cmd.Parameters.AddWithValue("$u", user);
         cmd.Parameters.AddWithValue("$n", limit);
+        for (int i = 0; i < typeList.Length; i++)
+        {
+            cmd.Parameters.AddWithValue("$t" + i, typeList[i]);
+        }
         using var r = cmd.ExecuteReader();
         var list = new List<FeedbackEvent>();
         while (r.Read())

@@ -99,6 +99,40 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public void Sequential_sources_degrade_a_failing_one_and_skip_the_rest_once_the_budget_is_spent()
+    {
+        var (data, items) = Data();
+        var budgets = new StageBudgets(TimeSpan.FromMilliseconds(30), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)) { ConcurrentSources = false };
+        var healthy = Build(items, data, (new Throwing("broken"), 10), (new PopularitySource("pop"), 10));
+        var served = healthy.Run(new PipelineRequest(-1, [], 5, 10_000_000), budgets);
+        Assert.Equal(5, served.Items.Count);
+        Assert.Equal(["source:broken: error: index unavailable"], served.Degraded);
+        Assert.All(served.Items, c => Assert.Equal(["pop"], c.Sources));
+
+        using var gate = new ManualResetEventSlim(false);
+        using var timer = new Timer(_ => gate.Set(), null, 100, Timeout.Infinite); // the slow source answers after the budget
+        var late = Build(items, data, (new Slow("slow", gate), 10), (new PopularitySource("pop"), 10));
+        var result = late.Run(new PipelineRequest(-1, [], 5, 10_000_000), budgets);
+        // Its answer is kept (the work is done, on this thread); the source after it is skipped.
+        Assert.Equal(["source:pop: skipped: the sources' budget of 30 ms was spent"], result.Degraded);
+        Assert.Equal([0], result.Items.Select(c => c.Item));
+        Assert.Equal(["slow"], result.Items[0].Sources);
+    }
+
+    [Fact]
+    public void Sequential_and_concurrent_sources_give_the_same_answer()
+    {
+        var (data, items) = Data();
+        var pipeline = Build(items, data, (new PopularitySource("pop"), 15), (new LatestSource("new"), 15));
+        var request = new PipelineRequest(0, [0, 1, 2], 10, 10_000_000);
+        var budgets = new StageBudgets(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        var concurrent = pipeline.Run(request, budgets);
+        var sequential = pipeline.Run(request, budgets with { ConcurrentSources = false });
+        Assert.Empty(sequential.Degraded);
+        Assert.Equal(concurrent.Items.Select(c => (c.Item, c.Score)), sequential.Items.Select(c => (c.Item, c.Score)));
+    }
+
+    [Fact]
     public void A_failing_reranker_is_skipped_and_reported()
     {
         var (data, items) = Data();
