@@ -25,6 +25,9 @@ def stats(path):
     for s in body.get("stages", []):
         print(f"| {s['stage']} | {s['count']:,} | {s['meanMs']:.2f} | {s['p50Ms']:.2f} | {s['p95Ms']:.2f} | {s['p99Ms']:.2f} | {s['degraded']:,} |")
     print(f"impression write failures: {body.get('impressionFailures', 0)}")
+    if gc := body.get("gc"):
+        print(f"garbage collections since start: gen0 {gc['gen0']}, gen1 {gc['gen1']}, gen2 {gc['gen2']}, "
+              f"total pause {gc['totalPauseMs']:,.0f} ms, heap {gc['heapMb']:,.0f} MB")
 
 
 def degraded(path):

@@ -52,7 +52,7 @@ public static class PipelineBuilder
         }
         var models = prefitted is null ? new Dictionary<string, IRecommender>(StringComparer.Ordinal) : new Dictionary<string, IRecommender>(prefitted, StringComparer.Ordinal);
         var (slots, fallback) = FitSources(options, data, seed, progress, models, cancellationToken);
-        var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores);
+        var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores, ItemTimeline.From(data.Interactions));
         var rerankers = options.Rerankers.Select(r => RerankerFactory.Create(r, data.Items)).ToArray();
         return new RecommendationPipeline(data.Items, slots, fallback, features, ranker, rerankers)
         {
@@ -172,7 +172,7 @@ public static class PipelineBuilder
             var fitData = new PipelineData(fitPart, data.Items);
             progress?.Report(new PipelineBuildProgress($"ranker: fitting sources on the rest of holdout {fold + 1}", fold, rankerOptions.HoldoutFolds));
             var (slots, fallback) = FitSources(options, fitData, seed, null, null, cancellationToken);
-            var foldFeatures = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores);
+            var foldFeatures = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores, ItemTimeline.From(fitPart));
             features ??= foldFeatures;
             var retrieval = new RecommendationPipeline(data.Items, slots, fallback, null, null, []);
             var users = Enumerable.Range(0, holdout.Length).Where(u => holdout[u] is { Count: > 0 }).ToArray();
@@ -189,7 +189,9 @@ public static class PipelineBuilder
             {
                 int user = users[i];
                 var history = RecommendationPipeline.HistoryOf(fitPart, user);
-                var result = retrieval.Run(new PipelineRequest(user, history, depth, fitData.NewestTimestampMs));
+                // The request is replayed at the user's last activity: held-out items were chosen around then.
+                long nowMs = RecommendationPipeline.LastActivityMs(fitPart, user) ?? fitData.NewestTimestampMs;
+                var result = retrieval.Run(new PipelineRequest(user, history, depth, nowMs));
                 var labels = new float[result.Items.Count];
                 bool any = false;
                 for (int r = 0; r < labels.Length; r++)
@@ -202,9 +204,9 @@ public static class PipelineBuilder
                 }
                 if (any)
                 {
-                    var sourceRequest = new SourceRequest(data.Items, user, history, fitData.NewestTimestampMs);
+                    var sourceRequest = new SourceRequest(data.Items, user, history, nowMs);
                     var full = RecommendationPipeline.ScoreAll(slots, sourceRequest, result.Items);
-                    groups[i] = foldFeatures.Build(history, fitData.NewestTimestampMs, result.Items, labels, full);
+                    groups[i] = foldFeatures.Build(history, nowMs, result.Items, labels, full);
                 }
                 int now = Interlocked.Increment(ref done);
                 if (now % 100 == 0)

@@ -64,7 +64,9 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
     {
         var pipeline = Pipeline;
         var history = RecommendationPipeline.HistoryOf(_train!, user);
-        var result = pipeline.Run(new PipelineRequest(user < UserCount ? user : -1, history, k, _nowMs) { ExcludeHistory = excludeSeen, Seed = (ulong)user });
+        // Each user's request is replayed at their last activity in the training data (what was trending then).
+        long nowMs = RecommendationPipeline.LastActivityMs(_train!, user) ?? _nowMs;
+        var result = pipeline.Run(new PipelineRequest(user < UserCount ? user : -1, history, k, nowMs) { ExcludeHistory = excludeSeen, Seed = (ulong)user });
         return [.. result.Items.Select(c => new Recommendation(c.Item, c.Score))];
     }
 

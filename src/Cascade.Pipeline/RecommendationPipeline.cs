@@ -448,6 +448,24 @@ public sealed class RecommendationPipeline
     private static void SortByScore(List<Candidate> candidates) =>
         candidates.Sort(static (a, b) => b.Score.CompareTo(a.Score) is var c && c != 0 ? c : a.Item.CompareTo(b.Item));
 
+    /// <summary>The time of the user's newest interaction in <paramref name="interactions"/>, or null (no timestamps, no interactions).</summary>
+    /// <param name="interactions">Users × items.</param>
+    /// <param name="user">Dense user id.</param>
+    public static long? LastActivityMs(CsrMatrix interactions, int user)
+    {
+        ArgumentNullException.ThrowIfNull(interactions);
+        if ((uint)user >= (uint)interactions.Rows || interactions.Timestamps is null || interactions.RowLength(user) == 0)
+        {
+            return null;
+        }
+        long newest = long.MinValue;
+        foreach (long t in interactions.RowTimestamps(user))
+        {
+            newest = Math.Max(newest, t);
+        }
+        return newest;
+    }
+
     /// <summary>The user's items in <paramref name="interactions"/>, newest first (by timestamp when present, else by column order reversed).</summary>
     /// <param name="interactions">Users × items.</param>
     /// <param name="user">Dense user id (out of range gives an empty history).</param>

@@ -9,7 +9,8 @@ namespace Cascade.Pipeline.Ranking;
 /// candidate divided by its best over the candidates and as a z-score over the candidates, so the ranker sees every model's opinion of every candidate; how many sources proposed it; the item's popularity relative to the most popular item; its
 /// age in days; the user's history length (log); the user's affinity to the item's categories (the share of the
 /// user's recent items sharing a category with it); the item's log popularity minus the mean log popularity of the
-/// user's recent items (taste for popular or niche items); and the item's primary category as a categorical field.
+/// user's recent items (taste for popular or niche items); what was trending at the request's time (interactions in
+/// the 7 and 30 days before it, from <see cref="ItemTimeline"/>); and the item's primary category as a categorical field.
 /// </summary>
 /// <remarks>
 /// Every feature is scale-free on purpose: the ranker is trained on sources fitted on part of the data (the rest
@@ -23,13 +24,17 @@ public sealed class CandidateFeatures
     private readonly ItemTable _items;
     private readonly float[] _popularity;
     private readonly float _topPopularity;
+    private readonly ItemTimeline? _timeline;
+    private static readonly long[] TrendWindowsMs = [7 * 86_400_000L, 30 * 86_400_000L];
 
     /// <summary>Creates the feature definition.</summary>
     /// <param name="sourceNames">The pipeline's sources, in order.</param>
     /// <param name="items">The item table.</param>
     /// <param name="popularity">Each item's popularity (any scale; log1p is taken).</param>
-    public CandidateFeatures(IReadOnlyList<string> sourceNames, ItemTable items, ReadOnlySpan<float> popularity)
+    /// <param name="timeline">The items' interaction times (the trend features), or null (those features are missing).</param>
+    public CandidateFeatures(IReadOnlyList<string> sourceNames, ItemTable items, ReadOnlySpan<float> popularity, ItemTimeline? timeline = null)
     {
+        _timeline = timeline;
         ArgumentNullException.ThrowIfNull(sourceNames);
         ArgumentNullException.ThrowIfNull(items);
         _sources = sourceNames;
@@ -49,7 +54,8 @@ public sealed class CandidateFeatures
             numeric.Add($"{s}.z");
             numeric.Add($"{s}.rank");
         }
-        numeric.AddRange(["sources", "popularity", "age_days", "user_history", "category_affinity", "popularity_vs_user"]);
+        numeric.AddRange(["sources", "popularity", "age_days", "user_history", "category_affinity", "popularity_vs_user",
+            "trend_7d", "trend_30d", "recent_share_30d", "days_since_first"]);
         Schema = new FeatureSchema([new CategoricalField("category", items.CategoryNames.Count + 1)], numeric);
     }
 
@@ -168,6 +174,50 @@ public sealed class CandidateFeatures
             row[at + 5] = MathF.Log(1 + Math.Max(0, _popularity[item])) - userLogPopularity;
             categorical[r] = _items.PrimaryCategory(item) + 1;
         }
+        AddTrends(numeric, width, nowMs, candidates, _sources.Count * PerSource + 6);
         return new RankingDataset(Schema, n, categorical, numeric, labels, labels is null ? null : [0, n], validate: false);
+    }
+
+    /// <summary>
+    /// What was trending at the request's time: each candidate's interactions in the 7 and 30 days before it,
+    /// relative to the most of any candidate (scale-free), the share of its interactions up to then that fall in
+    /// the last 30 days, and the days since its first interaction. Only the past of the request's time is read, so
+    /// an offline request replayed at a user's time does not see later interactions.
+    /// </summary>
+    private void AddTrends(float[] numeric, int width, long nowMs, IReadOnlyList<Candidate> candidates, int at)
+    {
+        int n = candidates.Count;
+        if (_timeline is null)
+        {
+            for (int r = 0; r < n; r++)
+            {
+                numeric.AsSpan(r * width + at, TrendWindowsMs.Length + 2).Fill(float.NaN);
+            }
+            return;
+        }
+        var counts = new int[TrendWindowsMs.Length * n];
+        var best = new int[TrendWindowsMs.Length];
+        for (int r = 0; r < n; r++)
+        {
+            for (int w = 0; w < TrendWindowsMs.Length; w++)
+            {
+                int count = _timeline.CountBetween(candidates[r].Item, nowMs - TrendWindowsMs[w], nowMs);
+                counts[w * n + r] = count;
+                best[w] = Math.Max(best[w], count);
+            }
+        }
+        for (int r = 0; r < n; r++)
+        {
+            var row = numeric.AsSpan(r * width + at, TrendWindowsMs.Length + 2);
+            int item = candidates[r].Item;
+            for (int w = 0; w < TrendWindowsMs.Length; w++)
+            {
+                row[w] = best[w] > 0 ? (float)counts[w * n + r] / best[w] : 0;
+            }
+            int upToNow = _timeline.CountBetween(item, long.MinValue, nowMs);
+            int last = TrendWindowsMs.Length - 1;
+            row[last + 1] = upToNow > 0 ? (float)counts[last * n + r] / upToNow : float.NaN;
+            row[last + 2] = _timeline.FirstAtOrBefore(item, nowMs) is { } first ? (float)((nowMs - first) / 86_400_000.0) : float.NaN;
+        }
     }
 }

@@ -74,7 +74,7 @@ internal static class RecommendEndpoints
     private static IResult Stats(HttpContext http, ApiKeyAuth auth, RecommendationService service)
     {
         var (appName, denied) = auth.Authorize(http, Scope.Admin);
-        return denied ?? Results.Ok(new StatsResponse(service.BundleVersion(appName!), service.ImpressionFailures, service.Metrics.Snapshot()));
+        return denied ?? Results.Ok(new StatsResponse(service.BundleVersion(appName!), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now()));
     }
 
     private static IResult Train(HttpContext http, ApiKeyAuth auth, RecommendationService service)
@@ -272,7 +272,21 @@ internal sealed record BundleRequest(string? Path);
 /// <param name="BundleVersion">The bundle serving the key's app (null before the first training).</param>
 /// <param name="ImpressionFailures">Impression writes that failed since start.</param>
 /// <param name="Stages">Per-stage latency, "total" first.</param>
-internal sealed record StatsResponse(string? BundleVersion, long ImpressionFailures, IReadOnlyList<StageLatency> Stages);
+/// <param name="Gc">The server process's garbage collections since start (pauses show up in the latency tail).</param>
+internal sealed record StatsResponse(string? BundleVersion, long ImpressionFailures, IReadOnlyList<StageLatency> Stages, GcStats Gc);
+
+/// <summary>Garbage collections of the server process since start.</summary>
+/// <param name="Gen0">Generation-0 collections.</param>
+/// <param name="Gen1">Generation-1 collections.</param>
+/// <param name="Gen2">Generation-2 (full) collections.</param>
+/// <param name="TotalPauseMs">Milliseconds the runtime paused threads for collections.</param>
+/// <param name="HeapMb">Managed heap size after the last collection, MB.</param>
+internal sealed record GcStats(int Gen0, int Gen1, int Gen2, double TotalPauseMs, double HeapMb)
+{
+    /// <summary>The figures now.</summary>
+    public static GcStats Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+        Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1), Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1));
+}
 
 /// <summary>A listing (similar, popular, latest).</summary>
 /// <param name="RequestId">Request id.</param>
