@@ -67,10 +67,38 @@ internal sealed class Forest
     private int _completeCount, _completeLeafCount;
     private int _deepTrees;
 
-    public Forest(FeatureSchema schema, double baseScore)
+    public Forest(FeatureSchema schema, double baseScore, int baseFeature = -1, double baseScale = 0)
     {
         Schema = schema;
         BaseScore = baseScore;
+        BaseFeature = baseFeature;
+        BaseScale = baseScale;
+    }
+
+    /// <summary>The numeric feature whose value (× <see cref="BaseScale"/>, missing = 0) starts every row's score, or −1.</summary>
+    public int BaseFeature { get; }
+
+    /// <summary>The factor of <see cref="BaseFeature"/>.</summary>
+    public double BaseScale { get; }
+
+    /// <summary>Fills <paramref name="scores"/> with the starting scores of rows [start, start + count): the base score plus the base margin.</summary>
+    public void FillBase(RankingDataset data, int start, Span<double> scores)
+    {
+        scores.Fill(BaseScore);
+        if (BaseFeature < 0)
+        {
+            return;
+        }
+        int width = data.Schema.NumericCount;
+        var numeric = data.Numeric;
+        for (int i = 0; i < scores.Length; i++)
+        {
+            float v = numeric[(start + i) * width + BaseFeature];
+            if (float.IsFinite(v))
+            {
+                scores[i] += BaseScale * v;
+            }
+        }
     }
 
     public FeatureSchema Schema { get; }

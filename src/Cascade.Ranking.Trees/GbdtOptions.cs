@@ -103,6 +103,16 @@ public sealed record GbdtOptions
     /// <summary>Sigmoid steepness of LambdaMART's pairwise probabilities.</summary>
     public double Sigma { get; init; } = 1.0;
 
+    /// <summary>
+    /// A numeric feature whose value (× <see cref="BaseScale"/>; missing = 0) is every row's starting score, so the
+    /// trees learn corrections to it (a base margin) — e.g. a strong model's score — and early stopping may keep no
+    /// tree at all. Null: start from the constant base score.
+    /// </summary>
+    public string? BaseFeature { get; init; }
+
+    /// <summary>Factor of <see cref="BaseFeature"/>. Default 1.</summary>
+    public double BaseScale { get; init; } = 1.0;
+
     /// <summary>Threads for histogram building, gradients and binning; 0 = all processors. Results do not depend on it.</summary>
     public int Threads { get; init; }
 
@@ -138,6 +148,7 @@ public sealed record GbdtOptions
         Check(NdcgAt >= 1, nameof(NdcgAt), NdcgAt, "at least 1");
         Check(Sigma > 0, nameof(Sigma), Sigma, "positive");
         Check(Threads >= 0, nameof(Threads), Threads, "0 (all processors) or positive");
+        Check(double.IsFinite(BaseScale), nameof(BaseScale), BaseScale, "finite");
         if (Objective == GbdtObjective.LambdaRank && ResolvedMetric is GbdtMetric.LogLoss or GbdtMetric.Auc)
         {
             throw new ArgumentOutOfRangeException(nameof(Metric), Metric, "LambdaRank outputs unbounded scores; use the ndcg metric.");
@@ -152,7 +163,8 @@ public sealed record GbdtOptions
     /// Options from command-line style parameters (lower-case keys, text values): trees, learning_rate, max_leaves,
     /// max_depth, min_child_weight, min_data_in_leaf, lambda, min_split_gain, subsample, colsample, max_bin,
     /// max_cat, max_cat_threshold, cat_smooth, cat_l2, min_data_per_group, early_stopping, metric
-    /// (logloss|auc|ndcg), ndcg_at, objective (binary|lambdarank), sigma, threads.
+    /// (logloss|auc|ndcg), ndcg_at, objective (binary|lambdarank), sigma, threads, base_feature (a numeric feature's
+    /// name), base_scale.
     /// </summary>
     /// <param name="parameters">Values by key; unknown keys are refused.</param>
     /// <param name="seed">Sampling seed.</param>
@@ -186,6 +198,8 @@ public sealed record GbdtOptions
                 "ndcg_at" => options with { NdcgAt = Int(key, value) },
                 "sigma" => options with { Sigma = Real(key, value) },
                 "threads" => options with { Threads = Int(key, value) },
+                "base_feature" => options with { BaseFeature = value },
+                "base_scale" => options with { BaseScale = Real(key, value) },
                 "metric" => options with { Metric = value.ToLowerInvariant() switch
                 {
                     "logloss" => GbdtMetric.LogLoss,

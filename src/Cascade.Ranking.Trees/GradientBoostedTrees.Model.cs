@@ -5,12 +5,14 @@ namespace Cascade.Ranking.Trees;
 
 /// <summary>Input checks and the model file of <see cref="GradientBoostedTrees"/>.</summary>
 /// <remarks>
-/// Payload (version 1) inside the <see cref="ModelFile"/> container of kind "gbdt", little-endian:
+/// Payload (version 2; version 1 is still read) inside the <see cref="ModelFile"/> container of kind "gbdt", little-endian:
 /// <code>
 /// u8      objective (0 binary, 1 lambdarank)
 /// i32     ndcg_at
 /// schema  FeatureSchema.WriteTo
 /// f64     base score (raw, before the sigmoid)
+/// i32     base feature: numeric feature index whose value × base scale is added to the base score, or −1 (version 2)
+/// f64     base scale (version 2)
 /// f64     best validation metric (NaN without one)
 /// i32     rounds trained
 /// i32     T trees, i32 N nodes, i32 W categorical bitset words
@@ -25,7 +27,7 @@ namespace Cascade.Ranking.Trees;
 public sealed partial class GradientBoostedTrees
 {
     /// <summary>The payload version this build writes.</summary>
-    public const ushort PayloadVersion = 1;
+    public const ushort PayloadVersion = 2;
 
     /// <inheritdoc />
     public void Save(Stream stream)
@@ -38,6 +40,8 @@ public sealed partial class GradientBoostedTrees
             writer.Write(Options.NdcgAt);
             forest.Schema.WriteTo(writer);
             writer.Write(forest.BaseScore);
+            writer.Write(forest.BaseFeature);
+            writer.Write(forest.BaseScale);
             writer.Write(BestValidMetric);
             writer.Write(RoundsTrained);
             writer.Write(forest.TreeCount);
@@ -128,9 +132,9 @@ public sealed partial class GradientBoostedTrees
     public static GradientBoostedTrees ReadFrom(BinaryReader reader, ushort version)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        if (version != PayloadVersion)
+        if (version is < 1 or > PayloadVersion)
         {
-            throw new InvalidDataException($"gbdt payload version {version} is not supported; this build reads version {PayloadVersion}.");
+            throw new InvalidDataException($"gbdt payload version {version} is not supported; this build reads versions 1 to {PayloadVersion}.");
         }
         byte objective = reader.ReadByte();
         if (objective > (byte)GbdtObjective.LambdaRank)
@@ -144,6 +148,12 @@ public sealed partial class GradientBoostedTrees
         }
         var schema = FeatureSchema.ReadFrom(reader);
         double baseScore = reader.ReadDouble();
+        int baseFeature = version >= 2 ? reader.ReadInt32() : -1;
+        double baseScale = version >= 2 ? reader.ReadDouble() : 0;
+        if (baseFeature < -1 || baseFeature >= schema.NumericCount || !double.IsFinite(baseScale))
+        {
+            throw new InvalidDataException($"gbdt base feature {baseFeature} (scale {baseScale}) does not fit the schema's {schema.NumericCount} numeric features.");
+        }
         double bestMetric = reader.ReadDouble();
         int rounds = reader.ReadInt32();
         int trees = reader.ReadInt32();
@@ -180,7 +190,7 @@ public sealed partial class GradientBoostedTrees
             bits[w] = reader.ReadUInt64();
         }
         ValidateTrees(schema, roots, depths, flat, flags, values, catOffset, catWords, words);
-        var forest = new Forest(schema, baseScore);
+        var forest = new Forest(schema, baseScore, baseFeature, baseScale);
         forest.Load(flat, flags, values, gains, catOffset, catWords, bits, roots, depths);
         return new GradientBoostedTrees(new GbdtOptions { Objective = (GbdtObjective)objective, NdcgAt = ndcgAt })
         {

@@ -77,10 +77,19 @@ public sealed partial class GradientBoostedTrees : IRanker
         Array binned = bins.Wide ? bins.Bin<ushort>(train, parallel) : bins.Bin<byte>(train, parallel);
         using var learner = new TreeLearner(options, bins, binned, rows, threads);
         double baseScore = BaseScore(labels, train.Weights);
-        var forest = new Forest(train.Schema, baseScore);
+        int baseFeature = -1;
+        if (options.BaseFeature is { Length: > 0 } baseName)
+        {
+            baseFeature = train.Schema.Numeric.ToList().IndexOf(baseName);
+            if (baseFeature < 0)
+            {
+                throw new ArgumentException($"gbdt base_feature '{baseName}' is not a numeric feature of the data ({string.Join(", ", train.Schema.Numeric)}).", nameof(train));
+            }
+        }
+        var forest = new Forest(train.Schema, baseScore, baseFeature, baseFeature < 0 ? 0 : options.BaseScale);
 
         var scores = new double[rows];
-        Array.Fill(scores, baseScore);
+        forest.FillBase(train, 0, scores);
         var gradients = new float[rows];
         var hessians = new float[rows];
         var gradientPairs = new double[2L * rows];
@@ -93,7 +102,7 @@ public sealed partial class GradientBoostedTrees : IRanker
         if (valid is not null)
         {
             validScores = new double[valid.Rows];
-            Array.Fill(validScores, baseScore);
+            forest.FillBase(valid, 0, validScores);
             if (rank)
             {
                 validIdeal = Objectives.InverseIdealDcg(valid.Labels!, valid.GroupOffsets!, options.NdcgAt);
@@ -113,6 +122,11 @@ public sealed partial class GradientBoostedTrees : IRanker
         };
         double best = double.NaN;
         int bestTrees = 0;
+        if (valid is not null && baseFeature >= 0)
+        {
+            // With a base margin no trees at all is a candidate too: trees are kept only where they beat the base order.
+            best = Metric(metric, validScores!, valid, validBinary, validIdeal, options.NdcgAt);
+        }
         var random = new SplitMix64((ulong)options.Seed);
         var sample = options.Subsample < 1 ? new int[rows] : null;
         int featureCount = bins.FeatureCount;
@@ -198,7 +212,7 @@ public sealed partial class GradientBoostedTrees : IRanker
             }
         }
         RoundsTrained = Math.Min(round, options.Trees);
-        if (valid is not null && bestTrees > 0)
+        if (valid is not null && (bestTrees > 0 || baseFeature >= 0))
         {
             forest.Truncate(bestTrees);
             BestValidMetric = best;
@@ -225,7 +239,7 @@ public sealed partial class GradientBoostedTrees : IRanker
         {
             int count = Math.Min(Chunk, data.Rows - start);
             var span = raw.AsSpan(0, count);
-            span.Fill(forest.BaseScore);
+            forest.FillBase(data, start, span);
             forest.AddScores(data, start, count, span, 0, forest.TreeCount);
             for (int i = 0; i < count; i++)
             {

@@ -85,13 +85,13 @@ public class ModelFileAndInputTests
         var model = new GradientBoostedTrees(Small with { Trees = 1, MaxLeaves = 2 });
         model.Fit(data);
         var (_, version, payload) = ModelFile.ReadContainer(new MemoryStream(Saved(model)));
-        // Offset of node 0's left child: objective, ndcg_at, schema, base, best metric, rounds, counts, roots, depths, feature, threshold.
+        // Offset of node 0's left child: objective, ndcg_at, schema, base, base feature and scale, best metric, rounds, counts, roots, depths, feature, threshold.
         using var schemaBytes = new MemoryStream();
         using (var writer = new BinaryWriter(schemaBytes, Encoding.UTF8, leaveOpen: true))
         {
             data.Schema.WriteTo(writer);
         }
-        int leftAt = 1 + 4 + (int)schemaBytes.Length + 8 + 8 + 4 + 12 + 4 + 4 + 4 + 4;
+        int leftAt = 1 + 4 + (int)schemaBytes.Length + 8 + 4 + 8 + 8 + 4 + 12 + 4 + 4 + 4 + 4;
         Assert.Equal(1, BitConverter.ToInt32(payload, leftAt));
         BitConverter.GetBytes(1000).CopyTo(payload, leftAt);
         using var crafted = new MemoryStream();
@@ -99,6 +99,33 @@ public class ModelFileAndInputTests
         crafted.Position = 0;
         var error = Assert.Throws<InvalidDataException>(() => GradientBoostedTrees.Load(crafted));
         Assert.Contains("children", error.Message);
+    }
+
+    [Fact]
+    public void A_version_1_file_without_a_base_feature_is_still_read()
+    {
+        var data = Synthetic.Numeric(1000, 2, x => 2 * x[0], 6);
+        var model = new GradientBoostedTrees(Small with { Trees = 5 });
+        model.Fit(data);
+        var (_, version, payload) = ModelFile.ReadContainer(new MemoryStream(Saved(model)));
+        Assert.Equal(2, version);
+        using var schemaBytes = new MemoryStream();
+        using (var writer = new BinaryWriter(schemaBytes, Encoding.UTF8, leaveOpen: true))
+        {
+            data.Schema.WriteTo(writer);
+        }
+        // Version 1 is version 2 without the base feature (i32) and scale (f64) after the base score.
+        int baseFeatureAt = 1 + 4 + (int)schemaBytes.Length + 8;
+        Assert.Equal(-1, BitConverter.ToInt32(payload, baseFeatureAt));
+        byte[] v1 = [.. payload[..baseFeatureAt], .. payload[(baseFeatureAt + 12)..]];
+        using var old = new MemoryStream();
+        ModelFile.Write(old, "gbdt", 1, w => w.Write(v1));
+        old.Position = 0;
+        var loaded = GradientBoostedTrees.Load(old);
+        var (expected, actual) = (new float[data.Rows], new float[data.Rows]);
+        model.Predict(data, expected);
+        loaded.Predict(data, actual);
+        Assert.Equal(expected, actual);
     }
 
     [Fact]
