@@ -92,7 +92,11 @@ public static class CascadeServer
         {
             recommendations.Batch = new BatchStore(BatchStore.DefaultPath(options.DataDirectory));
         }
+        // The log's changes since start-up in memory (history, hides, expiries): the request path reads no database.
+        var recommendationOptions = options.ToRecommendationOptions();
+        recommendations.Changes = new RecentChanges(engine.Log.LastSequence, engine.EventTypes, recommendationOptions.HistoryLength);
         builder.Services.AddSingleton(recommendations);
+        builder.Services.AddHostedService<ChangeFollower>();
         var features = new OnlineFeatureStore(FeatureSet.Default, engine.EventTypes);
         IRanker? ctrModel = null;
         if (options.CtrModelPath.Length > 0)
@@ -200,6 +204,38 @@ internal sealed class FeatureFollower(OnlineFeatureStore store, CascadeEngine en
         catch (Exception e)
         {
             logger.LogError(e, "The online feature store stopped following the log at sequence {Sequence}", store.AppliedSequence);
+        }
+    }
+}
+
+/// <summary>Keeps <see cref="RecommendationService.Changes"/> up to date with the log (polled every 20 ms).</summary>
+internal sealed class ChangeFollower(RecommendationService service, CascadeEngine engine, ILogger<ChangeFollower> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        if (service.Changes is not { } changes)
+        {
+            return;
+        }
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (engine.Log.LastSequence > changes.AppliedSequence)
+                {
+                    changes.CatchUp(engine.Log);
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(20), stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "The recent-changes follower stopped at sequence {Sequence}; requests read the catalog from now on", changes.AppliedSequence);
+            service.Changes = null;
         }
     }
 }

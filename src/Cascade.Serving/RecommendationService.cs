@@ -108,6 +108,27 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
     /// </summary>
     public BatchStore? Batch { get; set; }
 
+    /// <summary>
+    /// The log's changes since start-up, kept in memory by a follower (<see cref="RecentChanges"/>). When set, a
+    /// bundle whose snapshot reaches its floor reads the user's recent history and items' liveness from it instead of
+    /// the catalog (no database read on the request path); an older bundle (loaded from disk) still reads the catalog.
+    /// </summary>
+    public RecentChanges? Changes { get; set; }
+
+    private RecentChanges? ChangesFor(ServedBundle bundle)
+    {
+        if (Changes is not { } c || bundle.Snapshot.Sequence < c.Floor)
+        {
+            return null;
+        }
+        // Never staler than the catalog would have been: a write the catalog shows is applied here first.
+        if (c.AppliedSequence < engine.Catalog.AppliedSequence)
+        {
+            c.CatchUp(engine.Log);
+        }
+        return c;
+    }
+
     /// <summary>Per-stage latency of recent requests.</summary>
     public StageMetrics Metrics { get; } = new();
 
@@ -220,7 +241,9 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
                 throw new ArgumentException($"Category '{name}' is not in the catalog.", nameof(query));
             }
         }
+        long historyStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var (user, history) = History(bundle, app, query.UserId, query.SessionItems);
+        var historyReport = new StageReport("history", System.Diagnostics.Stopwatch.GetElapsedTime(historyStarted).TotalMilliseconds, history.Length);
         string requestId = query.RequestId ?? Guid.NewGuid().ToString("N");
         string scope = $"{app}\n{query.UserId}\n{query.Category}";
         var page = query.Cursor is null ? _cursors.Start(SeedOf(requestId)) : _cursors.Decode(query.Cursor, scope, now);
@@ -248,7 +271,9 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         var result = bundle.Pipeline.Run(request, Budgets);
         var items = new List<Recommendation>(result.Items.Count);
         // The bundle's table may predate a hide or an expiry change: check the live catalog for the page only, in one read.
-        var notLive = NotLive(app, result.Items.Select(c => bundle.Items.Ids[c.Item]));
+        long liveStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        var notLive = NotLive(app, bundle, result.Items.Select(c => bundle.Items.Ids[c.Item]));
+        var liveReport = new StageReport("live-check", System.Diagnostics.Stopwatch.GetElapsedTime(liveStarted).TotalMilliseconds, result.Items.Count - notLive.Count);
         foreach (var c in result.Items)
         {
             string id = bundle.Items.Ids[c.Item];
@@ -262,12 +287,15 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
                 break;
             }
         }
+        long impressionsStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         if ((query.LogImpressions ?? Options.LogImpressions) && query.UserId is not null && items.Count > 0)
         {
             LogImpressions(app, query.UserId, requestId, items, page.ServedCount, now);
         }
+        var impressionsReport = new StageReport("impressions", System.Diagnostics.Stopwatch.GetElapsedTime(impressionsStarted).TotalMilliseconds, items.Count);
         string? next = items.Count < query.Count ? null : _cursors.Encode(page.Next(items.Select(i => i.ItemId)), scope, now);
-        Metrics.Record(result.Stages, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        // The serving steps around the pipeline (catalog reads, the impression hand-off) are in the statistics too.
+        Metrics.Record([historyReport, .. result.Stages, liveReport, impressionsReport], System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new RecommendResult(requestId, items, result.Degraded, bundle.Version, query.Explain ? result.Stages : null, next);
     }
 
@@ -289,7 +317,7 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
             if (slot.Source is ItemToItemSource i2i && item < i2i.Model.ItemCount)
             {
                 var similar = i2i.Similar(item, n + LiveCheckSpare).Where(r => bundle.Items.IsServable(r.Item, now)).ToList();
-                var notLive = NotLive(app, similar.Select(r => bundle.Items.Ids[r.Item]));
+                var notLive = NotLive(app, bundle, similar.Select(r => bundle.Items.Ids[r.Item]));
                 return [.. similar
                     .Where(r => !notLive.Contains(bundle.Items.Ids[r.Item]))
                     .Take(n)
@@ -320,7 +348,7 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         ICandidateSource source = latest ? bundle.Latest : bundle.Pipeline.Fallback;
         source.Propose(request, n + LiveCheckSpare, list);
         string name = latest ? "latest" : "popular";
-        var notLive = NotLive(app, list.Select(s => bundle.Items.Ids[s.Item]));
+        var notLive = NotLive(app, bundle, list.Select(s => bundle.Items.Ids[s.Item]));
         return [.. list.Where(s => !notLive.Contains(bundle.Items.Ids[s.Item])).Take(n).Select(s => new Recommendation(bundle.Items.Ids[s.Item], s.Score, [name]))];
     }
 
@@ -333,7 +361,7 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         }
         var seen = new HashSet<int>(history);
         var list = new List<Recommendation>(query.Count);
-        var notLive = NotLive(app, stored.Value.Items.Select(i => i.ItemId));
+        var notLive = NotLive(app, bundle, stored.Value.Items.Select(i => i.ItemId));
         foreach (var item in stored.Value.Items)
         {
             int index = bundle.Items.IndexOf(item.ItemId);
@@ -394,11 +422,22 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
     /// The ids the live catalog holds as hidden or expired now (one catalog read for the whole list; ids it does not
     /// hold are not in it — the bundle's own table already vouched for them).
     /// </summary>
-    private HashSet<string> NotLive(string app, IEnumerable<string> ids)
+    private HashSet<string> NotLive(string app, ServedBundle bundle, IEnumerable<string> ids)
     {
-        var found = engine.Catalog.GetItems(app, [.. ids]);
         var now = _clock.GetUtcNow();
         var notLive = new HashSet<string>(StringComparer.Ordinal);
+        if (ChangesFor(bundle) is { } changes)
+        {
+            foreach (string id in ids)
+            {
+                if (!changes.IsServable(app, id, now))
+                {
+                    notLive.Add(id);
+                }
+            }
+            return notLive;
+        }
+        var found = engine.Catalog.GetItems(app, [.. ids]);
         foreach (var (id, item) in found)
         {
             if (!item.IsServable(now))
@@ -437,10 +476,20 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
         int user = -1;
         if (userId is not null)
         {
-            // Only the types that make history: impressions outnumber them and would push them out of the limit.
-            foreach (var e in engine.Catalog.GetUserEvents(app, userId, Options.HistoryLength, _historyTypes))
+            if (ChangesFor(bundle) is { } changes)
             {
-                Add(bundle.Items.IndexOf(e.ItemId));
+                foreach (string item in changes.HistoryOf(app, userId))
+                {
+                    Add(bundle.Items.IndexOf(item));
+                }
+            }
+            else
+            {
+                // Only the types that make history: impressions outnumber them and would push them out of the limit.
+                foreach (var e in engine.Catalog.GetUserEvents(app, userId, Options.HistoryLength, _historyTypes))
+                {
+                    Add(bundle.Items.IndexOf(e.ItemId));
+                }
             }
             if (bundle.UserIndex.TryGetValue(userId, out user))
             {
@@ -459,10 +508,12 @@ public sealed class RecommendationService(CascadeEngine engine, RecommendationOp
 
     private void LogImpressions(string app, string userId, string requestId, List<Recommendation> items, int offset, long now)
     {
+        // No event id: the server writes each impression once, and an id would put it in the idempotency index
+        // (memory per event, kept for the life of the process) for nothing. Clicks join by request id and position.
         var events = new FeedbackEvent[items.Count];
         for (int i = 0; i < items.Count; i++)
         {
-            events[i] = new FeedbackEvent(app, $"{requestId}:{offset + i}", userId, items[i].ItemId, "impression", null, now, requestId, offset + i);
+            events[i] = new FeedbackEvent(app, null, userId, items[i].ItemId, "impression", null, now, requestId, offset + i);
         }
         _ = engine.AppendEventsAsync(events).ContinueWith(t =>
         {
