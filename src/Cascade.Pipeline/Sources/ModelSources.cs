@@ -223,8 +223,13 @@ public sealed class AnnSource(string name, IEmbeddingModel model, HnswOptions? o
 public sealed class ItemToItemSource(string name, IRecommender model, int historyLength = 20, int neighbours = 50, bool prefitted = false,
     Func<int, int, Recommendation[]>? similar = null) : ICandidateSource
 {
-    private const int MaxCachedItems = 1_000_000;
-    private ConcurrentDictionary<int, Recommendation[]> _cache = new();
+    // Neighbour lists of the items seen in histories, bounded: histories are power-law, so the popular seeds stay
+    // cached; the dictionary is sized up front so it never stops every writer to resize under load.
+    private const int MaxCachedItems = 100_000;
+    private ConcurrentDictionary<int, Recommendation[]> _cache = NewCache();
+    private int _cached;
+
+    private static ConcurrentDictionary<int, Recommendation[]> NewCache() => new(Environment.ProcessorCount, MaxCachedItems);
 
     /// <inheritdoc />
     public string Name { get; } = name;
@@ -245,7 +250,8 @@ public sealed class ItemToItemSource(string name, IRecommender model, int histor
         {
             Model.Fit(data.Interactions, cancellationToken);
         }
-        _cache = new ConcurrentDictionary<int, Recommendation[]>();
+        _cache = NewCache();
+        _cached = 0;
     }
 
     /// <inheritdoc />
@@ -265,7 +271,15 @@ public sealed class ItemToItemSource(string name, IRecommender model, int histor
                 continue;
             }
             float weight = 1f / (1 + position++);
-            var list = _cache.Count < MaxCachedItems ? _cache.GetOrAdd(seed, s => Similar(s, neighbours)) : Similar(seed, neighbours);
+            if (!_cache.TryGetValue(seed, out var list))
+            {
+                list = Similar(seed, neighbours);
+                // Counted here: ConcurrentDictionary.Count takes every lock of the dictionary.
+                if (Volatile.Read(ref _cached) < MaxCachedItems && _cache.TryAdd(seed, list))
+                {
+                    Interlocked.Increment(ref _cached);
+                }
+            }
             foreach (var r in list)
             {
                 if (request.Allows(r.Item))
@@ -274,9 +288,12 @@ public sealed class ItemToItemSource(string name, IRecommender model, int histor
                 }
             }
         }
-        foreach (var (item, score) in scores.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(quota))
+        var ranked = new KeyValuePair<int, float>[scores.Count];
+        ((ICollection<KeyValuePair<int, float>>)scores).CopyTo(ranked, 0);
+        Array.Sort(ranked, static (a, b) => b.Value.CompareTo(a.Value) is var c && c != 0 ? c : a.Key.CompareTo(b.Key));
+        for (int i = 0; i < ranked.Length && i < quota; i++)
         {
-            output.Add(new ScoredItem(item, score));
+            output.Add(new ScoredItem(ranked[i].Key, ranked[i].Value));
         }
     }
 }
