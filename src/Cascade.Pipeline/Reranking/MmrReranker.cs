@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Cascade.Pipeline.Reranking;
 
@@ -146,6 +147,9 @@ public sealed class MmrReranker : IReranker
                 {
                     break;
                 }
+                // Only the new pick can raise a candidate's greatest similarity to the picked set: one similarity per
+                // remaining candidate per pick.
+                features?.Choose(best);
                 for (int i = 0; i < n; i++)
                 {
                     if (picked[i])
@@ -154,7 +158,7 @@ public sealed class MmrReranker : IReranker
                     }
                     float s = useEmbeddings
                         ? Cosine(items, list[best].Item, list[i].Item, invNorm[best], invNorm[i])
-                        : features!.Jaccard(best, i);
+                        : features!.JaccardWithChosen(i);
                     if (s > maxSim[i])
                     {
                         maxSim[i] = s;
@@ -195,6 +199,7 @@ public sealed class MmrReranker : IReranker
             ArrayPool<int>.Shared.Return(closest);
             ArrayPool<int>.Shared.Return(order);
             ArrayPool<bool>.Shared.Return(picked);
+            features?.Dispose();
         }
     }
 
@@ -246,31 +251,47 @@ public sealed class MmrReranker : IReranker
         return TensorPrimitives.Dot(items.Embedding(a), items.Embedding(b)) * invNormA * invNormB;
     }
 
-    /// <summary>Each candidate's categories and tags as one sorted set of distinct codes (tags as negative codes), packed in one buffer.</summary>
-    private sealed class FeatureSets
+    /// <summary>
+    /// Each candidate's categories and tags as one set of distinct codes (tags as negative codes), packed in one pooled
+    /// buffer, and the codes of the candidate chosen last (<see cref="Choose"/>) spread over vectors: each pick compares
+    /// the chosen candidate with every other, so its codes are laid out once and each other candidate's code is tested
+    /// against all of them in one vector compare, instead of a branchy merge of two sorted lists per pair.
+    /// </summary>
+    private sealed class FeatureSets : IDisposable
     {
+        // Pads the chosen candidate's last vector; no set holds it: category codes are at least 0, and tag codes,
+        // −1 − tag, at least −1 − Array.MaxLength.
+        private const int NoCode = int.MinValue;
+
         private readonly int[] _offsets;
         private readonly int[] _lengths;
         private readonly int[] _codes;
+        private readonly Vector128<int>[] _chosen;
+        private int _chosenLength;
+        private int _chosenVectors;
 
-        private FeatureSets(int[] offsets, int[] lengths, int[] codes)
+        private FeatureSets(int[] offsets, int[] lengths, int[] codes, Vector128<int>[] chosen)
         {
             _offsets = offsets;
             _lengths = lengths;
             _codes = codes;
+            _chosen = chosen;
         }
 
         public static FeatureSets Build(ItemTable items, List<Candidate> list)
         {
-            var offsets = new int[list.Count + 1];
-            for (int i = 0; i < list.Count; i++)
+            int n = list.Count;
+            var offsets = ArrayPool<int>.Shared.Rent(n + 1);
+            offsets[0] = 0;
+            for (int i = 0; i < n; i++)
             {
                 int item = list[i].Item;
                 offsets[i + 1] = offsets[i] + items.Categories[item].Length + items.Tags[item].Length;
             }
-            var codes = new int[offsets[list.Count]];
-            var lengths = new int[list.Count];
-            for (int i = 0; i < list.Count; i++)
+            var codes = ArrayPool<int>.Shared.Rent(offsets[n]);
+            var lengths = ArrayPool<int>.Shared.Rent(n);
+            int longest = 0;
+            for (int i = 0; i < n; i++)
             {
                 int item = list[i].Item, at = offsets[i];
                 foreach (int c in items.Categories[item])
@@ -292,37 +313,67 @@ public sealed class MmrReranker : IReranker
                     }
                 }
                 lengths[i] = distinct;
+                longest = Math.Max(longest, distinct);
             }
-            return new FeatureSets(offsets, lengths, codes);
+            var chosen = ArrayPool<Vector128<int>>.Shared.Rent(Math.Max(1, (longest + Vector128<int>.Count - 1) / Vector128<int>.Count));
+            return new FeatureSets(offsets, lengths, codes, chosen);
         }
 
-        public float Jaccard(int a, int b)
+        /// <summary>Makes candidate <paramref name="a"/> the one <see cref="JaccardWithChosen"/> compares with.</summary>
+        public void Choose(int a)
         {
-            var x = _codes.AsSpan(_offsets[a], _lengths[a]);
-            var y = _codes.AsSpan(_offsets[b], _lengths[b]);
-            if (x.Length == 0 || y.Length == 0)
+            var set = _codes.AsSpan(_offsets[a], _lengths[a]);
+            int width = Vector128<int>.Count;
+            _chosenLength = set.Length;
+            _chosenVectors = (set.Length + width - 1) / width;
+            Span<int> lanes = stackalloc int[Vector128<int>.Count];
+            for (int v = 0; v < _chosenVectors; v++)
+            {
+                for (int lane = 0; lane < width; lane++)
+                {
+                    int k = v * width + lane;
+                    lanes[lane] = k < set.Length ? set[k] : NoCode;
+                }
+                _chosen[v] = Vector128.Create<int>(lanes);
+            }
+        }
+
+        /// <summary>
+        /// Jaccard of candidate <paramref name="b"/>'s set and the chosen candidate's: |both| / |either|, 0 when either
+        /// is empty (the same integers, so the same float, as a merge of the two sorted sets).
+        /// </summary>
+        public float JaccardWithChosen(int b)
+        {
+            int length = _lengths[b];
+            if (_chosenLength == 0 || length == 0)
             {
                 return 0f;
             }
-            int i = 0, j = 0, both = 0;
-            while (i < x.Length && j < y.Length)
+            var codes = _codes.AsSpan(_offsets[b], length);
+            var chosen = _chosen.AsSpan(0, _chosenVectors);
+            // A lane that matches is all ones (−1), so subtracting counts it. Both sets are distinct codes, so each of
+            // b's codes matches at most one lane and each lane at most one code: the lane total is the intersection.
+            var matches = Vector128<int>.Zero;
+            foreach (int code in codes)
             {
-                if (x[i] == y[j])
+                var probe = Vector128.Create(code);
+                foreach (var lanes in chosen)
                 {
-                    both++;
-                    i++;
-                    j++;
-                }
-                else if (x[i] < y[j])
-                {
-                    i++;
-                }
-                else
-                {
-                    j++;
+                    matches -= Vector128.Equals(probe, lanes);
                 }
             }
-            return (float)both / (x.Length + y.Length - both);
+            int both = Vector128.Sum(matches);
+            // 0 / |either| is +0 too; skipping the division helps the common case of sets with nothing in common.
+            return both == 0 ? 0f : (float)both / (_chosenLength + length - both);
+        }
+
+        /// <summary>Returns the pooled buffers.</summary>
+        public void Dispose()
+        {
+            ArrayPool<int>.Shared.Return(_offsets);
+            ArrayPool<int>.Shared.Return(_lengths);
+            ArrayPool<int>.Shared.Return(_codes);
+            ArrayPool<Vector128<int>>.Shared.Return(_chosen);
         }
     }
 }

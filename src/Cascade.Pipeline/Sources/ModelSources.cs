@@ -214,22 +214,36 @@ public sealed class AnnSource(string name, IEmbeddingModel model, HnswOptions? o
 /// own (<see cref="IRecommender.SimilarItems"/>), or, when <paramref name="similar"/> is given, that function's (an
 /// ANN index over the model's item vectors, for catalogs where a full scan per seed item is too slow).
 /// </summary>
+/// <remarks>
+/// Neighbour lists are cached per fitted source: histories are power-law, so the popular seed items are searched once,
+/// not on every request. The cache holds at most <paramref name="cacheCapacity"/> items and, once full, keeps what it
+/// has (no eviction: the items seen first under load are the popular ones). It is emptied by <see cref="Fit"/>. The
+/// similarity must be deterministic for a fitted model (it is: the model's, or a fixed index's), so the cache changes
+/// cost, never results.
+/// </remarks>
 /// <param name="name">Source name.</param>
 /// <param name="model">A model with item similarity (EASE, item-kNN, ALS, …).</param>
 /// <param name="historyLength">How many recent items seed the search.</param>
 /// <param name="neighbours">Neighbours per seed item.</param>
 /// <param name="prefitted">Skip fitting the model.</param>
 /// <param name="similar">Replaces the model's similarity: (item, k) → the k most similar items, best first, without the item itself.</param>
+/// <param name="cacheCapacity">How many items' neighbour lists to cache (about 8 bytes per neighbour each); 0 turns the cache off.</param>
 public sealed class ItemToItemSource(string name, IRecommender model, int historyLength = 20, int neighbours = 50, bool prefitted = false,
-    Func<int, int, Recommendation[]>? similar = null) : ICandidateSource
+    Func<int, int, Recommendation[]>? similar = null, int cacheCapacity = ItemToItemSource.DefaultCacheCapacity) : ICandidateSource
 {
-    // Neighbour lists of the items seen in histories, bounded: histories are power-law, so the popular seeds stay
-    // cached; the dictionary is sized up front so it never stops every writer to resize under load.
-    private const int MaxCachedItems = 100_000;
-    private ConcurrentDictionary<int, Recommendation[]> _cache = NewCache();
-    private int _cached;
+    /// <summary>The default <c>cacheCapacity</c>: 100,000 items, about 40 MB at 50 neighbours.</summary>
+    public const int DefaultCacheCapacity = 100_000;
 
-    private static ConcurrentDictionary<int, Recommendation[]> NewCache() => new(Environment.ProcessorCount, MaxCachedItems);
+    // One scratch table per thread, taken out while a request uses it: the aggregation allocates nothing once warm.
+    [ThreadStatic]
+    private static Scratch? t_scratch;
+
+    private readonly int _cacheCapacity = cacheCapacity >= 0
+        ? cacheCapacity
+        : throw new ArgumentOutOfRangeException(nameof(cacheCapacity), cacheCapacity, "The neighbour cache capacity must be 0 (off) or more.");
+
+    // Swapped whole by Fit, so a request holds one cache from start to end and a refit never sees stale lists or counts.
+    private NeighbourCache? _cache = NeighbourCache.Create(cacheCapacity);
 
     /// <inheritdoc />
     public string Name { get; } = name;
@@ -237,7 +251,13 @@ public sealed class ItemToItemSource(string name, IRecommender model, int histor
     /// <summary>The model.</summary>
     public IRecommender Model { get; } = model;
 
-    /// <summary>The items most similar to <paramref name="item"/> by this source's similarity.</summary>
+    /// <summary>How many items' neighbour lists the cache holds at most (0: no cache).</summary>
+    public int CacheCapacity => _cacheCapacity;
+
+    /// <summary>How many items' neighbour lists are cached now.</summary>
+    public int CachedItems => Volatile.Read(ref _cache) is { } cache ? Volatile.Read(ref cache.Count) : 0;
+
+    /// <summary>The items most similar to <paramref name="item"/> by this source's similarity (never cached).</summary>
     /// <param name="item">Dense item id.</param>
     /// <param name="k">How many.</param>
     public Recommendation[] Similar(int item, int k) => similar is null ? Model.SimilarItems(item, k) : similar(item, k);
@@ -250,18 +270,23 @@ public sealed class ItemToItemSource(string name, IRecommender model, int histor
         {
             Model.Fit(data.Interactions, cancellationToken);
         }
-        _cache = NewCache();
-        _cached = 0;
+        Volatile.Write(ref _cache, NeighbourCache.Create(_cacheCapacity));
     }
 
     /// <inheritdoc />
     public void Propose(SourceRequest request, int quota, List<ScoredItem> output)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var scores = new Dictionary<int, float>();
+        var cache = Volatile.Read(ref _cache);
+        // Taken, not borrowed: a nested Propose on this thread (from a filter or a similarity callback) makes its own.
+        var scratch = t_scratch ?? new Scratch();
+        t_scratch = null;
+        scratch.Start();
+        var history = request.History;
         int position = 0;
-        foreach (int seed in request.History)
+        for (int h = 0; h < history.Count; h++)
         {
+            int seed = history[h];
             if (position == historyLength)
             {
                 break;
@@ -271,30 +296,219 @@ public sealed class ItemToItemSource(string name, IRecommender model, int histor
                 continue;
             }
             float weight = 1f / (1 + position++);
-            if (!_cache.TryGetValue(seed, out var list))
-            {
-                list = Similar(seed, neighbours);
-                // Counted here: ConcurrentDictionary.Count takes every lock of the dictionary.
-                if (Volatile.Read(ref _cached) < MaxCachedItems && _cache.TryAdd(seed, list))
-                {
-                    Interlocked.Increment(ref _cached);
-                }
-            }
+            var list = Neighbours(cache, seed);
+            scratch.MakeRoom(list.Length);
             foreach (var r in list)
             {
-                if (request.Allows(r.Item))
-                {
-                    scores[r.Item] = scores.GetValueOrDefault(r.Item) + weight * r.Score;
-                }
+                scratch.Add(r.Item, weight * r.Score, request);
             }
         }
-        var ranked = new KeyValuePair<int, float>[scores.Count];
-        ((ICollection<KeyValuePair<int, float>>)scores).CopyTo(ranked, 0);
-        Array.Sort(ranked, static (a, b) => b.Value.CompareTo(a.Value) is var c && c != 0 ? c : a.Key.CompareTo(b.Key));
-        for (int i = 0; i < ranked.Length && i < quota; i++)
+        int ranked = scratch.Rank();
+        for (int i = 0; i < ranked && i < quota; i++)
         {
-            output.Add(new ScoredItem(ranked[i].Key, ranked[i].Value));
+            output.Add(scratch.Ranked(i));
         }
+        if (!scratch.Oversized)
+        {
+            t_scratch = scratch;
+        }
+    }
+
+    /// <summary>The seed's neighbour list, from the cache when it is there; a miss searches and caches while there is room.</summary>
+    private Recommendation[] Neighbours(NeighbourCache? cache, int seed)
+    {
+        if (cache is null)
+        {
+            return Similar(seed, neighbours);
+        }
+        if (cache.Lists.TryGetValue(seed, out var list))
+        {
+            return list;
+        }
+        list = Similar(seed, neighbours);
+        // Counted here: ConcurrentDictionary.Count takes every lock of the dictionary. A full cache costs a miss only
+        // this read; otherwise a slot is reserved first, so racing writers never overshoot the capacity.
+        if (Volatile.Read(ref cache.Count) < cache.Capacity)
+        {
+            if (Interlocked.Increment(ref cache.Count) > cache.Capacity || !cache.Lists.TryAdd(seed, list))
+            {
+                Interlocked.Decrement(ref cache.Count);
+            }
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// One thread's scratch for <see cref="Propose"/>: an open-addressing table from item to its running score and
+    /// whether the request allows it, and the buffer the ranking is sorted in. A slot is in use when its stamp is the
+    /// current request's, so starting a request clears nothing.
+    /// </summary>
+    private sealed class Scratch
+    {
+        // A table grown past this many slots by a rare huge history is dropped after its request rather than pinned to
+        // a pool thread for ever.
+        private const int MaxKeptSlots = 1 << 16;
+
+        private int[] _stamps = new int[1024];
+        private int[] _items = new int[1024];
+        private float[] _sums = new float[1024];
+        private bool[] _allowed = new bool[1024];
+        private int _shift = 32 - 10;
+        private int[] _used = new int[512];
+        private int _count;
+        private ulong[] _ranking = new ulong[512];
+        private int _stamp;
+
+        /// <summary>Whether the table grew too large to keep for the next request.</summary>
+        public bool Oversized => _stamps.Length > MaxKeptSlots;
+
+        /// <summary>Empties the table (by moving to a new stamp).</summary>
+        public void Start()
+        {
+            _count = 0;
+            if (++_stamp == int.MaxValue)
+            {
+                Array.Clear(_stamps);
+                _stamp = 1;
+            }
+        }
+
+        /// <summary>Makes room for <paramref name="more"/> new items, keeping the table at most half full.</summary>
+        public void MakeRoom(int more)
+        {
+            int needed = _count + more;
+            if (needed > _used.Length)
+            {
+                Array.Resize(ref _used, Math.Max(needed, 2 * _used.Length));
+            }
+            if (2 * needed <= _stamps.Length)
+            {
+                return;
+            }
+            int slots = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)(2 * needed));
+            var items = _items;
+            var sums = _sums;
+            var allowed = _allowed;
+            _stamps = new int[slots];
+            _items = new int[slots];
+            _sums = new float[slots];
+            _allowed = new bool[slots];
+            _shift = 32 - System.Numerics.BitOperations.Log2((uint)slots);
+            _stamp = 1;
+            for (int k = 0; k < _count; k++)
+            {
+                int from = _used[k], to = Free(items[from]);
+                _stamps[to] = _stamp;
+                _items[to] = items[from];
+                _sums[to] = sums[from];
+                _allowed[to] = allowed[from];
+                _used[k] = to;
+            }
+        }
+
+        /// <summary>
+        /// Adds <paramref name="contribution"/> to <paramref name="item"/>'s score when the request allows the item. The
+        /// filter is asked once per distinct item (it is a function of the item alone); scores start at 0 and are summed
+        /// in history order, exactly as a dictionary of sums would be.
+        /// </summary>
+        public void Add(int item, float contribution, SourceRequest request)
+        {
+            int slot = Find(item);
+            if (_stamps[slot] != _stamp)
+            {
+                _stamps[slot] = _stamp;
+                _items[slot] = item;
+                _sums[slot] = 0f;
+                _allowed[slot] = request.Allows(item);
+                _used[_count++] = slot;
+            }
+            if (_allowed[slot])
+            {
+                _sums[slot] += contribution;
+            }
+        }
+
+        /// <summary>Sorts the allowed items by descending score, then ascending item; returns how many there are.</summary>
+        public int Rank()
+        {
+            if (_ranking.Length < _count)
+            {
+                _ranking = new ulong[Math.Max(_count, 2 * _ranking.Length)];
+            }
+            int ranked = 0;
+            for (int k = 0; k < _count; k++)
+            {
+                int slot = _used[k];
+                if (_allowed[slot])
+                {
+                    // Allowed items are dense ids of the item table, so non-negative: as unsigned they keep their order.
+                    _ranking[ranked++] = (ulong)Descending(_sums[slot]) << 32 | (uint)_items[slot];
+                }
+            }
+            // Keys are distinct and the order total, so plain integer sorting gives the one ranking there is.
+            _ranking.AsSpan(0, ranked).Sort();
+            return ranked;
+        }
+
+        /// <summary>The item at <paramref name="rank"/> after <see cref="Rank"/>, with its exact score.</summary>
+        public ScoredItem Ranked(int rank)
+        {
+            int item = (int)(uint)_ranking[rank];
+            return new ScoredItem(item, _sums[Find(item)]);
+        }
+
+        /// <summary>
+        /// A key whose ascending order is <see cref="float.CompareTo(float)"/>'s descending order: NaN last and equal to
+        /// every NaN, −0 equal to +0, otherwise by value.
+        /// </summary>
+        private static uint Descending(float score)
+        {
+            if (float.IsNaN(score))
+            {
+                return uint.MaxValue;
+            }
+            uint bits = BitConverter.SingleToUInt32Bits(score == 0f ? 0f : score);
+            uint ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+            return ~ascending;
+        }
+
+        /// <summary>The slot holding <paramref name="item"/>, or the free slot where it goes.</summary>
+        private int Find(int item)
+        {
+            int mask = _stamps.Length - 1;
+            // Fibonacci hashing spreads runs of nearby ids over the table.
+            int slot = (int)((uint)item * 0x9E37_79B9u >> _shift);
+            while (_stamps[slot] == _stamp && _items[slot] != item)
+            {
+                slot = (slot + 1) & mask;
+            }
+            return slot;
+        }
+
+        private int Free(int item)
+        {
+            int mask = _stamps.Length - 1;
+            int slot = (int)((uint)item * 0x9E37_79B9u >> _shift);
+            while (_stamps[slot] == _stamp)
+            {
+                slot = (slot + 1) & mask;
+            }
+            return slot;
+        }
+    }
+
+    /// <summary>The neighbour lists of one fitted source, and how many there are (counted, not asked of the dictionary).</summary>
+    private sealed class NeighbourCache(int capacity)
+    {
+        public int Count;
+
+        public int Capacity { get; } = capacity;
+
+        // Sized up front (to the capacity, up to the default) so it rarely stops every writer to resize under load.
+        public ConcurrentDictionary<int, Recommendation[]> Lists { get; } =
+            new(Environment.ProcessorCount, Math.Min(capacity, DefaultCacheCapacity));
+
+        public static NeighbourCache? Create(int capacity) => capacity > 0 ? new NeighbourCache(capacity) : null;
     }
 }
 
