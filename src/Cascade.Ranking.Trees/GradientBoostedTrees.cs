@@ -94,7 +94,7 @@ public sealed partial class GradientBoostedTrees : IRanker
         var hessians = new float[rows];
         var gradientPairs = new double[2L * rows];
         bool rank = options.Objective == GbdtObjective.LambdaRank;
-        var trainIdeal = rank ? Objectives.InverseIdealDcg(labels, train.GroupOffsets!, options.NdcgAt) : [];
+        var trainIdeal = rank ? GroupNdcg.InverseIdealDcg(labels, train.GroupOffsets!, options.NdcgAt) : [];
 
         double[]? validScores = null;
         double[]? validIdeal = null;
@@ -105,7 +105,7 @@ public sealed partial class GradientBoostedTrees : IRanker
             forest.FillBase(valid, 0, validScores);
             if (rank)
             {
-                validIdeal = Objectives.InverseIdealDcg(valid.Labels!, valid.GroupOffsets!, options.NdcgAt);
+                validIdeal = GroupNdcg.InverseIdealDcg(valid.Labels!, valid.GroupOffsets!, options.NdcgAt);
             }
             else
             {
@@ -202,7 +202,7 @@ public sealed partial class GradientBoostedTrees : IRanker
             }
             if (progress is not null)
             {
-                double trainLoss = rank ? Objectives.MeanNdcg(scores, labels, train.GroupOffsets!, trainIdeal, options.NdcgAt) : TrainLogLoss(scores, labels);
+                double trainLoss = rank ? GroupNdcg.MeanNdcg(scores, labels, train.GroupOffsets!, trainIdeal, options.NdcgAt) : TrainLogLoss(scores, labels);
                 progress.Report(new RankerProgress(round + 1, options.Trees, trainLoss, validMetric, valid is null ? "" : metricName));
             }
             if (valid is not null && options.EarlyStoppingRounds > 0 && forest.TreeCount - bestTrees >= options.EarlyStoppingRounds)
@@ -298,7 +298,7 @@ public sealed partial class GradientBoostedTrees : IRanker
     {
         if (metric == GbdtMetric.Ndcg)
         {
-            return Objectives.MeanNdcg(scores, valid.Labels!, valid.GroupOffsets!, ideal!, k);
+            return GroupNdcg.MeanNdcg(scores, valid.Labels!, valid.GroupOffsets!, ideal!, k);
         }
         var p = new float[scores.Length];
         for (int i = 0; i < p.Length; i++)

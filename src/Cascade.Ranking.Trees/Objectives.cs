@@ -22,25 +22,6 @@ internal static class Objectives
         });
     }
 
-    /// <summary>The inverse of each group's ideal DCG@k (0 when the group has no relevant row).</summary>
-    public static double[] InverseIdealDcg(float[] labels, int[] groups, int k)
-    {
-        var result = new double[groups.Length - 1];
-        for (int q = 0; q < result.Length; q++)
-        {
-            int start = groups[q], size = groups[q + 1] - start;
-            var sorted = labels.AsSpan(start, size).ToArray();
-            Array.Sort(sorted);
-            double dcg = 0;
-            for (int i = 0; i < Math.Min(k, size); i++)
-            {
-                dcg += Gain(sorted[size - 1 - i]) * Discount(i);
-            }
-            result[q] = dcg > 0 ? 1 / dcg : 0;
-        }
-        return result;
-    }
-
     /// <summary>
     /// LambdaMART lambdas: for every pair of rows of a group with different labels, at least one ranked within the
     /// top k by the current scores, λ = σ·ρ·|ΔnDCG@k| with ρ = 1 / (1 + e^{σ(s_hi − s_lo)}), pushed up on the more
@@ -78,8 +59,8 @@ internal static class Objectives
             for (int pi = 0; pi < top; pi++)
             {
                 int i = order[pi];
-                double gainI = Gain(labels[start + i]);
-                double discountI = Discount(pi);
+                double gainI = GroupNdcg.Gain(labels[start + i]);
+                double discountI = GroupNdcg.Discount(pi);
                 for (int pj = pi + 1; pj < size; pj++)
                 {
                     int j = order[pj];
@@ -87,8 +68,8 @@ internal static class Objectives
                     {
                         continue;
                     }
-                    double discountJ = pj < k ? Discount(pj) : 0;
-                    double delta = Math.Abs((gainI - Gain(labels[start + j])) * (discountI - discountJ)) * inverse;
+                    double discountJ = pj < k ? GroupNdcg.Discount(pj) : 0;
+                    double delta = Math.Abs((gainI - GroupNdcg.Gain(labels[start + j])) * (discountI - discountJ)) * inverse;
                     int hi = labels[start + i] > labels[start + j] ? i : j;
                     int lo = hi == i ? j : i;
                     double rho = 1 / (1 + Math.Exp(sigma * (scores[start + hi] - scores[start + lo])));
@@ -115,45 +96,4 @@ internal static class Objectives
             return order;
         }, _ => { });
     }
-
-    /// <summary>Mean nDCG@k over the groups with a relevant row (ties in score broken by row order).</summary>
-    public static double MeanNdcg(ReadOnlySpan<double> scores, float[] labels, int[] groups, double[] inverseIdeal, int k)
-    {
-        double sum = 0;
-        int counted = 0;
-        var order = new List<int>();
-        for (int q = 0; q < groups.Length - 1; q++)
-        {
-            if (inverseIdeal[q] == 0)
-            {
-                continue;
-            }
-            int start = groups[q], size = groups[q + 1] - start;
-            order.Clear();
-            for (int i = 0; i < size; i++)
-            {
-                order.Add(i);
-            }
-            var groupScores = scores.Slice(start, size).ToArray();
-            order.Sort((a, b) =>
-            {
-                int c = groupScores[b].CompareTo(groupScores[a]);
-                return c != 0 ? c : a.CompareTo(b);
-            });
-            double dcg = 0;
-            for (int p = 0; p < Math.Min(k, size); p++)
-            {
-                dcg += Gain(labels[start + order[p]]) * Discount(p);
-            }
-            sum += dcg * inverseIdeal[q];
-            counted++;
-        }
-        return counted > 0 ? sum / counted : double.NaN;
-    }
-
-    /// <summary>Gain of a relevance grade: 2^label − 1.</summary>
-    public static double Gain(float label) => Math.Pow(2, Math.Min(label, 31f)) - 1;
-
-    /// <summary>Discount of 0-based position p: 1 / log2(p + 2).</summary>
-    public static double Discount(int position) => 1 / Math.Log2(position + 2);
 }

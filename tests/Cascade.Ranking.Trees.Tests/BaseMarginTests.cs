@@ -9,8 +9,8 @@ public sealed class BaseMarginTests
 
     private static double Ndcg(IReadOnlyList<float> scores, RankingDataset data)
     {
-        var ideal = Objectives.InverseIdealDcg(data.Labels!, data.GroupOffsets!, 10);
-        return Objectives.MeanNdcg([.. scores.Select(s => (double)s)], data.Labels!, data.GroupOffsets!, ideal, 10);
+        var ideal = GroupNdcg.InverseIdealDcg(data.Labels!, data.GroupOffsets!, 10);
+        return GroupNdcg.MeanNdcg([.. scores.Select(s => (double)s)], data.Labels!, data.GroupOffsets!, ideal, 10);
     }
 
     private static float[] Predict(IRanker ranker, RankingDataset data)

@@ -118,10 +118,10 @@ public class GradientBoostedTreesTests
         Assert.False(gbdt.OutputsProbability);
         var scores = new float[test.Rows];
         gbdt.Predict(test, scores);
-        var ideal = Objectives.InverseIdealDcg(test.Labels!, test.GroupOffsets!, 10);
-        double model = Objectives.MeanNdcg([.. scores.Select(s => (double)s)], test.Labels!, test.GroupOffsets!, ideal, 10);
+        var ideal = GroupNdcg.InverseIdealDcg(test.Labels!, test.GroupOffsets!, 10);
+        double model = GroupNdcg.MeanNdcg([.. scores.Select(s => (double)s)], test.Labels!, test.GroupOffsets!, ideal, 10);
         // Baseline: rows in their generated (random) order.
-        double random = Objectives.MeanNdcg(new double[test.Rows], test.Labels!, test.GroupOffsets!, ideal, 10);
+        double random = GroupNdcg.MeanNdcg(new double[test.Rows], test.Labels!, test.GroupOffsets!, ideal, 10);
         Assert.True(model > random + 0.2, $"nDCG@10 {model:F3} vs unranked {random:F3}");
         Assert.True(model > 0.85, $"nDCG@10 {model:F3}");
     }

@@ -133,6 +133,36 @@ public static class ModelFile
     }
 
     /// <summary>
+    /// Reads a model file of one kind: verifies the container, refuses another kind, runs <paramref name="read"/> on the
+    /// payload and refuses a payload that ends early or has unread trailing bytes.
+    /// </summary>
+    /// <typeparam name="T">The model type.</typeparam>
+    /// <param name="stream">A stream positioned at the start of a model file.</param>
+    /// <param name="kind">The kind the file must hold.</param>
+    /// <param name="read">Reads the payload of that kind, given the payload version.</param>
+    /// <exception cref="InvalidDataException">Not an intact model file of <paramref name="kind"/>.</exception>
+    public static T ReadPayload<T>(Stream stream, string kind, Func<BinaryReader, ushort, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        var (fileKind, version, payload) = ReadContainer(stream);
+        if (fileKind != kind)
+        {
+            throw new InvalidDataException($"The model file holds a '{fileKind}' model, not '{kind}'.");
+        }
+        using var reader = new BinaryReader(new MemoryStream(payload, writable: false), System.Text.Encoding.UTF8);
+        try
+        {
+            var model = read(reader, version);
+            return reader.BaseStream.Position == payload.Length ? model
+                : throw new InvalidDataException($"The '{kind}' payload has {payload.Length - reader.BaseStream.Position} unread trailing bytes.");
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"The '{kind}' payload ends early.", e);
+        }
+    }
+
+    /// <summary>
     /// Reads and verifies the container (magic, versions, lengths, checksum) and returns the kind, the payload version
     /// and the payload bytes. Model families outside this assembly (rankers) use it to share the file format.
     /// </summary>

@@ -198,29 +198,6 @@ internal sealed class FactorisationCore(string kind, FactorisationOptions option
         return core;
     }
 
-    public static T Load<T>(Stream stream, string kind, Func<BinaryReader, ushort, T> read)
-    {
-        var (fileKind, version, payload) = ModelFile.ReadContainer(stream);
-        if (fileKind != kind)
-        {
-            throw new InvalidDataException($"The model file holds a '{fileKind}' model, not '{kind}'.");
-        }
-        using var reader = new BinaryReader(new MemoryStream(payload, writable: false));
-        try
-        {
-            var model = read(reader, version);
-            if (reader.BaseStream.Position != payload.Length)
-            {
-                throw new InvalidDataException($"The '{kind}' payload has {payload.Length - reader.BaseStream.Position} unread trailing bytes.");
-            }
-            return model;
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException($"The '{kind}' payload ends early.", e);
-        }
-    }
-
     private SparseEncoder Fitted() => Encoder ?? throw new InvalidOperationException($"The '{kind}' ranker is not fitted; call Fit first.");
 
     private static double Gaussian(Random random)

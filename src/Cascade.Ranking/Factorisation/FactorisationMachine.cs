@@ -1,3 +1,5 @@
+using Cascade.Models.Serialization;
+
 namespace Cascade.Ranking.Factorisation;
 
 /// <summary>
@@ -66,7 +68,7 @@ public sealed class FactorisationMachine : IRanker
     /// <summary>Loads an "fm" model file.</summary>
     /// <param name="stream">A stream at the start of the file.</param>
     /// <exception cref="InvalidDataException">Not an intact "fm" model file.</exception>
-    public static FactorisationMachine Load(Stream stream) => FactorisationCore.Load(stream, KindName, ReadFrom);
+    public static FactorisationMachine Load(Stream stream) => ModelFile.ReadPayload(stream, KindName, ReadFrom);
 
     private static FmKernel CreateKernel(Training.SparseEncoder encoder, FactorisationOptions options) => new(options.Factors);
 }

@@ -1,3 +1,5 @@
+using Cascade.Models.Serialization;
+
 namespace Cascade.Ranking.Factorisation;
 
 /// <summary>
@@ -65,7 +67,7 @@ public sealed class FieldAwareFactorisationMachine : IRanker
     /// <summary>Loads an "ffm" model file.</summary>
     /// <param name="stream">A stream at the start of the file.</param>
     /// <exception cref="InvalidDataException">Not an intact "ffm" model file.</exception>
-    public static FieldAwareFactorisationMachine Load(Stream stream) => FactorisationCore.Load(stream, KindName, ReadFrom);
+    public static FieldAwareFactorisationMachine Load(Stream stream) => ModelFile.ReadPayload(stream, KindName, ReadFrom);
 
     private static FfmKernel CreateKernel(Training.SparseEncoder encoder, FactorisationOptions options) => new(encoder.Width, options.Factors);
 }

@@ -234,23 +234,7 @@ public sealed class LogisticRegression : IOnlineRanker
     /// <summary>Loads an "lr" model file.</summary>
     /// <param name="stream">A stream at the start of the file.</param>
     /// <exception cref="InvalidDataException">Not an intact "lr" model file.</exception>
-    public static LogisticRegression Load(Stream stream)
-    {
-        var (kind, version, payload) = ModelFile.ReadContainer(stream);
-        if (kind != KindName)
-        {
-            throw new InvalidDataException($"The model file holds a '{kind}' model, not '{KindName}'.");
-        }
-        using var reader = new BinaryReader(new MemoryStream(payload, writable: false));
-        try
-        {
-            return ReadFrom(reader, version);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("Logistic regression payload ends early.", e);
-        }
-    }
+    public static LogisticRegression Load(Stream stream) => ModelFile.ReadPayload(stream, KindName, ReadFrom);
 
     private double LogLoss(RankingDataset data)
     {

@@ -206,15 +206,25 @@ public sealed class PipelineTests
         Assert.Empty(known.Degraded);
     }
 
-    [Fact]
-    public void Pipeline_recommender_trains_a_ranker_and_recommends_like_a_model()
+    [Theory]
+    [InlineData("lr", null)]
+    [InlineData("listnet", null)]
+    [InlineData("listnet", "als.z")]
+    public void Pipeline_recommender_trains_a_ranker_and_recommends_like_a_model(string kind, string? init)
     {
         var (data, _) = Data(users: 80, items: 60);
         var options = PipelineOptions.Default();
-        options.Ranker = new RankerOptions { Kind = "lr" };
+        options.Ranker = new RankerOptions { Kind = kind, Parameters = init is null ? [] : new() { ["init"] = init } };
         var model = new PipelineRecommender(options);
         model.Fit(data.Interactions);
-        Assert.NotNull(model.Pipeline.Ranker);
+        var ranker = Assert.IsAssignableFrom<Cascade.Ranking.IRanker>(model.Pipeline.Ranker);
+        Assert.Equal(kind, ranker.Name);
+        using (var file = new MemoryStream())
+        {
+            ranker.Save(file);
+            file.Position = 0;
+            Assert.Equal(kind, Cascade.Pipeline.Ranking.RankerCatalog.Load(file).Name);
+        }
         var recs = model.Recommend(2, 10);
         Assert.Equal(10, recs.Length);
         var seen = data.Interactions.RowIndices(2).ToArray();
