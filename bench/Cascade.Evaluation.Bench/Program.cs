@@ -12,6 +12,8 @@ using Cascade.Evaluation.Splitting;
 //   tune     --train F --test F | --data F --split S   --models m [--budget-seconds 300] [--validation S] [--trials 200]
 //   inverse  --train F --test F [--lambda 500]   (EASE's inverse: SymmetricInverse against MathNet)
 //   machine | speed | twotower | memory            (retrieval models; see RetrievalBench.cs and docs/benchmarks.md)
+//   movielens-items --dir D --output F.jsonl       MovieLens movies as JSON Lines in the API's item shape (genres as
+//                                                   categories, release date as createdAt), for `pipeline:…,items=F.jsonl`
 //   embeddings --dir D [--events 10000000 --users 200000 --items 150000 --clusters 200 --queries 10000 --model als:…]
 //                                                   ANN data set (b): trained item vectors + user queries as .fvecs
 Cascade.Pipeline.PipelineConfiguration.RegisterWithEvaluation(); // `--models pipeline:config=F.json`
@@ -160,11 +162,20 @@ switch (command)
             Console.WriteLine($"n = {n}, lambda = {lambda}: MathNet Cholesky solve {mathNetSeconds:0.00} s, SymmetricInverse {ownSeconds:0.00} s, max |difference| {maxDifference:E2}");
             break;
         }
+    case "movielens-items":
+        {
+            // The same reader as `cascade import movielens`, so the offline pipeline sees the attributes the served one does.
+            var movies = Cascade.Serving.Data.MovieLens.Open(arguments["dir"][0]).Items().ToList();
+            var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+            File.WriteAllLines(arguments["output"][0], movies.Select(m => System.Text.Json.JsonSerializer.Serialize(m, json)));
+            Console.WriteLine($"{movies.Count} items written to {arguments["output"][0]}");
+            break;
+        }
     case "machine" or "speed" or "twotower" or "memory" or "embeddings":
         RetrievalBench.Run(command, arguments);
         break;
     default:
-        Console.WriteLine("commands: evaluate, seeds, cv, tune, inverse, machine, speed, twotower, memory, embeddings (see Program.cs)");
+        Console.WriteLine("commands: evaluate, seeds, cv, tune, inverse, movielens-items, machine, speed, twotower, memory, embeddings (see Program.cs)");
         break;
 }
 

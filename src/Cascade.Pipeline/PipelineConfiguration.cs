@@ -43,23 +43,29 @@ public static class PipelineConfiguration
 
     /// <summary>
     /// Registers "pipeline" with <see cref="ModelCatalog"/>: <c>pipeline</c> evaluates <see cref="PipelineOptions.Default"/>,
-    /// <c>pipeline:config=FILE.json</c> a configured one, and <c>ranker=none</c> drops its ranker (fusion order).
+    /// <c>pipeline:config=FILE.json</c> a configured one, <c>ranker=none</c> drops its ranker (fusion order), and
+    /// <c>items=FILE.jsonl</c> gives its items the attributes of a catalog file (<see cref="ItemFile"/>).
     /// </summary>
     public static void RegisterWithEvaluation() =>
-        ModelCatalog.Register("pipeline", "config=FILE.json (a Cascade:Pipeline section as JSON; default: the built-in pipeline), ranker=none|KIND", (spec, seed) =>
+        ModelCatalog.Register("pipeline", "config=FILE.json (a Cascade:Pipeline section as JSON; default: the built-in pipeline), ranker=none|KIND, items=FILE.jsonl (item attributes, the API's item shape)", (spec, seed) =>
         {
             foreach (string key in spec.Parameters.Keys)
             {
-                if (key is not ("config" or "ranker"))
+                if (key is not ("config" or "ranker" or "items"))
                 {
-                    throw new ArgumentException($"pipeline has no parameter '{key}'; use config=FILE.json and ranker=none|KIND.");
+                    throw new ArgumentException($"pipeline has no parameter '{key}'; use config=FILE.json, ranker=none|KIND and items=FILE.jsonl.");
                 }
+            }
+            string? items = spec.Parameters.GetValueOrDefault("items");
+            if (items is not null && !File.Exists(items))
+            {
+                throw new ArgumentException($"pipeline: item file '{items}' does not exist.");
             }
             var options = spec.Parameters.TryGetValue("config", out string? path) ? Load(path) : PipelineOptions.Default();
             if (spec.Parameters.TryGetValue("ranker", out string? ranker))
             {
                 options.Ranker = ranker == "none" ? null : new RankerOptions { Kind = ranker, Parameters = options.Ranker?.Kind == ranker ? options.Ranker.Parameters : [] };
             }
-            return new PipelineRecommender(options, seed);
+            return new PipelineRecommender(options, seed, items);
         });
 }

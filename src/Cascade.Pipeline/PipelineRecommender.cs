@@ -1,5 +1,4 @@
 using Cascade.Core;
-using Cascade.Core.Domain;
 using Cascade.Models;
 using Cascade.Pipeline.Sources;
 
@@ -8,12 +7,15 @@ namespace Cascade.Pipeline;
 /// <summary>
 /// The configured multi-stage pipeline as one <see cref="IRecommender"/>, so offline evaluation trains and scores it
 /// like any single model (<c>cascade evaluate --models pipeline</c>): Fit builds the pipeline on the training matrix
-/// (item ids are the matrix's columns; no catalog attributes), Recommend runs every stage without budgets.
+/// (its items are the matrix's columns, with their categories, tags, attributes and creation times from an item file
+/// when one is given, joined by external id), Recommend runs every stage without budgets.
 /// </summary>
 /// <param name="options">The pipeline configuration (null: <see cref="PipelineOptions.Default"/>).</param>
 /// <param name="seed">Seed of models and sampling.</param>
-public sealed class PipelineRecommender(PipelineOptions? options = null, int seed = 42) : IRecommender
+/// <param name="itemsPath">A JSON Lines catalog (<see cref="ItemFile"/>) whose attributes the pipeline sees, or null (items without attributes).</param>
+public sealed class PipelineRecommender(PipelineOptions? options = null, int seed = 42, string? itemsPath = null) : IRecommender, IUsesItemIds
 {
+    private IReadOnlyList<string>? _itemIds;
     private RecommendationPipeline? _pipeline;
     private CsrMatrix? _train;
     private long _nowMs;
@@ -36,12 +38,26 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
     /// <summary>The fitted pipeline.</summary>
     public RecommendationPipeline Pipeline => _pipeline ?? throw new InvalidOperationException("The pipeline is not fitted.");
 
+    /// <summary>The item file, or null.</summary>
+    public string? ItemsPath { get; } = itemsPath;
+
     /// <inheritdoc />
+    public void UseItemIds(IReadOnlyList<string> itemIds) => _itemIds = itemIds ?? throw new ArgumentNullException(nameof(itemIds));
+
+    /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">An item file is configured but the external item ids were not given (<see cref="UseItemIds"/>).</exception>
     public void Fit(CsrMatrix interactions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(interactions);
-        var items = ItemTable.Build([.. Enumerable.Range(0, interactions.Columns).Select(i =>
-            new Item(Apps.Default, i.ToString(System.Globalization.CultureInfo.InvariantCulture), "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null))]);
+        if (ItemsPath is not null && _itemIds is null)
+        {
+            throw new InvalidOperationException("The pipeline has an item file but no external item ids to join it by; call UseItemIds before Fit.");
+        }
+        // The attributes the re-rankers read (de-duplication by series or author, boosts by attribute), as serving indexes them.
+        var attributes = Options.Rerankers.SelectMany(r => r.Settings)
+            .Select(s => s.Key == "attribute" ? s.Value : s.Key.StartsWith("attribute:", StringComparison.Ordinal) ? s.Key["attribute:".Length..] : null)
+            .OfType<string>().Concat(["series", "author"]);
+        var items = ItemFile.Table(interactions.Columns, _itemIds, ItemsPath is null ? null : ItemFile.Read(ItemsPath), attributes);
         var data = new PipelineData(interactions, items);
         _pipeline = PipelineBuilder.Build(Options, data, seed, cancellationToken: cancellationToken);
         _train = interactions;

@@ -42,6 +42,57 @@ public sealed class EvaluationRunnerTests
     }
 
     [Fact]
+    public void A_model_that_joins_by_item_id_gets_every_column_s_external_id_before_fitting()
+    {
+        var (data, split) = Tiny();
+        var set = EvaluationSet.Create(data, split);
+        var model = new IdRecordingModel();
+        EvaluationRunner.Evaluate(model, "ids", set, new EvaluationOptions { K = 2 });
+        Assert.Equal(["1", "2", "3", "4", "5"], model.IdsAtFit);
+        Assert.Equal(set.Train.Columns, model.IdsAtFit!.Count);
+        for (int i = 0; i < set.ItemIds.Count; i++)
+        {
+            Assert.Equal(data.Items.GetName(i), set.ItemIds[i]);
+        }
+    }
+
+    /// <summary>Most popular, recording the item ids it had when Fit was called.</summary>
+    private sealed class IdRecordingModel : Cascade.Models.IRecommender, Cascade.Models.IUsesItemIds
+    {
+        private readonly MostPopular _inner = new();
+        private IReadOnlyList<string>? _ids;
+
+        public IReadOnlyList<string>? IdsAtFit { get; private set; }
+
+        public string Name => "ids";
+
+        public bool IsFitted => _inner.IsFitted;
+
+        public int UserCount => _inner.UserCount;
+
+        public int ItemCount => _inner.ItemCount;
+
+        public void UseItemIds(IReadOnlyList<string> itemIds) => _ids = itemIds;
+
+        public void Fit(Cascade.Core.CsrMatrix interactions, CancellationToken cancellationToken = default)
+        {
+            IdsAtFit = _ids;
+            _inner.Fit(interactions, cancellationToken);
+        }
+
+        public void Score(int user, Span<float> scores) => _inner.Score(user, scores);
+
+        public Cascade.Models.Recommendation[] Recommend(int user, int k, bool excludeSeen = true) => _inner.Recommend(user, k, excludeSeen);
+
+        public Cascade.Models.Recommendation[][] RecommendBatch(ReadOnlySpan<int> users, int k, bool excludeSeen = true, CancellationToken cancellationToken = default) =>
+            _inner.RecommendBatch(users, k, excludeSeen, cancellationToken);
+
+        public Cascade.Models.Recommendation[] SimilarItems(int item, int k) => _inner.SimilarItems(item, k);
+
+        public void Save(Stream stream) => _inner.Save(stream);
+    }
+
+    [Fact]
     public void The_json_report_is_keyed_by_model_then_metric()
     {
         var (data, split) = Tiny();

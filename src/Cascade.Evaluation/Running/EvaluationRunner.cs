@@ -86,6 +86,10 @@ public static class EvaluationRunner
         int total = set.Users.Length;
         progress?.Report(new EvaluationProgress(label, "fit", 0, total));
         var clock = Stopwatch.StartNew();
+        if (model is IUsesItemIds joiner)
+        {
+            joiner.UseItemIds(set.ItemIds);
+        }
         model.Fit(set.Train, cancellationToken);
         double fitSeconds = clock.Elapsed.TotalSeconds;
 

@@ -11,8 +11,9 @@ namespace Cascade.Evaluation.Running;
 /// </summary>
 public sealed class EvaluationSet
 {
-    private EvaluationSet(CsrMatrix train, int[] users, int[][] relevant, float[][] ratings, int testRows, int coldTestRows)
+    private EvaluationSet(CsrMatrix train, int[] users, int[][] relevant, float[][] ratings, int testRows, int coldTestRows, IReadOnlyList<string> itemIds)
     {
+        ItemIds = itemIds;
         Train = train;
         Users = users;
         Relevant = relevant;
@@ -23,6 +24,9 @@ public sealed class EvaluationSet
 
     /// <summary>Users × items training matrix (values are ratings, timestamps in milliseconds).</summary>
     public CsrMatrix Train { get; }
+
+    /// <summary>External id of every item column, by dense index (for models that join item attributes, <see cref="Cascade.Models.IUsesItemIds"/>).</summary>
+    public IReadOnlyList<string> ItemIds { get; }
 
     /// <summary>The evaluated users, ascending.</summary>
     public int[] Users { get; }
@@ -75,6 +79,6 @@ public sealed class EvaluationSet
             ratings[n] = [.. items.Values];
             n++;
         }
-        return new EvaluationSet(train, users, relevant, ratings, split.Test.Length, cold);
+        return new EvaluationSet(train, users, relevant, ratings, split.Test.Length, cold, data.Items.ToArray());
     }
 }
