@@ -222,6 +222,66 @@ public class GradientBoostedTreesTests
         }
     }
 
+    [Theory]
+    [InlineData(5, 31, true)] // complete trees with derived columns, vector kernel
+    [InlineData(5, 31, false)] // complete trees with derived columns, scalar kernel
+    [InlineData(0, 60, true)] // deep leaf-wise trees: rows walked one at a time
+    public void Prediction_with_categorical_splits_matches_walking_each_row_exactly(int maxDepth, int maxLeaves, bool vector)
+    {
+        const int Rows = 3001; // not a multiple of the 64-row block
+        var (categorical, _) = Synthetic.Categories(Rows, seed: 21);
+        var numeric = Synthetic.Numeric(Rows, 4, Additive, seed: 22, missing: 0.1);
+        var data = new RankingDataset(
+            new FeatureSchema(categorical.Schema.Categorical, numeric.Schema.Numeric), Rows, categorical.Categorical, numeric.Numeric, categorical.Labels);
+        var gbdt = new GradientBoostedTrees(Small with { Trees = 15, MinDataInLeaf = 5, MaxDepth = maxDepth, MaxLeaves = maxLeaves });
+        gbdt.Fit(data);
+        var forest = gbdt.ForestForTests;
+        forest.UseVectorKernel = vector;
+        Assert.True(forest.HasCategorical);
+        Assert.Equal(maxDepth == 0, forest.Depths.Take(forest.TreeCount).Any(d => d > 8));
+        Assert.Contains(Enumerable.Range(0, forest.NodeCount), i => (forest.Flags[i] & Forest.FlagCategorical) == 0 && (forest.Flags[i] & Forest.FlagLeaf) == 0);
+
+        // All rows and trees, then a window of rows and trees.
+        foreach (var (rowStart, rowCount, from, to) in new[] { (0, Rows, 0, forest.TreeCount), (100, 1000, 2, Math.Min(9, forest.TreeCount)) })
+        {
+            var block = new double[rowCount];
+            forest.AddScores(data, rowStart, rowCount, block, from, to);
+            for (int i = 0; i < rowCount; i++)
+            {
+                double sum = 0;
+                for (int t = from; t < to; t++)
+                {
+                    sum += forest.Values[forest.Leaf(forest.Roots[t], data.CategoricalRow(rowStart + i), data.NumericRow(rowStart + i))];
+                }
+                Assert.Equal(sum, block[i]);
+            }
+        }
+
+        // A loaded model numbers its derived columns again; a truncated one drops those of the removed trees.
+        var before = new float[Rows];
+        gbdt.Predict(data, before);
+        using var file = new MemoryStream();
+        gbdt.Save(file);
+        file.Position = 0;
+        var loaded = GradientBoostedTrees.Load(file);
+        loaded.ForestForTests.UseVectorKernel = vector;
+        var after = new float[Rows];
+        loaded.Predict(data, after);
+        Assert.Equal(before, after);
+        forest.Truncate(5);
+        var truncated = new double[Rows];
+        forest.AddScores(data, truncated, 0, 5);
+        for (int i = 0; i < Rows; i++)
+        {
+            double sum = 0;
+            for (int t = 0; t < 5; t++)
+            {
+                sum += forest.Values[forest.Leaf(forest.Roots[t], data.CategoricalRow(i), data.NumericRow(i))];
+            }
+            Assert.Equal(sum, truncated[i]);
+        }
+    }
+
     [Fact]
     public void Options_parse_from_parameters_and_refuse_unknown_keys()
     {
