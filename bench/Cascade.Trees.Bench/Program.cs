@@ -12,7 +12,7 @@ using Cascade.Trees.Bench;
 //   train --data synthetic --dir DIR | --data frappe --dir FRAPPE_DIR [--export DIR] | --data csv --train A --valid B
 //         [--trees 100] [--lr 0.1] [--max-depth 6] [--max-leaves 64] [--min-child-weight 1] [--min-data-in-leaf 1]
 //         [--lambda 1] [--threads 2] [--early-stopping 0] [--metric logloss|auc] [--max-bin 255]
-//   infer [--trees 100] [--max-depth 6] [--features 50] [--train-rows 200000] [--rows 1000000] [--repeat 3]
+//   infer [--trees 100] [--max-depth 6] [--max-leaves 2^depth, 31 when depth is 0] [--features 50] [--train-rows 200000] [--rows 1000000] [--repeat 3]
 //         [--categories 0]  (> 0: feature 0 becomes one categorical field of that many codes, so trees split on it)
 try
 {
@@ -172,7 +172,7 @@ static int Infer(Dictionary<string, string> a)
     var train = WithCategory(SyntheticData.Generate(Int(a, "train-rows", 200_000), features, 7), categories);
     var model = new GradientBoostedTrees(new GbdtOptions
     {
-        Trees = trees, MaxDepth = depth, MaxLeaves = 1 << depth, MinDataInLeaf = 1, MinChildWeight = 0, LearningRate = 0.1, Threads = 2,
+        Trees = trees, MaxDepth = depth, MaxLeaves = Int(a, "max-leaves", depth > 0 ? 1 << depth : 31), MinDataInLeaf = 1, MinChildWeight = 0, LearningRate = 0.1, Threads = 2,
     });
     model.Fit(train);
     var data = WithCategory(SyntheticData.Generate(Int(a, "rows", 1_000_000), features, 8), categories);

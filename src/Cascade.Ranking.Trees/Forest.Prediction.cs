@@ -15,7 +15,7 @@ internal sealed partial class Forest
         {
             return;
         }
-        if (HasCategorical && _deepTrees == 0)
+        if (HasCategorical)
         {
             // The derived columns of the categorical splits in trees [from, to): contiguous, since they are numbered in node order.
             int firstNode = Roots[from], endNode = to < TreeCount ? Roots[to] : NodeCount;
@@ -39,7 +39,7 @@ internal sealed partial class Forest
                 AddScoresComplete(data.Numeric.AsSpan(rowStart * width, rowCount * width), width, rowCount, scores, from, to);
                 return;
             }
-            AddScoresNumeric(data.Numeric.AsSpan(rowStart * width, rowCount * width), width, rowCount, scores, from, to);
+            AddScoresNumeric(data.Numeric.AsSpan(rowStart * width, rowCount * width), width, rowCount, scores, from, to, Nodes);
             return;
         }
         for (int i = 0; i < rowCount; i++)
@@ -59,8 +59,9 @@ internal sealed partial class Forest
     private const int MaxDerivedColumns = 2048;
 
     /// <summary>
-    /// Scores shallow forests with categorical splits on the complete-tree kernels: each block of rows is copied with
-    /// one derived column per categorical split appended (0 when the row's code is in the split's left set, 1 otherwise).
+    /// Scores forests with categorical splits on the numeric kernels (complete trees, or the flat walk when a tree is
+    /// deeper): each block of rows is copied with one derived column per categorical split appended (0 when the row's
+    /// code is in the split's left set, 1 otherwise), which those splits read as <c>column ≤ 0.5</c>.
     /// </summary>
     private void AddScoresDerived(RankingDataset data, int rowStart, int rowCount, Span<double> scores, int from, int to, int firstColumn, int endColumn)
     {
@@ -87,7 +88,11 @@ internal sealed partial class Forest
                     }
                 }
                 var rows = buffer.AsSpan(0, count * wide);
-                if (Avx2.IsSupported && UseVectorKernel)
+                if (_deepTrees > 0)
+                {
+                    AddScoresNumeric(rows, wide, count, scores.Slice(start, count), from, to, _derivedNodesFlat);
+                }
+                else if (Avx2.IsSupported && UseVectorKernel)
                 {
                     AddScoresCompleteAvx2(rows, wide, count, scores.Slice(start, count), from, to);
                 }
@@ -144,12 +149,12 @@ internal sealed partial class Forest
         return node;
     }
 
-    private unsafe void AddScoresNumeric(ReadOnlySpan<float> numeric, int width, int rows, Span<double> scores, int from, int to)
+    private unsafe void AddScoresNumeric(ReadOnlySpan<float> numeric, int width, int rows, Span<double> scores, int from, int to, FlatNode[] nodeArray)
     {
         int* nodes = stackalloc int[Block];
         double* acc = stackalloc double[Block];
         fixed (float* x0 = numeric)
-        fixed (FlatNode* n0 = Nodes)
+        fixed (FlatNode* n0 = nodeArray)
         fixed (float* v0 = Values)
         fixed (int* roots = Roots)
         fixed (int* depths = Depths)

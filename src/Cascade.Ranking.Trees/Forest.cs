@@ -68,6 +68,7 @@ internal sealed partial class Forest
     // Each categorical split, in node order, also reads a derived column after the numeric features (0 when the code is
     // in the split's left set, 1 otherwise), so the complete-tree kernels can score forests with categorical splits.
     private int[] _derivedColumn = new int[256];
+    private FlatNode[] _derivedNodesFlat = new FlatNode[256]; // Nodes with each categorical split reading its derived column
     private int[] _derivedNodes = new int[64];
     private int _derivedCount;
 
@@ -195,6 +196,7 @@ internal sealed partial class Forest
                 Flags[at] = FlagCategorical;
                 HasCategorical = true;
                 AddDerived(at);
+                _derivedNodesFlat[at] = new FlatNode { Feature = Schema.NumericCount + _derivedColumn[at], Threshold = 0.5f, Left = Nodes[at].Left, Right = Nodes[at].Right };
             }
             else
             {
@@ -208,6 +210,13 @@ internal sealed partial class Forest
                     Right = flatOf[node.Right],
                 };
                 Flags[at] = 0;
+            }
+        }
+        for (int at = root; at < root + grown.Length; at++)
+        {
+            if ((Flags[at] & FlagCategorical) == 0)
+            {
+                _derivedNodesFlat[at] = Nodes[at];
             }
         }
         NodeCount += grown.Length;
@@ -275,6 +284,7 @@ internal sealed partial class Forest
         CatOffset = Grow(CatOffset, size);
         CatWords = Grow(CatWords, size);
         _derivedColumn = Grow(_derivedColumn, size);
+        _derivedNodesFlat = Grow(_derivedNodesFlat, size);
     }
 
     /// <summary>Gives categorical node <paramref name="node"/> the next derived column.</summary>
@@ -330,12 +340,14 @@ internal sealed partial class Forest
         CatBitCount = bits.Length;
         HasCategorical = Array.Exists(flags, f => (f & FlagCategorical) != 0);
         _derivedColumn = new int[nodes.Length];
+        _derivedNodesFlat = (FlatNode[])nodes.Clone();
         _derivedCount = 0;
         for (int i = 0; i < nodes.Length; i++)
         {
             if ((flags[i] & FlagCategorical) != 0)
             {
                 AddDerived(i);
+                _derivedNodesFlat[i] = new FlatNode { Feature = Schema.NumericCount + _derivedColumn[i], Threshold = 0.5f, Left = nodes[i].Left, Right = nodes[i].Right };
             }
         }
         for (int t = 0; t < TreeCount; t++)

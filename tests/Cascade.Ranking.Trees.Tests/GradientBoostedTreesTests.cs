@@ -225,7 +225,7 @@ public class GradientBoostedTreesTests
     [Theory]
     [InlineData(5, 31, true)] // complete trees with derived columns, vector kernel
     [InlineData(5, 31, false)] // complete trees with derived columns, scalar kernel
-    [InlineData(0, 60, true)] // deep leaf-wise trees: rows walked one at a time
+    [InlineData(0, 60, true)] // deep leaf-wise trees: the flat walk with derived columns
     public void Prediction_with_categorical_splits_matches_walking_each_row_exactly(int maxDepth, int maxLeaves, bool vector)
     {
         const int Rows = 3001; // not a multiple of the 64-row block
