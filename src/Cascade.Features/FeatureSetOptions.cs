@@ -26,6 +26,13 @@ public sealed record FeatureSetOptions
     /// <summary>Emit the user × item and user × category features (affinity, recency, hashed cross). Default true.</summary>
     public bool IncludeCross { get; init; } = true;
 
+    /// <summary>
+    /// The most items whose exact history (<c>user_item_*</c>) one user keeps (16–1,000,000). Every item shown to a
+    /// user leaves one, so without a bound a server logging impressions grows by one entry per item shown. When a
+    /// user reaches it, the quarter touched longest ago is dropped (their features restart from zero). Default 2,000.
+    /// </summary>
+    public int MaxItemsPerUser { get; init; } = 2_000;
+
     /// <summary>Buckets of the hashed user id, code 0 included. Default 65,536.</summary>
     public int UserIdBuckets { get; init; } = 1 << 16;
 
@@ -122,6 +129,10 @@ public sealed record FeatureSetOptions
         CheckBuckets(TagBuckets, nameof(TagBuckets));
         CheckBuckets(ContextBuckets, nameof(ContextBuckets));
         CheckBuckets(CrossBuckets, nameof(CrossBuckets));
+        if (MaxItemsPerUser is < 16 or > 1_000_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxItemsPerUser), MaxItemsPerUser, $"FeatureSetOptions.MaxItemsPerUser is {MaxItemsPerUser}; it must be between 16 and 1000000.");
+        }
         if (TagSlots is < 0 or > 16)
         {
             throw new ArgumentOutOfRangeException(nameof(TagSlots), TagSlots, $"FeatureSetOptions.TagSlots is {TagSlots}; it must be between 0 and 16.");

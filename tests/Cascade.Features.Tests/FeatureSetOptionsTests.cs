@@ -55,6 +55,7 @@ public class FeatureSetOptionsTests
     [InlineData("""{"ctrPriorStrength": 0}""", "CtrPriorStrength")]
     [InlineData("""{"logBucketCount": 2}""", "LogBucketCount")]
     [InlineData("""{"tagSlots": 17}""", "TagSlots")]
+    [InlineData("""{"maxItemsPerUser": 15}""", "MaxItemsPerUser")]
     [InlineData("""{"userAttributes": ["a", "a"]}""", "UserAttributes")]
     [InlineData("""{"bucketizedNumerics": ["item_clicks"]}""", "'item_clicks'")]
     [InlineData("""{"itemBuckets": 100}""", "itemBuckets")]

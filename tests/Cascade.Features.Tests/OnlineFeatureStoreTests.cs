@@ -106,6 +106,42 @@ public class OnlineFeatureStoreTests
     }
 
     [Fact]
+    public void A_users_item_history_is_bounded_and_drops_the_items_touched_longest_ago()
+    {
+        var set = new FeatureSet(new FeatureSetOptions { MaxItemsPerUser = 16 });
+        using var store = new OnlineFeatureStore(set, EventTypeRegistry.Default);
+        long t = SyntheticLog.Start;
+        FeedbackEvent Event(string item, string type, long at) => new(Apps.Default, null, "u", item, type, null, at, "r", 0);
+        for (int i = 0; i < 16; i++)
+        {
+            store.Observe(Event("i" + i, "impression", t + i));
+        }
+        store.Observe(Event("i0", "click", t + 100)); // the oldest impression, touched again: kept
+        store.Observe(Event("i16", "impression", t + 101)); // the 17th item: the four touched longest ago go
+        float Value(string item, string name) => set.Value(store.Hydrate(Apps.Default, "u", [item], null, t + 200), 0, name);
+        Assert.Equal(1f, Value("i0", "user_item_positives"));
+        Assert.Equal(1f, Value("i0", "user_item_impressions"));
+        foreach (string gone in new[] { "i1", "i2", "i3", "i4" })
+        {
+            Assert.Equal(0f, Value(gone, "user_item_impressions"));
+        }
+        foreach (string kept in new[] { "i5", "i15", "i16" })
+        {
+            Assert.Equal(1f, Value(kept, "user_item_impressions"));
+        }
+
+        // A thousand more items shown: the user keeps between three quarters of the bound and the bound.
+        for (int i = 17; i < 1017; i++)
+        {
+            store.Observe(Event("i" + i, "impression", t + 200 + i));
+        }
+        int remembered = Enumerable.Range(0, 1017).Count(i => Value("i" + i, "user_item_impressions") > 0);
+        Assert.InRange(remembered, 12, 16);
+        Assert.Equal(1f, Value("i1016", "user_item_impressions"));
+        Assert.Equal(0f, Value("i0", "user_item_positives"));
+    }
+
+    [Fact]
     public void Unknown_users_and_items_get_hashed_ids_zero_counts_and_missing_values()
     {
         var set = new FeatureSet(new FeatureSetOptions { Windows = ["1h"] });

@@ -48,6 +48,7 @@ internal sealed class FeatureState
         }
         double[] rates = _set.Rates;
         bool cross = _set.Options.IncludeCross;
+        int maxPairs = _set.Options.MaxItemsPerUser;
         switch (role)
         {
             case EventRole.Impression:
@@ -56,7 +57,7 @@ internal sealed class FeatureState
                 item.Impressions++;
                 if (cross)
                 {
-                    user.Pair(item.Index).Impressions++;
+                    user.Pair(item.Index, timeMs, maxPairs).Impressions++;
                 }
                 break;
             case EventRole.Positive:
@@ -67,7 +68,7 @@ internal sealed class FeatureState
                 user.LastEventMs = Math.Max(user.LastEventMs, timeMs);
                 if (cross)
                 {
-                    ref var pair = ref user.Pair(item.Index);
+                    ref var pair = ref user.Pair(item.Index, timeMs, maxPairs);
                     pair.Positives++;
                     pair.LastMs = Math.Max(pair.LastMs, timeMs);
                     foreach (int c in item.Categories)
@@ -82,7 +83,7 @@ internal sealed class FeatureState
                 user.LastEventMs = Math.Max(user.LastEventMs, timeMs);
                 if (cross)
                 {
-                    ref var pair = ref user.Pair(item.Index);
+                    ref var pair = ref user.Pair(item.Index, timeMs, maxPairs);
                     pair.LastMs = Math.Max(pair.LastMs, timeMs);
                     foreach (int c in item.Categories)
                     {
@@ -283,16 +284,45 @@ internal sealed class UserState(string id, int attributes, int windows)
 
     public Span<double> CategoryPositives(int slot, int windows) => CategoryValues.AsSpan(slot * windows, windows);
 
+    /// <summary>Items with exact history of this user.</summary>
+    public int PairCount => _pairs?.Count ?? 0;
+
     // Pairs are the most numerous state (one per user and item shown), so they are structs inside the dictionary.
-    public ref UserItemState Pair(int item)
+    // At most maxPairs per user: reaching it drops the quarter touched longest ago (ties: lower item index first),
+    // so the cost is a sort every maxPairs / 4 new items, and the state depends only on the events applied.
+    public ref UserItemState Pair(int item, long timeMs, int maxPairs)
     {
         _pairs ??= [];
+        if (_pairs.Count >= maxPairs && !_pairs.ContainsKey(item))
+        {
+            Evict(_pairs.Count - maxPairs * 3 / 4);
+        }
         ref var state = ref CollectionsMarshal.GetValueRefOrAddDefault(_pairs, item, out bool exists);
         if (!exists)
         {
             state.LastMs = FeatureState.Unknown;
+            state.TouchedMs = timeMs;
+        }
+        else if (timeMs > state.TouchedMs)
+        {
+            state.TouchedMs = timeMs;
         }
         return ref state;
+    }
+
+    private void Evict(int count)
+    {
+        var order = new (long TouchedMs, int Item)[_pairs!.Count];
+        int n = 0;
+        foreach (var (item, pair) in _pairs)
+        {
+            order[n++] = (pair.TouchedMs, item);
+        }
+        Array.Sort(order);
+        for (int i = 0; i < count; i++)
+        {
+            _pairs.Remove(order[i].Item);
+        }
     }
 
     public bool TryGetPair(int item, out UserItemState pair)
@@ -312,4 +342,7 @@ internal struct UserItemState
     public int Positives;
     public int Impressions;
     public long LastMs;
+
+    /// <summary>The newest event of any role on the pair (eviction order).</summary>
+    public long TouchedMs;
 }

@@ -50,9 +50,11 @@ internal static class RankEndpoints
         }
         try
         {
+            // Read before ranking: the rows include at least this much of the log (a catch-up running meanwhile may add more).
+            long asOf = ads.Store.AppliedSequence;
             var ranked = ads.Rank(appName!, request.UserId ?? "", [.. candidates.Select(c => new RankCandidate(c.ItemId!, c.Bid))], request.ReservePrice,
                 new RequestContext(request.Device, request.Platform));
-            return Results.Ok(new RankResponse(Guid.NewGuid().ToString("N"), ads.Store.AppliedSequence, ranked));
+            return Results.Ok(new RankResponse(Guid.NewGuid().ToString("N"), asOf, ranked));
         }
         catch (ArgumentException e)
         {
@@ -77,6 +79,6 @@ internal sealed record RankRequest(string? UserId, IReadOnlyList<RankCandidateIn
 
 /// <summary>A ranking.</summary>
 /// <param name="RequestId">Request id.</param>
-/// <param name="FeaturesAsOfSequence">The event-log sequence the online features include.</param>
+/// <param name="FeaturesAsOfSequence">The event-log sequence the online features include at least (every record up to it counted).</param>
 /// <param name="Items">Winners by rank, then candidates below the reserve (rank null).</param>
 internal sealed record RankResponse(string RequestId, long FeaturesAsOfSequence, IReadOnlyList<RankedCandidate> Items);

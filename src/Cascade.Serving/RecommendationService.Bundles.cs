@@ -1,0 +1,167 @@
+using Cascade.Core.Domain;
+using Cascade.Pipeline;
+using Cascade.Pipeline.Sources;
+using Cascade.Storage.Snapshot;
+
+namespace Cascade.Serving;
+
+// Training, loading, smoke-testing and swapping the bundle each app is served from.
+public sealed partial class RecommendationService
+{
+    /// <summary>Trains a bundle of <paramref name="app"/> from the log, smoke-tests it and swaps it in.</summary>
+    /// <exception cref="InvalidOperationException">The new bundle failed its smoke test; the old one keeps serving.</exception>
+    public TrainingSummary Train(string app)
+    {
+        lock (_trainLocks.GetOrAdd(app, _ => new object()))
+        {
+            var started = _clock.GetTimestamp();
+            var snapshot = InteractionSnapshot.Build(engine, app);
+            var table = BuildTable(app, snapshot);
+            var data = new PipelineData(snapshot.Matrix, table);
+            var pipeline = PipelineBuilder.Build(PipelineOptions, data, Options.Seed);
+            var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}");
+            SmokeTest(bundle);
+            _bundles[app] = bundle;
+            return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
+        }
+    }
+
+    /// <summary>Writes the bundle serving <paramref name="app"/> (training one first when there is none) to <paramref name="directory"/>.</summary>
+    /// <returns>The manifest written.</returns>
+    public BundleManifest SaveBundle(string app, string directory)
+    {
+        var bundle = Bundle(app);
+        return PipelineBundle.Save(bundle.Pipeline, directory, app, bundle.Snapshot.Sequence, Options.Seed);
+    }
+
+    /// <summary>
+    /// Loads a bundle written by <see cref="SaveBundle"/> (or <c>cascade train --output</c>): verifies every file's
+    /// checksum, rebuilds the training snapshot up to the bundle's log sequence so ids agree, smoke-tests it and swaps
+    /// it in. Requests in flight finish on the old bundle; a refused bundle leaves the old one serving.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A file is missing or fails its checksum, or the bundle does not fit this log.</exception>
+    /// <exception cref="InvalidOperationException">The bundle failed its smoke test.</exception>
+    public TrainingSummary LoadBundle(string app, string directory)
+    {
+        lock (_trainLocks.GetOrAdd(app, _ => new object()))
+        {
+            var started = _clock.GetTimestamp();
+            var (manifest, _, _) = PipelineBundle.Read(directory);
+            if (manifest.App != app)
+            {
+                throw new InvalidDataException($"The bundle at '{directory}' was trained for app '{manifest.App}', not '{app}'.");
+            }
+            if (manifest.Sequence > engine.Log.LastSequence)
+            {
+                throw new InvalidDataException($"The bundle at '{directory}' was trained up to log sequence {manifest.Sequence}, beyond this log's {engine.Log.LastSequence}: it belongs to another data directory.");
+            }
+            var snapshot = InteractionSnapshot.Build(engine.Log, engine.EventTypes, app, manifest.Sequence);
+            var table = BuildTable(app, snapshot);
+            var pipeline = PipelineBundle.Load(directory, new PipelineData(snapshot.Matrix, table));
+            var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}");
+            SmokeTest(bundle);
+            _bundles[app] = bundle;
+            return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
+        }
+    }
+
+    private ItemTable BuildTable(string app, InteractionSnapshot snapshot)
+    {
+        var catalog = engine.Catalog.ListItems(app).ToDictionary(i => i.Id, StringComparer.Ordinal);
+        var items = new List<Item>(Math.Max(snapshot.ItemIds.Count, catalog.Count));
+        foreach (string id in snapshot.ItemIds)
+        {
+            items.Add(catalog.Remove(id, out var item) ? item : new Item(app, id, "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null));
+        }
+        items.AddRange(catalog.Values.OrderBy(i => i.Id, StringComparer.Ordinal));
+        return ItemTable.Build(items, ["series", "author"]);
+    }
+
+    /// <summary>Swaps in <paramref name="pipeline"/> for <paramref name="app"/> after smoke-testing it (bundles built elsewhere, tests).</summary>
+    /// <exception cref="InvalidOperationException">The smoke test failed; the old bundle keeps serving.</exception>
+    public void Swap(string app, InteractionSnapshot snapshot, RecommendationPipeline pipeline, string version)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(pipeline);
+        var bundle = new ServedBundle(app, snapshot, pipeline.Items, pipeline, version);
+        SmokeTest(bundle);
+        _bundles[app] = bundle;
+    }
+
+    /// <summary>Whether <paramref name="app"/> has a bundle.</summary>
+    public bool IsTrained(string app) => _bundles.ContainsKey(app);
+
+    /// <summary>The version of the bundle serving <paramref name="app"/>, or null.</summary>
+    public string? BundleVersion(string app) => _bundles.TryGetValue(app, out var b) ? b.Version : null;
+
+    private ServedBundle Bundle(string app)
+    {
+        if (_bundles.TryGetValue(app, out var bundle))
+        {
+            return bundle;
+        }
+        Train(app);
+        return _bundles[app];
+    }
+
+    private void SmokeTest(ServedBundle bundle)
+    {
+        try
+        {
+            long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+            int user = bundle.Snapshot.Matrix.Rows > 0 ? 0 : -1;
+            var history = user >= 0 ? RecommendationPipeline.HistoryOf(bundle.Snapshot.Matrix, user) : [];
+            var known = bundle.Pipeline.Run(new PipelineRequest(user, history, 10, now));
+            var anonymous = bundle.Pipeline.Run(new PipelineRequest(-1, [], 10, now));
+            bool servable = Enumerable.Range(0, bundle.Items.Count).Any(i => bundle.Items.IsServable(i, now));
+            if (servable && bundle.Snapshot.Matrix.NonZeros > 0 && anonymous.Items.Count == 0)
+            {
+                throw new InvalidOperationException("an anonymous request returned no items although servable items exist");
+            }
+            foreach (var c in known.Items.Concat(anonymous.Items))
+            {
+                if ((uint)c.Item >= (uint)bundle.Items.Count || !float.IsFinite(c.Score))
+                {
+                    throw new InvalidOperationException($"item {c.Item} with score {c.Score} is out of range or not finite");
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidOperationException($"The new bundle of app '{bundle.App}' failed its smoke test and was not swapped in: {e.Message}", e);
+        }
+    }
+
+    private sealed class ServedBundle
+    {
+        public ServedBundle(string app, InteractionSnapshot snapshot, ItemTable items, RecommendationPipeline pipeline, string version)
+        {
+            App = app;
+            Snapshot = snapshot;
+            Items = items;
+            Pipeline = pipeline;
+            Version = version;
+            UserIndex = new Dictionary<string, int>(snapshot.UserIds.Count, StringComparer.Ordinal);
+            for (int u = 0; u < snapshot.UserIds.Count; u++)
+            {
+                UserIndex[snapshot.UserIds[u]] = u;
+            }
+            Latest = new LatestSource("latest");
+            Latest.Fit(new PipelineData(snapshot.Matrix, items));
+        }
+
+        public string App { get; }
+
+        public InteractionSnapshot Snapshot { get; }
+
+        public ItemTable Items { get; }
+
+        public RecommendationPipeline Pipeline { get; }
+
+        public string Version { get; }
+
+        public Dictionary<string, int> UserIndex { get; }
+
+        public LatestSource Latest { get; }
+    }
+}
