@@ -11,7 +11,10 @@ namespace Cascade.Serving;
 /// events (types whose role is positive or negative, newest first, at most a fixed number) and the latest state of
 /// every item upserted or hidden. A served bundle whose snapshot reaches <see cref="Floor"/> knows everything
 /// before it, so the bundle plus these changes answer "what has the user seen" and "is this item still servable"
-/// without a catalog read per request. Thread-safe: one follower applies, any number of requests read.
+/// without a catalog read per request. Once every bundle served for an app reaches a later sequence, <see cref="Trim"/>
+/// drops that app's older changes, so memory follows what changed since the older of the last two trainings, not
+/// since start-up. Thread-safe: one follower applies (<see cref="CatchUp"/>), <see cref="Trim"/> waits for it, and
+/// any number of requests read.
 /// </summary>
 /// <param name="floor">The log sequence from which changes are kept (records at or below it are skipped).</param>
 /// <param name="eventTypes">The configured event types (history = positive and negative roles).</param>
@@ -20,19 +23,33 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
 {
     private readonly ConcurrentDictionary<(string App, string User), RecentItems> _users = new();
     private readonly ConcurrentDictionary<(string App, string Item), ItemState> _items = new();
+    private readonly ConcurrentDictionary<string, long> _appFloors = new(StringComparer.Ordinal);
     private readonly Lock _catchUpGate = new();
     private long _appliedSequence = floor;
 
-    /// <summary>Changes after this sequence are kept.</summary>
+    /// <summary>Changes after this sequence are kept (an app's own floor may be later: <see cref="FloorOf"/>).</summary>
     public long Floor { get; } = floor;
+
+    /// <summary>
+    /// The sequence after which <paramref name="app"/>'s changes are all here: <see cref="Floor"/>, or later once
+    /// <see cref="Trim"/> dropped older ones. A bundle whose snapshot reaches it can read its changes from here.
+    /// </summary>
+    /// <param name="app">The app.</param>
+    public long FloorOf(string app) => _appFloors.TryGetValue(app, out long f) ? Math.Max(f, Floor) : Floor;
+
+    /// <summary>Users with recent history kept (all apps).</summary>
+    public int Users => _users.Count;
 
     /// <summary>The newest log record applied.</summary>
     public long AppliedSequence => Interlocked.Read(ref _appliedSequence);
 
-    /// <summary>Items changed since <see cref="Floor"/>.</summary>
+    /// <summary>Items with a change kept (all apps).</summary>
     public int ChangedItems => _items.Count;
 
-    /// <summary>Applies one record (others than events, item upserts and hides change nothing).</summary>
+    /// <summary>
+    /// Applies one record (others than events, item upserts and hides change nothing). Not concurrently with
+    /// <see cref="CatchUp"/> or <see cref="Trim"/>, which call it under their lock.
+    /// </summary>
     /// <param name="record">A record read from the log.</param>
     public void Observe(LogRecord record)
     {
@@ -48,16 +65,16 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
                 if (eventTypes.TryGet(type, out var t) && t.Role is EventRole.Positive or EventRole.Negative)
                 {
                     var recent = _users.GetOrAdd((Encoding.UTF8.GetString(head.App), Encoding.UTF8.GetString(head.User)), _ => new RecentItems(historyLength));
-                    recent.Add(Encoding.UTF8.GetString(head.Item), head.TimestampMs);
+                    recent.Add(Encoding.UTF8.GetString(head.Item), head.TimestampMs, record.Sequence);
                 }
                 break;
             case RecordKind.ItemUpsert:
                 var item = RecordCodec.DecodeItem(record.Payload.Span);
-                _items[(item.App, item.Id)] = new ItemState(item.Hidden, item.ExpiresAt);
+                _items[(item.App, item.Id)] = new ItemState(item.Hidden, item.ExpiresAt, record.Sequence);
                 break;
             case RecordKind.ItemHide:
                 var hide = RecordCodec.DecodeHide(record.Payload.Span);
-                _items.AddOrUpdate((hide.App, hide.ItemId), _ => new ItemState(true, null), (_, old) => old with { Hidden = true });
+                _items.AddOrUpdate((hide.App, hide.ItemId), _ => new ItemState(true, null, record.Sequence), (_, old) => old with { Hidden = true, Sequence = record.Sequence });
                 break;
             default:
                 break;
@@ -82,6 +99,50 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
         }
     }
 
+    /// <summary>
+    /// Drops <paramref name="app"/>'s changes up to <paramref name="sequence"/> and raises its floor there: call it
+    /// when every bundle that may still serve the app has a snapshot at or after <paramref name="sequence"/> (and an
+    /// item table at least that new), since such a bundle knows them already. A bundle older than the new floor stops
+    /// reading changes from here (the service then reads the catalog). Returns how many entries were dropped.
+    /// </summary>
+    /// <param name="app">The app.</param>
+    /// <param name="sequence">The log sequence every bundle still serving the app includes.</param>
+    public long Trim(string app, long sequence)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        lock (_catchUpGate)
+        {
+            if (sequence <= FloorOf(app))
+            {
+                return 0;
+            }
+            // The floor first: from here a bundle below it no longer reads a history being emptied.
+            _appFloors[app] = sequence;
+            long dropped = 0;
+            foreach (var (key, recent) in _users)
+            {
+                if (string.Equals(key.App, app, StringComparison.Ordinal))
+                {
+                    int before = recent.Count;
+                    int left = recent.RemoveUpTo(sequence);
+                    dropped += before - left;
+                    if (left == 0)
+                    {
+                        _users.TryRemove(key, out _); // safe: the only writer (Observe) runs under this lock
+                    }
+                }
+            }
+            foreach (var (key, state) in _items)
+            {
+                if (state.Sequence <= sequence && string.Equals(key.App, app, StringComparison.Ordinal) && _items.TryRemove(key, out _))
+                {
+                    dropped++;
+                }
+            }
+            return dropped;
+        }
+    }
+
     /// <summary>The user's history items since <see cref="Floor"/>, newest first (empty when none).</summary>
     /// <param name="app">The app.</param>
     /// <param name="userId">The user.</param>
@@ -99,14 +160,25 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
     public bool IsServable(string app, string itemId, DateTimeOffset now) =>
         !_items.TryGetValue((app, itemId), out var state) || (!state.Hidden && (state.ExpiresAt is null || state.ExpiresAt > now));
 
-    private sealed record ItemState(bool Hidden, DateTimeOffset? ExpiresAt);
+    private sealed record ItemState(bool Hidden, DateTimeOffset? ExpiresAt, long Sequence);
 
     /// <summary>A user's newest items, newest first, by event time (ties: later in the log first).</summary>
     private sealed class RecentItems(int capacity)
     {
-        private readonly List<(string Item, long TimeMs)> _items = new(Math.Min(capacity, 16));
+        private readonly List<(string Item, long TimeMs, long Sequence)> _items = new(Math.Min(capacity, 16));
 
-        public void Add(string item, long timeMs)
+        public int Count
+        {
+            get
+            {
+                lock (_items)
+                {
+                    return _items.Count;
+                }
+            }
+        }
+
+        public void Add(string item, long timeMs, long sequence)
         {
             lock (_items)
             {
@@ -115,11 +187,21 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
                 {
                     at++;
                 }
-                _items.Insert(at, (item, timeMs));
+                _items.Insert(at, (item, timeMs, sequence));
                 if (_items.Count > capacity)
                 {
                     _items.RemoveAt(_items.Count - 1);
                 }
+            }
+        }
+
+        /// <summary>Removes the entries logged at or before <paramref name="sequence"/>; returns how many are left.</summary>
+        public int RemoveUpTo(long sequence)
+        {
+            lock (_items)
+            {
+                _items.RemoveAll(e => e.Sequence <= sequence);
+                return _items.Count;
             }
         }
 

@@ -21,7 +21,7 @@ public sealed partial class RecommendationService
             var pipeline = PipelineBuilder.Build(PipelineOptions, data, Options.Seed);
             var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}");
             SmokeTest(bundle);
-            _bundles[app] = bundle;
+            Serve(bundle);
             return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
         }
     }
@@ -60,13 +60,19 @@ public sealed partial class RecommendationService
             var pipeline = PipelineBundle.Load(directory, new PipelineData(snapshot.Matrix, table));
             var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}");
             SmokeTest(bundle);
-            _bundles[app] = bundle;
+            Serve(bundle);
             return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
         }
     }
 
+    /// <summary>
+    /// The bundle's item table: the catalog once it has applied the snapshot's records (so a hide or an expiry the
+    /// snapshot includes is in the table; recent changes only hold what came after), in the snapshot's id order.
+    /// </summary>
+    /// <exception cref="TimeoutException">The catalog did not catch up within <see cref="CatalogWait"/>.</exception>
     private ItemTable BuildTable(string app, InteractionSnapshot snapshot)
     {
+        engine.WaitForCatalogAsync(snapshot.Sequence, CatalogWait).GetAwaiter().GetResult();
         var catalog = engine.Catalog.ListItems(app).ToDictionary(i => i.Id, StringComparer.Ordinal);
         var items = new List<Item>(Math.Max(snapshot.ItemIds.Count, catalog.Count));
         foreach (string id in snapshot.ItemIds)
@@ -77,7 +83,10 @@ public sealed partial class RecommendationService
         return ItemTable.Build(items, ["series", "author"]);
     }
 
-    /// <summary>Swaps in <paramref name="pipeline"/> for <paramref name="app"/> after smoke-testing it (bundles built elsewhere, tests).</summary>
+    /// <summary>
+    /// Swaps in <paramref name="pipeline"/> for <paramref name="app"/> after smoke-testing it (bundles built elsewhere,
+    /// tests). Its item table must reflect the catalog up to the snapshot's sequence, as a trained one does.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The smoke test failed; the old bundle keeps serving.</exception>
     public void Swap(string app, InteractionSnapshot snapshot, RecommendationPipeline pipeline, string version)
     {
@@ -85,7 +94,22 @@ public sealed partial class RecommendationService
         ArgumentNullException.ThrowIfNull(pipeline);
         var bundle = new ServedBundle(app, snapshot, pipeline.Items, pipeline, version);
         SmokeTest(bundle);
-        _bundles[app] = bundle;
+        Serve(bundle);
+    }
+
+    /// <summary>
+    /// Puts <paramref name="bundle"/> in service. Requests in flight finish on the bundle they started with; the
+    /// app's recent changes that both it and the outgoing bundle include are dropped (a request still on the one
+    /// before reads the catalog instead).
+    /// </summary>
+    private void Serve(ServedBundle bundle)
+    {
+        _bundles.TryGetValue(bundle.App, out var outgoing);
+        _bundles[bundle.App] = bundle;
+        if (outgoing is not null && Changes is { } changes)
+        {
+            changes.Trim(bundle.App, Math.Min(outgoing.Snapshot.Sequence, bundle.Snapshot.Sequence));
+        }
     }
 
     /// <summary>Whether <paramref name="app"/> has a bundle.</summary>

@@ -23,6 +23,9 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
         options?.CursorLifetime ?? PageCursorOptions.DefaultLifetime));
 
     private const int LiveCheckSpare = 5;
+
+    /// <summary>How long building a bundle waits for the catalog to apply the snapshot's records.</summary>
+    private static readonly TimeSpan CatalogWait = TimeSpan.FromMinutes(10);
     private long _impressionFailures;
 
     /// <summary>The options in force.</summary>
@@ -44,12 +47,13 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
     /// The log's changes since start-up, kept in memory by a follower (<see cref="RecentChanges"/>). When set, a
     /// bundle whose snapshot reaches its floor reads the user's recent history and items' liveness from it instead of
     /// the catalog (no database read on the request path); an older bundle (loaded from disk) still reads the catalog.
+    /// Each swap trims the app's changes up to the older of the outgoing and incoming bundles' snapshots.
     /// </summary>
     public RecentChanges? Changes { get; set; }
 
     private RecentChanges? ChangesFor(ServedBundle bundle)
     {
-        if (Changes is not { } c || bundle.Snapshot.Sequence < c.Floor)
+        if (Changes is not { } c || bundle.Snapshot.Sequence < c.FloorOf(bundle.App))
         {
             return null;
         }

@@ -28,6 +28,42 @@ public sealed class BundleSwapTests
     }
 
     [Fact]
+    public async Task Recent_changes_are_trimmed_as_bundles_that_include_them_are_swapped_in_and_nothing_seen_or_hidden_returns()
+    {
+        using var dir = new TempDir();
+        using var engine = await Seeded(dir);
+        var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false })
+        {
+            Changes = new RecentChanges(engine.Log.LastSequence, engine.EventTypes, historyLength: 200),
+        };
+        service.Train(Apps.Default);
+        string seen = service.Recommend(Apps.Default, new RecommendQuery("u1", 10)).Items[0].ItemId;
+        string hidden = service.Popular(Apps.Default, 1, null)[0].ItemId;
+        Assert.NotEqual(seen, hidden);
+        await engine.AppendEventsAsync([new FeedbackEvent(Apps.Default, null, "u1", seen, "click", null, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, null)]);
+        await engine.HideItemAsync(Apps.Default, hidden);
+        await engine.WaitForCatalogAsync(engine.Log.LastSequence, TimeSpan.FromSeconds(30));
+
+        void NeitherReturns()
+        {
+            Assert.DoesNotContain(seen, service.Recommend(Apps.Default, new RecommendQuery("u1", 20)).Items.Select(i => i.ItemId));
+            Assert.DoesNotContain(hidden, service.Recommend(Apps.Default, new RecommendQuery("u2", 20)).Items.Select(i => i.ItemId));
+            Assert.DoesNotContain(hidden, service.Popular(Apps.Default, 20, null).Select(i => i.ItemId));
+        }
+
+        NeitherReturns(); // from the recent changes: the bundle predates both
+        Assert.Equal(1, service.Changes.Users);
+        Assert.Equal(1, service.Changes.ChangedItems);
+        service.Train(Apps.Default); // the outgoing bundle predates the changes: they stay
+        Assert.Equal(1, service.Changes.Users);
+        NeitherReturns();
+        service.Train(Apps.Default); // both bundles include them now: dropped
+        Assert.Equal(0, service.Changes.Users);
+        Assert.Equal(0, service.Changes.ChangedItems);
+        NeitherReturns(); // from the bundle itself
+    }
+
+    [Fact]
     public async Task A_damaged_bundle_is_refused_and_the_old_one_keeps_serving()
     {
         using var dir = new TempDir();

@@ -55,4 +55,35 @@ public sealed class RecentChangesTests
         Assert.True(changes.IsServable("other-app", "hidden", Now));
         Assert.Equal(4, changes.ChangedItems);
     }
+
+    [Fact]
+    public void Trimming_drops_an_apps_changes_up_to_a_sequence_and_raises_its_floor()
+    {
+        var changes = new RecentChanges(floor: 0, EventTypeRegistry.Default, historyLength: 10);
+        changes.Observe(Event(1, "u1", "a", "like", 100));
+        changes.Observe(Event(2, "u2", "b", "like", 200));
+        changes.Observe(Upsert(3, "gone", hidden: true));
+        changes.Observe(Event(4, "u1", "c", "like", 300));
+        changes.Observe(Upsert(5, "later", hidden: true));
+        changes.Observe(At(6, RecordCodec.ToEntry(new FeedbackEvent("other", null, "u1", "x", "like", null, 50, null, null))));
+        changes.Observe(At(7, RecordCodec.HideEntry("other", "gone")));
+        Assert.Equal(3, changes.Users);
+        Assert.Equal(3, changes.ChangedItems);
+
+        Assert.Equal(3, changes.Trim(Apps.Default, 3)); // a, b and the upsert of "gone"
+        Assert.Equal(3, changes.FloorOf(Apps.Default));
+        Assert.Equal(0, changes.FloorOf("other"));
+        Assert.Equal(["c"], changes.HistoryOf(Apps.Default, "u1"));
+        Assert.Empty(changes.HistoryOf(Apps.Default, "u2"));
+        Assert.Equal(2, changes.Users); // u2 had nothing left
+        Assert.True(changes.IsServable(Apps.Default, "gone", Now)); // the bundles know it now
+        Assert.False(changes.IsServable(Apps.Default, "later", Now));
+        Assert.Equal(["x"], changes.HistoryOf("other", "u1"));
+        Assert.False(changes.IsServable("other", "gone", Now));
+
+        Assert.Equal(0, changes.Trim(Apps.Default, 2)); // a floor never goes down
+        Assert.Equal(3, changes.FloorOf(Apps.Default));
+        changes.Observe(Event(8, "u2", "d", "like", 400)); // a user trimmed away comes back with new history
+        Assert.Equal(["d"], changes.HistoryOf(Apps.Default, "u2"));
+    }
 }
