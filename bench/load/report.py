@@ -28,6 +28,10 @@ def stats(path):
     if gc := body.get("gc"):
         print(f"garbage collections since start: gen0 {gc['gen0']}, gen1 {gc['gen1']}, gen2 {gc['gen2']}, "
               f"total pause {gc['totalPauseMs']:,.0f} ms, heap {gc['heapMb']:,.0f} MB")
+    if st := body.get("state"):
+        recent = "off" if st.get("recentUsers") is None else f"{st['recentUsers']:,} users, {st['recentItems']:,} items after sequence {st['recentFloor']:,}"
+        print(f"in-memory state: recent changes {recent}; feature store {st['featureUsers']:,} users, "
+              f"{st['featureItems']:,} items, {st['featurePairs']:,} user x item pairs; working set {st['workingSetMb']:,.0f} MB")
 
 
 def degraded(path):

@@ -98,7 +98,7 @@ public static class FeaturesBenchmark
         }
         double observeSeconds = clock.Elapsed.TotalSeconds;
         double observeCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-        var (stateUsers, stateItems) = store.Count(app);
+        var (stateUsers, stateItems, _) = store.Count(app);
 
         long now = start + events * 600L + 1;
         var lists = new string[16][];

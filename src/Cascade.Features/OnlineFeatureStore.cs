@@ -240,18 +240,21 @@ public sealed class OnlineFeatureStore : IDisposable
         }
     }
 
-    /// <summary>How many users and items of <paramref name="app"/> have state.</summary>
+    /// <summary>
+    /// How many users, items and user × item pairs of <paramref name="app"/> have state (the pairs are counted over
+    /// every user: a gauge for an admin endpoint, not for the request path).
+    /// </summary>
     /// <param name="app">The app.</param>
-    public (int Users, int Items) Count(string app)
+    public FeatureStoreCounts Count(string app)
     {
         if (!_apps.TryGetValue(app, out var slot))
         {
-            return (0, 0);
+            return new FeatureStoreCounts(0, 0, 0);
         }
         slot.Lock.EnterReadLock();
         try
         {
-            return (slot.State.UserCount, slot.State.ItemCount);
+            return new FeatureStoreCounts(slot.State.UserCount, slot.State.ItemCount, slot.State.PairCount);
         }
         finally
         {
@@ -287,3 +290,9 @@ public sealed class OnlineFeatureStore : IDisposable
         public ReaderWriterLockSlim Lock { get; } = new(LockRecursionPolicy.NoRecursion);
     }
 }
+
+/// <summary>What an <see cref="OnlineFeatureStore"/> holds for one app.</summary>
+/// <param name="Users">Users with state.</param>
+/// <param name="Items">Items with state.</param>
+/// <param name="Pairs">User × item pairs with exact history (at most <see cref="FeatureSetOptions.MaxItemsPerUser"/> per user).</param>
+public readonly record struct FeatureStoreCounts(int Users, int Items, long Pairs);

@@ -145,4 +145,30 @@ public sealed class PipelineApiTests
         var byPosition = impressions.OrderBy(e => e.GetProperty("position").GetInt32()).Select(e => e.GetProperty("itemId").GetString()).ToArray();
         Assert.Equal(ids, byPosition);
     }
+
+    [Fact]
+    public async Task Stats_show_the_in_memory_state_and_a_second_training_trims_the_recent_changes()
+    {
+        await using var server = await Seeded();
+        JsonElement state = default;
+        for (int attempt = 0; attempt < 200; attempt++) // the feature store follows the log every 50 ms
+        {
+            state = (await server.Client.GetFromJsonAsync<JsonElement>("/v1/admin/stats")).GetProperty("state");
+            if (state.GetProperty("featureUsers").GetInt32() == 20)
+            {
+                break;
+            }
+            await Task.Delay(50);
+        }
+        Assert.Equal(20, state.GetProperty("featureUsers").GetInt32());
+        Assert.Equal(30, state.GetProperty("featureItems").GetInt32());
+        Assert.InRange(state.GetProperty("featurePairs").GetInt64(), 20, 120); // distinct clicked (user, item) pairs
+        Assert.Equal(20, state.GetProperty("recentUsers").GetInt32()); // every click came after the server started
+        Assert.True(state.GetProperty("workingSetMb").GetDouble() > 0);
+
+        var trained = await (await server.Client.PostAsync("/v1/admin/train", null)).Content.ReadFromJsonAsync<JsonElement>();
+        state = (await server.Client.GetFromJsonAsync<JsonElement>("/v1/admin/stats")).GetProperty("state");
+        Assert.Equal(0, state.GetProperty("recentUsers").GetInt32()); // both bundles include every click now
+        Assert.Equal(trained.GetProperty("sequence").GetInt64(), state.GetProperty("recentFloor").GetInt64());
+    }
 }

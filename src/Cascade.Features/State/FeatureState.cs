@@ -30,6 +30,20 @@ internal sealed class FeatureState
     /// <summary>Number of users with state.</summary>
     public int UserCount => _users.Count;
 
+    /// <summary>User × item pairs with state (a pass over every user).</summary>
+    public long PairCount
+    {
+        get
+        {
+            long pairs = 0;
+            foreach (var user in _users.Values)
+            {
+                pairs += user.PairCount;
+            }
+            return pairs;
+        }
+    }
+
     /// <summary>Items with state, in no particular order.</summary>
     public IEnumerable<ItemState> Items => _items.Values;
 

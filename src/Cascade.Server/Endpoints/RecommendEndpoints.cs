@@ -1,3 +1,4 @@
+using Cascade.Features;
 using Cascade.Pipeline;
 using Cascade.Pipeline.Paging;
 using Cascade.Serving;
@@ -71,10 +72,11 @@ internal static class RecommendEndpoints
         }
     }
 
-    private static IResult Stats(HttpContext http, ApiKeyAuth auth, RecommendationService service)
+    private static IResult Stats(HttpContext http, ApiKeyAuth auth, RecommendationService service, OnlineFeatureStore features)
     {
         var (appName, denied) = auth.Authorize(http, Scope.Admin);
-        return denied ?? Results.Ok(new StatsResponse(service.BundleVersion(appName!), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now()));
+        return denied ?? Results.Ok(new StatsResponse(service.BundleVersion(appName!), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now(),
+            StateStats.Of(appName!, service.Changes, features)));
     }
 
     private static IResult Train(HttpContext http, ApiKeyAuth auth, RecommendationService service)
@@ -273,7 +275,27 @@ internal sealed record BundleRequest(string? Path);
 /// <param name="ImpressionFailures">Impression writes that failed since start.</param>
 /// <param name="Stages">Per-stage latency, "total" first.</param>
 /// <param name="Gc">The server process's garbage collections since start (pauses show up in the latency tail).</param>
-internal sealed record StatsResponse(string? BundleVersion, long ImpressionFailures, IReadOnlyList<StageLatency> Stages, GcStats Gc);
+/// <param name="State">What the in-memory serving state holds (it grows with the data, so it is watched).</param>
+internal sealed record StatsResponse(string? BundleVersion, long ImpressionFailures, IReadOnlyList<StageLatency> Stages, GcStats Gc, StateStats State);
+
+/// <summary>The in-memory serving state: recent changes (request path) and the online feature store (POST /v1/rank).</summary>
+/// <param name="RecentUsers">Users with history since the recent changes' floor (all apps; null when the follower is off).</param>
+/// <param name="RecentItems">Items hidden, expired or upserted since that floor (all apps; null when off).</param>
+/// <param name="RecentFloor">The key's app's floor: changes after this log sequence are kept (it moves up at each bundle swap).</param>
+/// <param name="FeatureUsers">Users with online feature state in the key's app.</param>
+/// <param name="FeatureItems">Items with online feature state in the key's app.</param>
+/// <param name="FeaturePairs">User × item pairs with exact history in the key's app (at most FeatureSetOptions.MaxItemsPerUser, 2,000 by default, per user).</param>
+/// <param name="WorkingSetMb">The server process's working set, MB.</param>
+internal sealed record StateStats(int? RecentUsers, int? RecentItems, long? RecentFloor, int FeatureUsers, int FeatureItems, long FeaturePairs, double WorkingSetMb)
+{
+    /// <summary>The figures now.</summary>
+    public static StateStats Of(string app, RecentChanges? changes, OnlineFeatureStore features)
+    {
+        var counts = features.Count(app);
+        return new StateStats(changes?.Users, changes?.ChangedItems, changes?.FloorOf(app), counts.Users, counts.Items, counts.Pairs,
+            Math.Round(Environment.WorkingSet / 1048576.0, 1));
+    }
+}
 
 /// <summary>Garbage collections of the server process since start.</summary>
 /// <param name="Gen0">Generation-0 collections.</param>
