@@ -8,6 +8,9 @@
 //   matrix <events>             CsrMatrixBuilder on synthetic triples (one process per run: peak memory is its own)
 //   snapshot <events>           InteractionSnapshot.Build from an event log of <events> events (filled by a separate
 //                               "fill" process first, so the snapshot process's peak memory is its own)
+//   trickle <data-dir> [seconds] [events/s] [batch]
+//                               impressions appended at a steady rate in small batches (the serving write pattern)
+//                               into an existing data folder (use a copy: it grows); prints the process CPU spent
 //
 // Data folders go under --dir (default: the system temp folder); fsync figures mean nothing on tmpfs, so the
 // file system type of the folder is printed with the results.
@@ -40,6 +43,9 @@ switch (what)
     case "snapshot":
         Console.WriteLine(RunSnapshotPair(Count(1, 1_000_000), root).ToLine());
         return 0;
+    case "trickle" when args.Length > 1:
+        Console.WriteLine(Trickle.Run(args[1], Count(2, 40), Count(3, 6000), Count(4, 20)));
+        return 0;
     case "all":
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}; data folder {root} on {FileSystemOf(root)}; load average {LoadAverage()}");
         Console.WriteLine();
@@ -63,7 +69,7 @@ switch (what)
                           $"10M-event CSR build {matrix.First(m => m.Scenario == "matrix" && m.Events == 10_000_000).WarmSeconds:0.000} s warm; load average {LoadAverage()}");
         return 0;
     default:
-        Console.Error.WriteLine($"Unknown benchmark '{what}'; use all, ingest, matrix or snapshot.");
+        Console.Error.WriteLine($"Unknown benchmark '{what}'; use all, ingest, matrix, snapshot or trickle.");
         return 2;
 }
 
