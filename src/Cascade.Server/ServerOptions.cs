@@ -49,6 +49,9 @@ public sealed class ServerOptions
     /// <summary>Write an impression event per served item to the event log. Default true.</summary>
     public bool LogImpressions { get; set; } = true;
 
+    /// <summary>The variant (experiment arm) recorded with impressions when a request names none (1–64 letters, digits, '.', '_', '-', ':'). Default "default".</summary>
+    public string Variant { get; set; } = "default";
+
     /// <summary>Base64 key (≥ 16 bytes) signing pagination cursors; empty draws a random key per process (cursors then do not survive a restart). Every node behind one load balancer needs the same key.</summary>
     public string CursorKey { get; set; } = "";
 
@@ -72,6 +75,7 @@ public sealed class ServerOptions
     {
         Pipeline = Pipeline.Sources.Count == 0 ? null : Pipeline,
         LogImpressions = LogImpressions,
+        Variant = Variant,
         CursorKey = CursorKey.Length == 0 ? null : Convert.FromBase64String(CursorKey),
     };
 
@@ -140,6 +144,10 @@ public sealed class ServerOptions
             {
                 throw new InvalidOperationException("Cascade:CursorKey must be base64 of at least 16 bytes (e.g. `openssl rand -base64 32`).");
             }
+        }
+        if (!FeedbackEvent.IsValidVariant(Variant))
+        {
+            throw new InvalidOperationException($"Cascade:Variant '{Variant}' is not 1–{FeedbackEvent.MaxVariantLength} letters, digits, '.', '_', '-' or ':'.");
         }
         if (TrainingIntervalSeconds < 0)
         {

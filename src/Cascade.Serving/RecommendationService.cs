@@ -73,12 +73,17 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
 
     /// <summary>Runs the pipeline for a user or an anonymous session.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Count is outside 1–MaxResults.</exception>
-    /// <exception cref="ArgumentException">The category is unknown (message names it).</exception>
+    /// <exception cref="ArgumentException">The category is unknown or the variant invalid (message names it).</exception>
     public RecommendResult Recommend(string app, RecommendQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(query.Count, Options.MaxResults);
+        string variant = query.Variant ?? Options.Variant;
+        if (!FeedbackEvent.IsValidVariant(variant))
+        {
+            throw new ArgumentException($"Variant '{variant}' is not 1–{FeedbackEvent.MaxVariantLength} letters, digits, '.', '_', '-' or ':'.", nameof(query));
+        }
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         var bundle = Bundle(app);
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -103,12 +108,12 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
         {
             if ((query.LogImpressions ?? Options.LogImpressions) && stored.Count > 0)
             {
-                LogImpressions(app, query.UserId, requestId, stored, page.ServedCount, now);
+                LogImpressions(app, query.UserId, requestId, variant, stored, page.ServedCount, now);
             }
             string? nextStored = stored.Count < query.Count ? null : _cursors.Encode(page.Next(stored.Select(i => i.ItemId)), scope, now);
             double elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             Metrics.Record([new StageReport("batch", elapsed, stored.Count)], elapsed);
-            return new RecommendResult(requestId, stored, [], "batch", null, nextStored);
+            return new RecommendResult(requestId, stored, [], "batch", null, nextStored, variant);
         }
         // A few spare candidates cover items hidden or expired since the bundle was built (checked live below).
         var request = new PipelineRequest(user, history, query.Count + LiveCheckSpare, now)
@@ -140,13 +145,13 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
         long impressionsStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         if ((query.LogImpressions ?? Options.LogImpressions) && query.UserId is not null && items.Count > 0)
         {
-            LogImpressions(app, query.UserId, requestId, items, page.ServedCount, now);
+            LogImpressions(app, query.UserId, requestId, variant, items, page.ServedCount, now);
         }
         var impressionsReport = new StageReport("impressions", System.Diagnostics.Stopwatch.GetElapsedTime(impressionsStarted).TotalMilliseconds, items.Count);
         string? next = items.Count < query.Count ? null : _cursors.Encode(page.Next(items.Select(i => i.ItemId)), scope, now);
         // The serving steps around the pipeline (catalog reads, the impression hand-off) are in the statistics too.
         Metrics.Record([historyReport, .. result.Stages, liveReport, impressionsReport], System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new RecommendResult(requestId, items, result.Degraded, bundle.Version, query.Explain ? result.Stages : null, next);
+        return new RecommendResult(requestId, items, result.Degraded, bundle.Version, query.Explain ? result.Stages : null, next, variant);
     }
 
     /// <summary>Items similar to <paramref name="itemId"/> by the first item-to-item source's model (else none).</summary>
@@ -280,14 +285,14 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
         return (user, [.. history]);
     }
 
-    private void LogImpressions(string app, string userId, string requestId, List<Recommendation> items, int offset, long now)
+    private void LogImpressions(string app, string userId, string requestId, string variant, List<Recommendation> items, int offset, long now)
     {
         // No event id: the server writes each impression once, and an id would put it in the idempotency index
         // (memory per event, kept for the life of the process) for nothing. Clicks join by request id and position.
         var events = new FeedbackEvent[items.Count];
         for (int i = 0; i < items.Count; i++)
         {
-            events[i] = new FeedbackEvent(app, null, userId, items[i].ItemId, "impression", null, now, requestId, offset + i);
+            events[i] = new FeedbackEvent(app, null, userId, items[i].ItemId, "impression", null, now, requestId, offset + i, variant);
         }
         _ = engine.AppendEventsAsync(events).ContinueWith(t =>
         {

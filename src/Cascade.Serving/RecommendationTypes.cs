@@ -26,6 +26,12 @@ public sealed record RecommendationOptions
 
     /// <summary>How long a pagination cursor stays valid. Default 30 minutes.</summary>
     public TimeSpan CursorLifetime { get; init; } = PageCursorOptions.DefaultLifetime;
+
+    /// <summary>
+    /// The variant (experiment arm) recorded with impressions when a request names none: the name of this
+    /// deployment's configuration in an A/B test. Default <c>"default"</c>.
+    /// </summary>
+    public string Variant { get; init; } = "default";
 }
 
 /// <summary>One recommended item.</summary>
@@ -43,8 +49,9 @@ public sealed record Recommendation(string ItemId, double Score, IReadOnlyList<s
 /// <param name="BundleVersion">The model bundle that answered.</param>
 /// <param name="Stages">Per-stage timings (only when explaining).</param>
 /// <param name="NextCursor">Pass it as <c>cursor</c> for the next page (never repeats an item of earlier pages); null when the feed ends.</param>
+/// <param name="Variant">The variant recorded with this page's impressions.</param>
 public sealed record RecommendResult(string RequestId, IReadOnlyList<Recommendation> Items, IReadOnlyList<string> Degraded, string BundleVersion,
-    IReadOnlyList<StageReport>? Stages, string? NextCursor);
+    IReadOnlyList<StageReport>? Stages, string? NextCursor, string Variant);
 
 /// <summary>A request to <see cref="RecommendationService.Recommend"/>.</summary>
 /// <param name="UserId">The user, or null for an anonymous session.</param>
@@ -65,6 +72,9 @@ public sealed record RecommendQuery(string? UserId, int Count)
 
     /// <summary>Log impressions for this request (default: the service option).</summary>
     public bool? LogImpressions { get; init; }
+
+    /// <summary>The variant (experiment arm) to record with the impressions; null: <see cref="RecommendationOptions.Variant"/>.</summary>
+    public string? Variant { get; init; }
 
     /// <summary>The request id (generated when null).</summary>
     public string? RequestId { get; init; }

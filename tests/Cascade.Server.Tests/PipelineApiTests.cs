@@ -142,6 +142,7 @@ public sealed class PipelineApiTests
             impressions = [.. events.EnumerateArray().Where(e => e.GetProperty("type").GetString() == "impression" && e.GetProperty("requestId").GetString() == requestId)];
         }
         Assert.Equal(3, impressions.Length);
+        Assert.Equal("default", r.GetProperty("variant").GetString());
         var byPosition = impressions.OrderBy(e => e.GetProperty("position").GetInt32()).Select(e => e.GetProperty("itemId").GetString()).ToArray();
         Assert.Equal(ids, byPosition);
     }
@@ -170,5 +171,25 @@ public sealed class PipelineApiTests
         state = (await server.Client.GetFromJsonAsync<JsonElement>("/v1/admin/stats")).GetProperty("state");
         Assert.Equal(0, state.GetProperty("recentUsers").GetInt32()); // both bundles include every click now
         Assert.Equal(trained.GetProperty("sequence").GetInt64(), state.GetProperty("recentFloor").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_request_names_its_variant_and_a_bad_variant_is_refused()
+    {
+        await using var server = await Seeded();
+        var r = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/u1?n=2&variant=arm-b");
+        Assert.Equal("arm-b", r.GetProperty("variant").GetString());
+        var session = await server.PostJson("/v1/recommend", """{"items":["i1"],"n":2,"variant":"arm-c"}""");
+        Assert.Equal("arm-c", (await session.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("variant").GetString());
+        foreach (var bad in new[]
+        {
+            await server.Client.GetAsync("/v1/recommend/u1?variant=has%20space"),
+            await server.Client.GetAsync("/v1/recommend/u1?variant=" + new string('v', 65)),
+            await server.PostJson("/v1/recommend", """{"items":["i1"],"variant":""}"""),
+        })
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);
+            Assert.Contains("variant", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
     }
 }

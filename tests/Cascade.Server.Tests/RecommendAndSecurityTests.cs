@@ -87,16 +87,18 @@ public sealed class RecommendAndSecurityTests
         Assert.Contains("API key", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void A_short_api_key_is_refused_at_start_up()
+    [Theory]
+    [InlineData("Cascade:ApiKeys:0:Key", "short", "Cascade:ApiKeys:0:Key")]
+    [InlineData("Cascade:Variant", "two words", "Cascade:Variant 'two words'")]
+    public void An_invalid_setting_is_refused_at_start_up_by_name(string setting, string value, string message)
     {
         var ex = Assert.Throws<InvalidOperationException>(() => CascadeServer.Build([], new Dictionary<string, string?>
         {
             ["Cascade:DataDirectory"] = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N")),
-            ["Cascade:ApiKeys:0:Key"] = "short",
+            [setting] = value,
             ["urls"] = "http://127.0.0.1:0",
         }));
-        Assert.Contains("Cascade:ApiKeys:0:Key", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

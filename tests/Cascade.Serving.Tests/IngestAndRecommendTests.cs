@@ -26,6 +26,31 @@ public sealed class IngestAndRecommendTests
     }
 
     [Fact]
+    public async Task Impressions_carry_the_request_id_positions_and_the_variant_named_by_the_request_or_the_options()
+    {
+        using var dir = new TempDir();
+        using var engine = await SeededEngine.OpenAsync(dir, 30, 20, 5, 4);
+        var service = new RecommendationService(engine, new RecommendationOptions { Variant = "control" });
+        long before = engine.Log.LastSequence;
+        var named = service.Recommend(Apps.Default, new RecommendQuery("u1", 3) { Variant = "arm-b" });
+        var unnamed = service.Recommend(Apps.Default, new RecommendQuery("u2", 2));
+        Assert.Equal(("arm-b", "control"), (named.Variant, unnamed.Variant));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (engine.Log.LastSequence < before + 5 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10); // impressions are written after the response, without waiting
+        }
+        var impressions = engine.Log.ReadFrom(before + 1).Select(r => Cascade.Storage.Records.RecordCodec.DecodeEvent(r.Payload.Span)).ToList();
+        Assert.Equal(5, impressions.Count);
+        Assert.All(impressions, e => Assert.Equal("impression", e.Type));
+        var byRequest = impressions.ToLookup(e => e.RequestId);
+        Assert.Equal(named.Items.Select(i => i.ItemId), byRequest[named.RequestId].OrderBy(e => e.Position).Select(e => e.ItemId));
+        Assert.All(byRequest[named.RequestId], e => Assert.Equal(("u1", "arm-b"), (e.UserId, e.Variant)));
+        Assert.All(byRequest[unnamed.RequestId], e => Assert.Equal(("u2", "control"), (e.UserId, e.Variant)));
+        Assert.Throws<ArgumentException>(() => service.Recommend(Apps.Default, new RecommendQuery("u1", 3) { Variant = "not a variant" }));
+    }
+
+    [Fact]
     public void Trending_scores_decay_with_age_and_rank_deterministically()
     {
         long day = (long)TimeSpan.FromDays(1).TotalMilliseconds;

@@ -15,6 +15,8 @@ public class RecordCodecTests
         new FeedbackEvent("ünïcödé", "ид-события", "用户", "🎬 item", "like", double.MaxValue, long.MaxValue, "r", int.MinValue),
         new FeedbackEvent("a", null, new string('u', 200), new string('i', 20_000), "purchase", -0.25, long.MinValue, null, int.MaxValue),
         new FeedbackEvent("a", "e", "u", "i", "dislike", double.NaN, 5, null, -1),
+        new FeedbackEvent("default", null, "u1", "i1", "impression", null, 9, "req", 2, "arm-b:2026.11"),
+        new FeedbackEvent("default", "e9", "u1", "i1", "impression", 1.5, 9, null, null, "v"),
     };
 
     [Theory]
@@ -64,6 +66,34 @@ public class RecordCodecTests
 
         Assert.Equal(expected, RecordCodec.EncodeEvent(e));
         Assert.Equal(e, RecordCodec.DecodeEvent(expected));
+    }
+
+    [Fact]
+    public void A_variant_is_the_last_field_under_flag_16_and_payloads_without_it_read_as_before()
+    {
+        var without = new FeedbackEvent("ab", "x", "u", "i", "click", 2.0, 0x0102030405060708, "r", 7);
+        var with = without with { Variant = "b" };
+        byte[] old = RecordCodec.EncodeEvent(without);
+        byte[] payload = RecordCodec.EncodeEvent(with);
+
+        Assert.Equal(0b1_1111, payload[14]); // flags after version, app, user, item, type
+        Assert.Equal([.. old[..14], (byte)0b1_1111, .. old[15..], (byte)1, (byte)'b'], payload);
+        Assert.Equal(with, RecordCodec.DecodeEvent(payload));
+        Assert.Null(RecordCodec.DecodeEvent(old).Variant);
+    }
+
+    [Theory]
+    [InlineData("default", true)]
+    [InlineData("arm-B_2.v1:x", true)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    [InlineData("has space", false)]
+    [InlineData("é", false)]
+    public void Variant_names_are_short_ascii_tokens(string? variant, bool valid)
+    {
+        Assert.Equal(valid, FeedbackEvent.IsValidVariant(variant));
+        Assert.True(FeedbackEvent.IsValidVariant(new string('v', FeedbackEvent.MaxVariantLength)));
+        Assert.False(FeedbackEvent.IsValidVariant(new string('v', FeedbackEvent.MaxVariantLength + 1)));
     }
 
     [Fact]

@@ -41,6 +41,7 @@ public sealed record User(string App, string Id, string AttributesJson);
 /// <param name="TimestampMs">Unix time in milliseconds.</param>
 /// <param name="RequestId">For impressions and clicks: the recommendation request that showed the item.</param>
 /// <param name="Position">For impressions and clicks: the 0-based position the item was shown at.</param>
+/// <param name="Variant">For impressions: the experiment variant (arm) that served the item, for online metrics per variant.</param>
 public sealed record FeedbackEvent(
     string App,
     string? EventId,
@@ -50,7 +51,30 @@ public sealed record FeedbackEvent(
     double? Value,
     long TimestampMs,
     string? RequestId,
-    int? Position);
+    int? Position,
+    string? Variant = null)
+{
+    /// <summary>The longest variant name.</summary>
+    public const int MaxVariantLength = 64;
+
+    /// <summary>Whether <paramref name="variant"/> is a valid variant name: 1–64 letters, digits, '.', '_', '-' or ':'.</summary>
+    /// <param name="variant">The name.</param>
+    public static bool IsValidVariant(string? variant)
+    {
+        if (string.IsNullOrEmpty(variant) || variant.Length > MaxVariantLength)
+        {
+            return false;
+        }
+        foreach (char c in variant)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or ':'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}
 
 /// <summary>The app every record belongs to when the caller names none.</summary>
 public static class Apps

@@ -1,3 +1,4 @@
+using Cascade.Core.Domain;
 using Cascade.Features;
 using Cascade.Pipeline;
 using Cascade.Pipeline.Paging;
@@ -15,7 +16,7 @@ internal static class RecommendEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/recommend/{userId}", Recommend).WithTags("Recommend")
-            .WithSummary("Top-n items for a user through every pipeline stage (retrieve → filter → rank → re-rank). n 1–200 (default 10); cursor = nextCursor of the previous page (never repeats an item); category limits to one category; explain=true adds each item's trail and the stage timings.")
+            .WithSummary("Top-n items for a user through every pipeline stage (retrieve → filter → rank → re-rank). n 1–200 (default 10); cursor = nextCursor of the previous page (never repeats an item); category limits to one category; explain=true adds each item's trail and the stage timings; variant names the experiment arm recorded with the impressions (default Cascade:Variant).")
             .Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(422);
         app.MapPost("/v1/recommend", RecommendSession).WithTags("Recommend")
             .WithSummary("Recommendations for an anonymous session (or a user plus recent items not yet sent as events): the body names the session's recent items, newest first.")
@@ -97,7 +98,7 @@ internal static class RecommendEndpoints
         }
     }
 
-    private static IResult Recommend(string userId, string? n, string? cursor, string? category, string? explain, HttpContext http, ApiKeyAuth auth, RecommendationService service)
+    private static IResult Recommend(string userId, string? n, string? cursor, string? category, string? explain, string? variant, HttpContext http, ApiKeyAuth auth, RecommendationService service)
     {
         var (appName, denied) = auth.Authorize(http, Scope.Read);
         if (denied is not null)
@@ -112,7 +113,11 @@ internal static class RecommendEndpoints
         {
             return badFlag;
         }
-        return Run(service, appName!, new RecommendQuery(userId, count) { Cursor = cursor, Category = category, Explain = explainFlag }, userId);
+        if (variant is not null && !FeedbackEvent.IsValidVariant(variant))
+        {
+            return InvalidVariant(variant);
+        }
+        return Run(service, appName!, new RecommendQuery(userId, count) { Cursor = cursor, Category = category, Explain = explainFlag, Variant = variant }, userId);
     }
 
     private static async Task<IResult> RecommendSession(HttpContext http, ApiKeyAuth auth, RecommendationService service, ServerOptions options)
@@ -149,8 +154,13 @@ internal static class RecommendEndpoints
         {
             return Problems.Invalid("userId", "must be a non-empty id of at most 256 characters when given");
         }
+        if (session.Variant is { } v && !FeedbackEvent.IsValidVariant(v))
+        {
+            return InvalidVariant(v);
+        }
         var query = new RecommendQuery(session.UserId, count)
         {
+            Variant = session.Variant,
             SessionItems = items,
             Category = session.Category,
             Cursor = session.Cursor,
@@ -164,7 +174,7 @@ internal static class RecommendEndpoints
         try
         {
             var r = service.Recommend(app, query);
-            return Results.Ok(new RecommendResponse(r.RequestId, userId, r.Items, r.NextCursor, r.Degraded, r.BundleVersion, r.Stages));
+            return Results.Ok(new RecommendResponse(r.RequestId, userId, r.Items, r.NextCursor, r.Degraded, r.BundleVersion, r.Variant, r.Stages));
         }
         catch (PageCursorException e)
         {
@@ -225,6 +235,9 @@ internal static class RecommendEndpoints
         }
     }
 
+    private static IResult InvalidVariant(string variant) =>
+        Problems.Invalid("variant", $"'{(variant.Length > 80 ? variant[..80] + "…" : variant)}' is not 1–{FeedbackEvent.MaxVariantLength} letters, digits, '.', '_', '-' or ':'");
+
     private static IResult? ParseCount(string? n, RecommendationService service, out int count)
     {
         count = 10;
@@ -253,7 +266,8 @@ internal static class RecommendEndpoints
 /// <param name="Category">Only this category.</param>
 /// <param name="Cursor">nextCursor of the previous page.</param>
 /// <param name="Explain">Add trails and stage timings.</param>
-internal sealed record SessionRequest(string? UserId, IReadOnlyList<string>? Items, int? N, string? Category, string? Cursor, bool? Explain);
+/// <param name="Variant">The variant (experiment arm) to record with the impressions; default Cascade:Variant.</param>
+internal sealed record SessionRequest(string? UserId, IReadOnlyList<string>? Items, int? N, string? Category, string? Cursor, bool? Explain, string? Variant = null);
 
 /// <summary>A recommendation response.</summary>
 /// <param name="RequestId">Send it back with clicks (requestId, position) to join them to this response's impressions.</param>
@@ -262,9 +276,10 @@ internal sealed record SessionRequest(string? UserId, IReadOnlyList<string>? Ite
 /// <param name="NextCursor">Pass as cursor for the next page; null when the feed ends.</param>
 /// <param name="Degraded">Stages that degraded (timeout, error) and what was served instead.</param>
 /// <param name="BundleVersion">The model bundle that answered.</param>
+/// <param name="Variant">The variant (experiment arm) recorded with this page's impressions.</param>
 /// <param name="Stages">With explain: each stage's time, output count and degradation.</param>
 internal sealed record RecommendResponse(string RequestId, string? UserId, IReadOnlyList<Recommendation> Items, string? NextCursor,
-    IReadOnlyList<string> Degraded, string BundleVersion, IReadOnlyList<StageReport>? Stages);
+    IReadOnlyList<string> Degraded, string BundleVersion, string Variant, IReadOnlyList<StageReport>? Stages);
 
 /// <summary>Which bundle to load.</summary>
 /// <param name="Path">The bundle directory on the server's disk.</param>

@@ -14,6 +14,7 @@ namespace Cascade.Storage.Records;
 /// event payload, version 1:
 ///   u8 version | str app | str user | str item | str type | u8 flags | i64 timestamp ms
 ///   [f64 value if flags&amp;1] [str requestId if flags&amp;2] [i32 position if flags&amp;4] [str eventId if flags&amp;8]
+///   [str variant if flags&amp;16]   (added within version 1: older payloads never set the flag)
 ///   str = 7-bit varint byte length + UTF-8
 /// </code>
 /// </summary>
@@ -47,7 +48,8 @@ public static class RecordCodec
         WriteString(w, e.UserId);
         WriteString(w, e.ItemId);
         WriteString(w, e.Type);
-        byte flags = (byte)((e.Value.HasValue ? 1 : 0) | (e.RequestId is null ? 0 : 2) | (e.Position.HasValue ? 4 : 0) | (e.EventId is null ? 0 : 8));
+        byte flags = (byte)((e.Value.HasValue ? 1 : 0) | (e.RequestId is null ? 0 : 2) | (e.Position.HasValue ? 4 : 0) | (e.EventId is null ? 0 : 8)
+            | (e.Variant is null ? 0 : 16));
         var head = w.GetSpan(9);
         head[0] = flags;
         BinaryPrimitives.WriteInt64LittleEndian(head[1..], e.TimestampMs);
@@ -70,6 +72,10 @@ public static class RecordCodec
         {
             WriteString(w, e.EventId);
         }
+        if (e.Variant is not null)
+        {
+            WriteString(w, e.Variant);
+        }
         return w.WrittenSpan.ToArray();
     }
 
@@ -90,7 +96,8 @@ public static class RecordCodec
         string? requestId = (flags & 2) != 0 ? r.String() : null;
         int? position = (flags & 4) != 0 ? r.Int32() : null;
         string? eventId = (flags & 8) != 0 ? r.String() : null;
-        return new FeedbackEvent(app, eventId, user, item, type, value, ts, requestId, position);
+        string? variant = (flags & 16) != 0 ? r.String() : null;
+        return new FeedbackEvent(app, eventId, user, item, type, value, ts, requestId, position, variant);
     }
 
     /// <summary>Reads the app, user, item, type and timestamp of an event without allocating the optional fields.</summary>
