@@ -1,7 +1,4 @@
-using Cascade.Core.Domain;
 using Cascade.Storage.Catalog;
-using Cascade.Storage.Log;
-using Cascade.Storage.Records;
 using Microsoft.Data.Sqlite;
 
 namespace Cascade.Storage.Tests;
@@ -40,29 +37,5 @@ public sealed class SqliteCatalogStoreTests : CatalogStoreContract
         using var store = new SqliteCatalogStore(nested);
 
         Assert.True(File.Exists(nested));
-    }
-
-    [Fact]
-    public void The_page_cache_is_large_while_catching_up_and_small_while_following()
-    {
-        using var store = new SqliteCatalogStore(DatabasePath);
-        long sequence = 0;
-        LogRecord[] Batch(int n) => [.. Enumerable.Range(0, n).Select(i =>
-        {
-            var entry = RecordCodec.ToEntry(new FeedbackEvent(Apps.Default, null, "u" + (i % 7), "i" + i, "impression", null, i, "r", i));
-            return new LogRecord(++sequence, entry.Kind, entry.Payload);
-        })];
-        Assert.Equal(131_072, store.WriterCacheKiB);
-        for (int k = 0; k < 7; k++)
-        {
-            store.Apply(Batch(20));
-        }
-        Assert.Equal(131_072, store.WriterCacheKiB); // a few small commits are not yet following
-        store.Apply(Batch(20));
-        Assert.Equal(2_000, store.WriterCacheKiB);
-        store.Apply(Batch(4096)); // a backlog: catching up again
-        Assert.Equal(131_072, store.WriterCacheKiB);
-        Assert.Equal(sequence, store.AppliedSequence);
-        Assert.Equal(8 * 20 + 4096, store.Count(Apps.Default).Events);
     }
 }

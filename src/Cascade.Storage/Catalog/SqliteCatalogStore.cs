@@ -31,23 +31,11 @@ public sealed class SqliteCatalogStore : ICatalogStore
     // not migrated: its tables are dropped and the engine applies the whole log again.
     private const int SchemaVersion = 2;
 
-    // The writer's page cache follows what it is doing. Catching up (full chunks of records), a large cache keeps the
-    // per-user event index hot: inserts land on pages spread over all users. Following the log (a few records per
-    // commit, e.g. a page of impressions per request), a small one: every commit ends with SQLite truncating the
-    // page cache (pager_end_transaction), at a cost that grows with the cache — 15 % of the CPU of that pattern at
-    // 128 MB, under 1 % at 2 MB (docs/benchmarks.md, the trickle benchmark).
-    private const int BulkCacheKiB = 131_072;
-    private const int FollowCacheKiB = 2_000;
-    private const int BulkBatch = 1_024;
-    private const int SmallBatchesBeforeFollowing = 8;
-
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly Lock _writeGate = new();
     private readonly ConcurrentDictionary<(string App, IdKind Kind), IdInterner> _interners = new();
     private long _applied;
-    private bool _bulkCache = true;
-    private int _smallBatches;
 
     /// <summary>Opens (creating if needed) the catalog database at <paramref name="path"/>.</summary>
     public SqliteCatalogStore(string path)
@@ -57,8 +45,8 @@ public sealed class SqliteCatalogStore : ICatalogStore
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();
-        // Opened for catching up (the large cache); SizeCache switches once the log is being followed.
-        Execute(_writer, $"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-{BulkCacheKiB}; PRAGMA temp_store=MEMORY;");
+        // A large page cache keeps the per-user event index hot: inserts land on pages spread over all users.
+        Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;");
         EnsureSchema();
         using var cmd = _writer.CreateCommand();
         cmd.CommandText = "SELECT value FROM meta WHERE key = 'applied_seq'";
@@ -75,7 +63,6 @@ public sealed class SqliteCatalogStore : ICatalogStore
         ArgumentNullException.ThrowIfNull(records);
         lock (_writeGate)
         {
-            SizeCache(records.Count);
             using var tx = _writer.BeginTransaction();
             using var insEvent = new EventRows(this, tx);
             using var insId = Command(tx, "INSERT OR IGNORE INTO ids(app, kind, id, dense) VALUES ($a,$k,$id,$d)");
@@ -136,39 +123,6 @@ public sealed class SqliteCatalogStore : ICatalogStore
                 LoadInterners();
                 throw;
             }
-        }
-    }
-
-    /// <summary>The writer connection's page cache in KiB (what <c>PRAGMA cache_size</c> holds).</summary>
-    internal long WriterCacheKiB
-    {
-        get
-        {
-            lock (_writeGate)
-            {
-                using var cmd = _writer.CreateCommand();
-                cmd.CommandText = "PRAGMA cache_size";
-                return -(long)cmd.ExecuteScalar()!;
-            }
-        }
-    }
-
-    /// <summary>Large cache for a batch of bulk size; small after several small batches in a row (see the constants).</summary>
-    private void SizeCache(int records)
-    {
-        if (records >= BulkBatch)
-        {
-            _smallBatches = 0;
-            if (!_bulkCache)
-            {
-                Execute(_writer, $"PRAGMA cache_size=-{BulkCacheKiB}");
-                _bulkCache = true;
-            }
-        }
-        else if (_bulkCache && ++_smallBatches >= SmallBatchesBeforeFollowing)
-        {
-            Execute(_writer, $"PRAGMA cache_size=-{FollowCacheKiB}");
-            _bulkCache = false;
         }
     }
 
