@@ -4,18 +4,19 @@ using Cascade.Features.State;
 using Cascade.Ranking;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
+using Cascade.Storage.Projections;
 using Cascade.Storage.Records;
 
 namespace Cascade.Features;
 
 /// <summary>
-/// In-memory feature state per app, updated per event and read per request. Feed it either from the event log
-/// (<see cref="CatchUp"/>, <see cref="FollowAsync"/>) or by calling <c>Observe</c> yourself, not both, or events
-/// count twice. <see cref="Hydrate"/> writes rows with the same schema and the same code as the training rows of
+/// In-memory feature state per app, updated per event and read per request. Feed it either from the event log —
+/// attached to the engine as a projection (<see cref="CascadeEngine.Attach"/>), or <see cref="CatchUp"/> offline — or
+/// by calling <c>Observe</c> yourself, not both, or events count twice. <see cref="Hydrate"/> writes rows with the same schema and the same code as the training rows of
 /// <see cref="TrainingSetBuilder"/>. Thread-safe: many requests hydrate at once while one writer observes; each app
 /// has a reader–writer lock, so a row never mixes half of an update.
 /// </summary>
-public sealed class OnlineFeatureStore : IDisposable
+public sealed class OnlineFeatureStore : ILogProjection, IDisposable
 {
     private readonly ConcurrentDictionary<string, AppSlot> _apps = new(StringComparer.Ordinal);
     private readonly EventTypeRegistry _types;
@@ -35,7 +36,7 @@ public sealed class OnlineFeatureStore : IDisposable
         _empty = new FeatureState(features);
     }
 
-    /// <summary>Creates a store and catches it up with everything in the engine's log; keep it current with <see cref="FollowAsync"/>.</summary>
+    /// <summary>Creates a store and catches it up with everything in the engine's log (offline use; a server attaches it instead).</summary>
     /// <param name="engine">The engine whose log to read.</param>
     /// <param name="features">The feature definitions.</param>
     public static OnlineFeatureStore Open(CascadeEngine engine, FeatureSet features)
@@ -49,8 +50,39 @@ public sealed class OnlineFeatureStore : IDisposable
     /// <summary>The feature definitions.</summary>
     public FeatureSet Features { get; }
 
-    /// <summary>The newest log record applied by <see cref="CatchUp"/> (0 before any).</summary>
+    /// <inheritdoc />
+    public string Name => "features";
+
+    /// <summary>The newest log record applied by <see cref="Apply"/> or <see cref="CatchUp"/> (0 before any).</summary>
     public long AppliedSequence => Interlocked.Read(ref _appliedSequence);
+
+    /// <inheritdoc />
+    public void Apply(LogBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (_catchUpGate)
+        {
+            var records = batch.Records;
+            for (int i = batch.StartAfter(AppliedSequence); i < records.Count; i++)
+            {
+                switch (records[i].Kind)
+                {
+                    case RecordKind.Event:
+                        Observe(batch.Event(i));
+                        break;
+                    case RecordKind.ItemUpsert:
+                        Observe(batch.Item(i));
+                        break;
+                    case RecordKind.UserUpsert:
+                        Observe(batch.User(i));
+                        break;
+                    default:
+                        break;
+                }
+                Interlocked.Exchange(ref _appliedSequence, records[i].Sequence);
+            }
+        }
+    }
 
     /// <summary>Applies one feedback event. Returns false when its type is not configured (nothing changes).</summary>
     /// <param name="e">The event.</param>
@@ -152,31 +184,6 @@ public sealed class OnlineFeatureStore : IDisposable
                 applied++;
             }
             return applied;
-        }
-    }
-
-    /// <summary>Catches up with <paramref name="log"/> every <paramref name="pollInterval"/> until cancelled (then completes normally).</summary>
-    /// <param name="log">The event log.</param>
-    /// <param name="pollInterval">Pause between catch-ups when there is nothing new.</param>
-    /// <param name="cancellationToken">Stops following.</param>
-    public async Task FollowAsync(EventLog log, TimeSpan pollInterval, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(log);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(pollInterval, TimeSpan.Zero);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            if (log.LastSequence > AppliedSequence)
-            {
-                CatchUp(log);
-            }
-            try
-            {
-                await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
         }
     }
 

@@ -83,9 +83,18 @@ public static class CascadeServer
         // requests from starving those sources while the pool slowly injects threads.
         ThreadPool.GetMinThreads(out int workers, out int io);
         ThreadPool.SetMinThreads(Math.Max(workers, 16 * Environment.ProcessorCount), io);
-        engine ??= CascadeEngine.Open(options.ToEngineOptions());
+        if (engine is null)
+        {
+            // Opened here, so owned here: the container disposes it (stopping its applier, flushing the log) at shutdown.
+            var opened = CascadeEngine.Open(options.ToEngineOptions());
+            engine = opened;
+            builder.Services.AddSingleton(_ => opened);
+        }
+        else
+        {
+            builder.Services.AddSingleton(engine);
+        }
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(new IngestService(engine));
         var recommendations = new RecommendationService(engine, options.ToRecommendationOptions());
         if (options.ServeFromBatch)
@@ -93,11 +102,11 @@ public static class CascadeServer
             recommendations.Batch = new BatchStore(BatchStore.DefaultPath(options.DataDirectory));
         }
         // The log's changes since start-up in memory (history, hides, expiries): the request path reads no database.
-        var recommendationOptions = options.ToRecommendationOptions();
-        recommendations.Changes = new RecentChanges(engine.Log.LastSequence, engine.EventTypes, recommendationOptions.HistoryLength);
+        recommendations.TrackChanges();
         builder.Services.AddSingleton(recommendations);
-        builder.Services.AddHostedService<ChangeFollower>();
+        // The online feature store is a projection of the whole log, caught up in the background (readiness waits for it).
         var features = new OnlineFeatureStore(FeatureSet.Default, engine.EventTypes);
+        engine.Attach(features);
         IRanker? ctrModel = null;
         if (options.CtrModelPath.Length > 0)
         {
@@ -116,7 +125,6 @@ public static class CascadeServer
         }
         builder.Services.AddSingleton(features);
         builder.Services.AddSingleton(new AdRankingService(features, ctrModel));
-        builder.Services.AddHostedService<FeatureFollower>();
         builder.Services.AddSingleton(new ApiKeyAuth(options.ApiKeys));
         builder.Services.AddHostedService<TrainingService>();
         builder.Services.AddProblemDetails();
@@ -188,88 +196,55 @@ public static class CascadeServer
     }
 }
 
-/// <summary>Keeps the online feature store up to date with the event log (catching up first, then tailing it).</summary>
-internal sealed class FeatureFollower(OnlineFeatureStore store, CascadeEngine engine, ILogger<FeatureFollower> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield();
-        try
-        {
-            await store.FollowAsync(engine.Log, TimeSpan.FromMilliseconds(50), stoppingToken);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            logger.LogError(e, "The online feature store stopped following the log at sequence {Sequence}", store.AppliedSequence);
-        }
-    }
-}
-
-/// <summary>Keeps <see cref="RecommendationService.Changes"/> up to date with the log (polled every 20 ms).</summary>
-internal sealed class ChangeFollower(RecommendationService service, CascadeEngine engine, ILogger<ChangeFollower> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await Task.Yield();
-        if (service.Changes is not { } changes)
-        {
-            return;
-        }
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                if (engine.Log.LastSequence > changes.AppliedSequence)
-                {
-                    changes.CatchUp(engine.Log);
-                }
-                await Task.Delay(TimeSpan.FromMilliseconds(20), stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            logger.LogError(e, "The recent-changes follower stopped at sequence {Sequence}; requests read the catalog from now on", changes.AppliedSequence);
-            service.Changes = null;
-        }
-    }
-}
-
-/// <summary>Retrains the pipeline of the default app at start and then periodically, swapping each bundle in after its smoke test.</summary>
+/// <summary>Trains the pipeline of the default app at start and then periodically, swapping each bundle in after its smoke test.</summary>
 internal sealed class TrainingService(RecommendationService service, ServerOptions options, ILogger<TrainingService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        if (!options.TrainOnStart && !await Wait(TimeSpan.FromSeconds(options.TrainingIntervalSeconds), stoppingToken))
+        {
+            return;
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var s = service.Train(Apps.Default);
+                // The same background path a request without a bundle starts, so the two never train at once.
+                var s = await service.TrainInBackground(Apps.Default).WaitAsync(stoppingToken);
                 logger.LogInformation("Trained pipeline bundle {Version} for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
                     s.BundleVersion, s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
             }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
             {
                 logger.LogError(ex, "Training the pipeline failed; the previous bundle keeps serving");
             }
-            if (options.TrainingIntervalSeconds == 0)
+            if (!await Wait(TimeSpan.FromSeconds(options.TrainingIntervalSeconds), stoppingToken))
             {
                 return;
             }
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(options.TrainingIntervalSeconds), stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+        }
+    }
+
+    // Waits for the next training; false when there is none (interval 0) or the server stops.
+    private static async Task<bool> Wait(TimeSpan interval, CancellationToken stoppingToken)
+    {
+        if (interval == TimeSpan.Zero)
+        {
+            return false;
+        }
+        try
+        {
+            await Task.Delay(interval, stoppingToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 }

@@ -43,6 +43,12 @@ public sealed class ServerOptions
     /// <summary>Seconds between retrainings of the pipeline; 0 disables background training. Default 60.</summary>
     public int TrainingIntervalSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// Train the default app's bundle in the background as soon as the server starts. Default true. When false, the
+    /// first request for an app starts that training (and gets 503 with Retry-After until it is done).
+    /// </summary>
+    public bool TrainOnStart { get; set; } = true;
+
     /// <summary>The recommendation pipeline (sources, ranker, re-rankers, budgets); without sources the built-in default applies (docs/pipeline.md).</summary>
     public PipelineOptions Pipeline { get; set; } = new();
 

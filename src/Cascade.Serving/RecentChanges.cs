@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Cascade.Core.Domain;
 using Cascade.Storage.Log;
+using Cascade.Storage.Projections;
 using Cascade.Storage.Records;
 
 namespace Cascade.Serving;
@@ -13,13 +14,13 @@ namespace Cascade.Serving;
 /// before it, so the bundle plus these changes answer "what has the user seen" and "is this item still servable"
 /// without a catalog read per request. Once every bundle served for an app reaches a later sequence, <see cref="Trim"/>
 /// drops that app's older changes, so memory follows what changed since the older of the last two trainings, not
-/// since start-up. Thread-safe: one follower applies (<see cref="CatchUp"/>), <see cref="Trim"/> waits for it, and
-/// any number of requests read.
+/// since start-up. A projection of the log (the engine's applier calls <see cref="Apply"/>); <see cref="Trim"/> waits
+/// for a batch being applied, and any number of requests read.
 /// </summary>
 /// <param name="floor">The log sequence from which changes are kept (records at or below it are skipped).</param>
 /// <param name="eventTypes">The configured event types (history = positive and negative roles).</param>
 /// <param name="historyLength">Newest history items kept per user.</param>
-public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int historyLength)
+public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int historyLength) : ILogProjection
 {
     private readonly ConcurrentDictionary<(string App, string User), RecentItems> _users = new();
     private readonly ConcurrentDictionary<(string App, string Item), ItemState> _items = new();
@@ -40,6 +41,9 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
     /// <summary>Users with recent history kept (all apps).</summary>
     public int Users => _users.Count;
 
+    /// <inheritdoc />
+    public string Name => "recent-changes";
+
     /// <summary>The newest log record applied.</summary>
     public long AppliedSequence => Interlocked.Read(ref _appliedSequence);
 
@@ -48,7 +52,7 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
 
     /// <summary>
     /// Applies one record (others than events, item upserts and hides change nothing). Not concurrently with
-    /// <see cref="CatchUp"/> or <see cref="Trim"/>, which call it under their lock.
+    /// <see cref="Apply"/> or <see cref="Trim"/>, which call it under their lock.
     /// </summary>
     /// <param name="record">A record read from the log.</param>
     public void Observe(LogRecord record)
@@ -81,21 +85,18 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
         }
     }
 
-    /// <summary>Applies the records after <see cref="AppliedSequence"/>; returns how many.</summary>
-    /// <param name="log">The log.</param>
-    public long CatchUp(EventLog log)
+    /// <inheritdoc />
+    public void Apply(LogBatch batch)
     {
-        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(batch);
         lock (_catchUpGate)
         {
-            long applied = 0;
-            foreach (var record in log.ReadFrom(AppliedSequence + 1))
+            var records = batch.Records;
+            for (int i = batch.StartAfter(AppliedSequence); i < records.Count; i++)
             {
-                Observe(record);
-                Interlocked.Exchange(ref _appliedSequence, record.Sequence);
-                applied++;
+                Observe(records[i]);
+                Interlocked.Exchange(ref _appliedSequence, records[i].Sequence);
             }
-            return applied;
         }
     }
 

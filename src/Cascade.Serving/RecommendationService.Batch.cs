@@ -46,6 +46,10 @@ public sealed partial class RecommendationService
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         long startedAt = _clock.GetTimestamp();
+        if (!IsTrained(app))
+        {
+            Train(app);
+        }
         var bundle = Bundle(app);
         long sequence = bundle.Snapshot.Sequence;
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();

@@ -22,7 +22,9 @@ public sealed partial class RecommendationService
             var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}");
             SmokeTest(bundle);
             Serve(bundle);
-            return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
+            var summary = new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
+            _lastTraining[app] = summary;
+            return summary;
         }
     }
 
@@ -30,7 +32,11 @@ public sealed partial class RecommendationService
     /// <returns>The manifest written.</returns>
     public BundleManifest SaveBundle(string app, string directory)
     {
-        var bundle = Bundle(app);
+        if (!_bundles.ContainsKey(app))
+        {
+            Train(app);
+        }
+        var bundle = _bundles[app];
         return PipelineBundle.Save(bundle.Pipeline, directory, app, bundle.Snapshot.Sequence, Options.Seed);
     }
 
@@ -61,7 +67,9 @@ public sealed partial class RecommendationService
             var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}");
             SmokeTest(bundle);
             Serve(bundle);
-            return new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
+            var summary = new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
+            _lastTraining[app] = summary;
+            return summary;
         }
     }
 
@@ -106,6 +114,7 @@ public sealed partial class RecommendationService
     {
         _bundles.TryGetValue(bundle.App, out var outgoing);
         _bundles[bundle.App] = bundle;
+        _bundleReady.GetOrAdd(bundle.App, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         if (outgoing is not null && Changes is { } changes)
         {
             changes.Trim(bundle.App, Math.Min(outgoing.Snapshot.Sequence, bundle.Snapshot.Sequence));
@@ -118,15 +127,72 @@ public sealed partial class RecommendationService
     /// <summary>The version of the bundle serving <paramref name="app"/>, or null.</summary>
     public string? BundleVersion(string app) => _bundles.TryGetValue(app, out var b) ? b.Version : null;
 
+    /// <summary>How long building a bundle waits for the catalog to apply the snapshot's records.</summary>
+    private static readonly TimeSpan CatalogWait = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a request that finds no bundle is told to wait before retrying.</summary>
+    public static readonly TimeSpan NotReadyRetryAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The bundle serving <paramref name="app"/>. A request never trains: when there is none, a training starts in the
+    /// background (one per app at a time) and the request gets <see cref="BundleNotReadyException"/>.
+    /// </summary>
     private ServedBundle Bundle(string app)
     {
         if (_bundles.TryGetValue(app, out var bundle))
         {
             return bundle;
         }
-        Train(app);
-        return _bundles[app];
+        TrainInBackground(app);
+        throw new BundleNotReadyException(app, NotReadyRetryAfter, _trainingFailures.GetValueOrDefault(app));
     }
+
+    /// <summary>
+    /// Starts training a bundle of <paramref name="app"/> on the thread pool unless one is being trained already;
+    /// returns that training. A failure is kept (shown in the next <see cref="BundleNotReadyException"/>) and the
+    /// next request starts another.
+    /// </summary>
+    public Task<TrainingSummary> TrainInBackground(string app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        while (true)
+        {
+            if (_backgroundTraining.TryGetValue(app, out var running))
+            {
+                return running;
+            }
+            var task = new Task<Task<TrainingSummary>>(() => Task.Run(() => Train(app)));
+            var unwrapped = task.Unwrap();
+            if (!_backgroundTraining.TryAdd(app, unwrapped))
+            {
+                continue;
+            }
+            _ = unwrapped.ContinueWith(t =>
+            {
+                if (t.IsFaulted)
+                {
+                    _trainingFailures[app] = t.Exception!.GetBaseException().Message;
+                }
+                else
+                {
+                    _trainingFailures.TryRemove(app, out _);
+                }
+                _backgroundTraining.TryRemove(app, out _);
+            }, TaskScheduler.Default);
+            task.Start(TaskScheduler.Default);
+            return unwrapped;
+        }
+    }
+
+    /// <summary>Completes when a bundle serves <paramref name="app"/> (at once when one does).</summary>
+    /// <param name="app">The app.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public Task WaitForBundleAsync(string app, CancellationToken cancellationToken = default) =>
+        _bundleReady.GetOrAdd(app, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(cancellationToken);
+
+    /// <summary>The summary of the last training or load that put a bundle in service for <paramref name="app"/>, or null.</summary>
+    /// <param name="app">The app.</param>
+    public TrainingSummary? LastTraining(string app) => _lastTraining.GetValueOrDefault(app);
 
     private void SmokeTest(ServedBundle bundle)
     {

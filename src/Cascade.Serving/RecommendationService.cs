@@ -16,6 +16,10 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
 {
     private readonly ConcurrentDictionary<string, ServedBundle> _bundles = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, object> _trainLocks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<TrainingSummary>> _backgroundTraining = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _trainingFailures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _bundleReady = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TrainingSummary> _lastTraining = new(StringComparer.Ordinal);
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly string[] _historyTypes = [.. engine.EventTypes.All.Where(t => t.Role is EventRole.Positive or EventRole.Negative).Select(t => t.Name)];
     private readonly PageCursorCodec _cursors = new(new PageCursorOptions(
@@ -24,15 +28,32 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
 
     private const int LiveCheckSpare = 5;
 
-    /// <summary>How long building a bundle waits for the catalog to apply the snapshot's records.</summary>
-    private static readonly TimeSpan CatalogWait = TimeSpan.FromMinutes(10);
     private long _impressionFailures;
+    private readonly Lock _impressionsGate = new();
+    private int _pendingImpressions;
+    private TaskCompletionSource _impressionsIdle = new();
 
     /// <summary>The options in force.</summary>
     public RecommendationOptions Options { get; } = options ?? new RecommendationOptions();
 
     /// <summary>The pipeline configuration in force.</summary>
     public PipelineOptions PipelineOptions { get; } = options?.Pipeline is { Sources.Count: > 0 } p ? p : PipelineOptions.Default();
+
+    /// <summary>
+    /// Completes when every impression write handed to the log so far has been acknowledged (or failed); returns the
+    /// log's last sequence then, to wait for projections with. Responses never wait for their impressions; this is for
+    /// tests, shutdown and tools.
+    /// </summary>
+    public async Task<long> WaitForImpressionsAsync(CancellationToken cancellationToken = default)
+    {
+        Task idle;
+        lock (_impressionsGate)
+        {
+            idle = _pendingImpressions == 0 ? Task.CompletedTask : _impressionsIdle.Task;
+        }
+        await idle.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return engine.Log.LastSequence;
+    }
 
     /// <summary>Impression writes that failed (logged events are best effort; the response never waits for them).</summary>
     public long ImpressionFailures => Interlocked.Read(ref _impressionFailures);
@@ -44,12 +65,30 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
     public BatchStore? Batch { get; set; }
 
     /// <summary>
-    /// The log's changes since start-up, kept in memory by a follower (<see cref="RecentChanges"/>). When set, a
-    /// bundle whose snapshot reaches its floor reads the user's recent history and items' liveness from it instead of
-    /// the catalog (no database read on the request path); an older bundle (loaded from disk) still reads the catalog.
-    /// Each swap trims the app's changes up to the older of the outgoing and incoming bundles' snapshots.
+    /// The log's changes since <see cref="TrackChanges"/>, kept in memory as a projection of the log
+    /// (<see cref="RecentChanges"/>). When set, a bundle whose snapshot reaches its floor reads the user's recent
+    /// history and items' liveness from it instead of the catalog (no database read on the request path); an older
+    /// bundle (loaded from disk) still reads the catalog. Each swap trims the app's changes up to the older of the
+    /// outgoing and incoming bundles' snapshots.
     /// </summary>
-    public RecentChanges? Changes { get; set; }
+    public RecentChanges? Changes { get; private set; }
+
+    /// <summary>
+    /// Starts keeping the log's changes from its current end in memory: creates <see cref="Changes"/> and attaches it
+    /// to the engine, which feeds it every later record. Call once, before serving.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Changes are tracked already.</exception>
+    public RecentChanges TrackChanges()
+    {
+        if (Changes is not null)
+        {
+            throw new InvalidOperationException("Recent changes are tracked already.");
+        }
+        var changes = new RecentChanges(engine.Log.LastSequence, engine.EventTypes, Options.HistoryLength);
+        engine.Attach(changes);
+        Changes = changes;
+        return changes;
+    }
 
     private RecentChanges? ChangesFor(ServedBundle bundle)
     {
@@ -57,10 +96,11 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
         {
             return null;
         }
-        // Never staler than the catalog would have been: a write the catalog shows is applied here first.
-        if (c.AppliedSequence < engine.Catalog.AppliedSequence)
+        // Never staler than the catalog: the engine applies a batch to both before anyone sees it, so this only
+        // falls back while the projection catches up on its own (a burst) or after it stopped on an error.
+        if (c.AppliedSequence < engine.Catalog.AppliedSequence || !engine.IsHealthy(c))
         {
-            c.CatchUp(engine.Log);
+            return null;
         }
         return c;
     }
@@ -73,7 +113,9 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
 
     /// <summary>Runs the pipeline for a user or an anonymous session.</summary>
     /// <exception cref="ArgumentOutOfRangeException">Count is outside 1–MaxResults.</exception>
-    /// <exception cref="ArgumentException">The category is unknown or the variant invalid (message names it).</exception>
+    /// <exception cref="UnknownCategoryException">The category is not in the bundle's catalog.</exception>
+    /// <exception cref="ArgumentException">The variant is invalid.</exception>
+    /// <exception cref="BundleNotReadyException">No bundle serves the app yet (one is being trained in the background).</exception>
     public RecommendResult Recommend(string app, RecommendQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -93,7 +135,7 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
             category = IndexOf(bundle.Items.CategoryNames, name);
             if (category < 0)
             {
-                throw new ArgumentException($"Category '{name}' is not in the catalog.", nameof(query));
+                throw new UnknownCategoryException(name);
             }
         }
         long historyStarted = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -196,7 +238,7 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
         int code = -1;
         if (category is not null && (code = IndexOf(bundle.Items.CategoryNames, category)) < 0)
         {
-            throw new ArgumentException($"Category '{category}' is not in the catalog.", nameof(category));
+            throw new UnknownCategoryException(category);
         }
         var request = new SourceRequest(bundle.Items, -1, [], _clock.GetUtcNow().ToUnixTimeMilliseconds(), category: code);
         var list = new List<ScoredItem>(n + LiveCheckSpare);
@@ -294,12 +336,26 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
         {
             events[i] = new FeedbackEvent(app, null, userId, items[i].ItemId, "impression", null, now, requestId, offset + i, variant);
         }
+        lock (_impressionsGate)
+        {
+            if (_pendingImpressions++ == 0)
+            {
+                _impressionsIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
         _ = engine.AppendEventsAsync(events).ContinueWith(t =>
         {
             if (t.IsFaulted)
             {
                 Interlocked.Increment(ref _impressionFailures);
                 _ = t.Exception;
+            }
+            lock (_impressionsGate)
+            {
+                if (--_pendingImpressions == 0)
+                {
+                    _impressionsIdle.TrySetResult();
+                }
             }
         }, TaskScheduler.Default);
     }

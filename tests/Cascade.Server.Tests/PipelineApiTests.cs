@@ -115,12 +115,8 @@ public sealed class PipelineApiTests
 
         var latest = Ids(await server.Client.GetFromJsonAsync<JsonElement>("/v1/latest?n=2"));
         Assert.Equal(["i27", "i26"], latest); // created 2026-01-28 and -27
-        await server.Client.PostAsync("/v1/items/i27/hide", null);
-        for (int attempt = 0; attempt < 50 && latest.Contains("i27"); attempt++)
-        {
-            await Task.Delay(50); // the catalog applies the hide shortly after it is acknowledged
-            latest = Ids(await server.Client.GetFromJsonAsync<JsonElement>("/v1/latest?n=2"));
-        }
+        await server.Client.PostAsync("/v1/items/i27/hide", null); // acknowledged once applied to the catalog and the request path
+        latest = Ids(await server.Client.GetFromJsonAsync<JsonElement>("/v1/latest?n=2"));
         Assert.Equal(["i26", "i25"], latest);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await server.Client.GetAsync("/v1/latest?category=nope")).StatusCode);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await server.Client.GetAsync("/v1/recommend/u1?category=nope")).StatusCode);
@@ -134,13 +130,9 @@ public sealed class PipelineApiTests
         var r = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/u4?n=3");
         string requestId = r.GetProperty("requestId").GetString()!;
         var ids = Ids(r);
-        JsonElement[] impressions = [];
-        for (int attempt = 0; attempt < 50 && impressions.Length < 3; attempt++)
-        {
-            await Task.Delay(100);
-            var events = await server.Client.GetFromJsonAsync<JsonElement>("/v1/users/u4/events?limit=100");
-            impressions = [.. events.EnumerateArray().Where(e => e.GetProperty("type").GetString() == "impression" && e.GetProperty("requestId").GetString() == requestId)];
-        }
+        await server.SettledAsync(); // impressions are written after the response, without delaying it
+        var events = await server.Client.GetFromJsonAsync<JsonElement>("/v1/users/u4/events?limit=100");
+        JsonElement[] impressions = [.. events.EnumerateArray().Where(e => e.GetProperty("type").GetString() == "impression" && e.GetProperty("requestId").GetString() == requestId)];
         Assert.Equal(3, impressions.Length);
         Assert.Equal("default", r.GetProperty("variant").GetString());
         var byPosition = impressions.OrderBy(e => e.GetProperty("position").GetInt32()).Select(e => e.GetProperty("itemId").GetString()).ToArray();
@@ -151,16 +143,8 @@ public sealed class PipelineApiTests
     public async Task Stats_show_the_in_memory_state_and_a_second_training_trims_the_recent_changes()
     {
         await using var server = await Seeded();
-        JsonElement state = default;
-        for (int attempt = 0; attempt < 200; attempt++) // the feature store follows the log every 50 ms
-        {
-            state = (await server.Client.GetFromJsonAsync<JsonElement>("/v1/admin/stats")).GetProperty("state");
-            if (state.GetProperty("featureUsers").GetInt32() == 20)
-            {
-                break;
-            }
-            await Task.Delay(50);
-        }
+        await server.SettledAsync();
+        var state = (await server.Client.GetFromJsonAsync<JsonElement>("/v1/admin/stats")).GetProperty("state");
         Assert.Equal(20, state.GetProperty("featureUsers").GetInt32());
         Assert.Equal(30, state.GetProperty("featureItems").GetInt32());
         Assert.InRange(state.GetProperty("featurePairs").GetInt64(), 20, 120); // distinct clicked (user, item) pairs

@@ -25,18 +25,11 @@ public sealed class RankApiTests
         var ack = await server.PostJson("/v1/events", events.Append(']').ToString());
         Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
 
-        JsonElement r = default;
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            var response = await server.PostJson("/v1/rank", """{"userId":"x","candidates":[{"itemId":"b","bid":3},{"itemId":"a","bid":1},{"itemId":"c","bid":0.5}],"reservePrice":0.05}""");
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            r = await response.Content.ReadFromJsonAsync<JsonElement>();
-            if (r.GetProperty("featuresAsOfSequence").GetInt64() >= 28) // 3 items + 25 events
-            {
-                break;
-            }
-            await Task.Delay(50);
-        }
+        await server.SettledAsync(); // the online feature store applies the events in the background
+        var response = await server.PostJson("/v1/rank", """{"userId":"x","candidates":[{"itemId":"b","bid":3},{"itemId":"a","bid":1},{"itemId":"c","bid":0.5}],"reservePrice":0.05}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var r = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(28, r.GetProperty("featuresAsOfSequence").GetInt64()); // 3 items + 25 events
         var items = r.GetProperty("items").EnumerateArray().ToArray();
         // Smoothed CTR (positives + 0.05 × 10) / (impressions + 10): a = 5.5/20, b = 0.5/20, c = 0.5/10.
         double pa = items.Single(i => i.GetProperty("itemId").GetString() == "a").GetProperty("pCtr").GetDouble();

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Cascade.Serving;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cascade.Server.Tests;
 
@@ -141,6 +143,25 @@ public sealed class RecommendAndSecurityTests
         Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/health/live")).StatusCode);
         var ready = await server.Client.GetFromJsonAsync<JsonElement>("/health/ready");
         Assert.Equal("ready", ready.GetProperty("status").GetString());
+        Assert.All(ready.GetProperty("projections").EnumerateArray(), p => Assert.Equal(0, p.GetProperty("lag").GetInt64()));
+        Assert.Equal(["catalog", "recent-changes", "features"], ready.GetProperty("projections").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+    }
+
+    [Fact]
+    public async Task Without_a_bundle_a_request_gets_503_with_retry_after_and_starts_a_training_in_the_background()
+    {
+        await using var server = await RunningServer.StartAsync(new() { ["Cascade:TrainOnStart"] = "false" });
+        await server.PostJson("/v1/events", """[{"userId":"u1","itemId":"i1","type":"click"},{"userId":"u2","itemId":"i2","type":"click"}]""");
+        var health = await server.Client.GetFromJsonAsync<JsonElement>("/health/ready");
+        Assert.False(health.TryGetProperty("bundleVersion", out _)); // none yet
+        var first = await server.Client.GetAsync("/v1/recommend/u1?n=2");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), first.Headers.RetryAfter?.Delta);
+        Assert.Contains("being trained in the background", (await Problem.ReadAsync(first)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        await server.Services.GetRequiredService<RecommendationService>().WaitForBundleAsync("default").WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/v1/recommend/u1?n=2")).StatusCode);
+        health = await server.Client.GetFromJsonAsync<JsonElement>("/health/ready");
+        Assert.StartsWith("2-", health.GetProperty("bundleVersion").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,7 +1,10 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Cascade.Serving;
+using Cascade.Storage.Engine;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cascade.Server.Tests;
 
@@ -18,6 +21,15 @@ public sealed class RunningServer : IAsyncDisposable
     }
 
     public string DataDirectory { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Waits until the impressions written so far are in the log and every projection has applied the log.</summary>
+    public async Task SettledAsync()
+    {
+        long sequence = await Services.GetRequiredService<RecommendationService>().WaitForImpressionsAsync();
+        await Services.GetRequiredService<CascadeEngine>().WaitForAllAsync(sequence).WaitAsync(TimeSpan.FromSeconds(30));
+    }
 
     public HttpClient Client { get; }
 

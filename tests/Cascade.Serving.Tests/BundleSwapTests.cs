@@ -32,10 +32,8 @@ public sealed class BundleSwapTests
     {
         using var dir = new TempDir();
         using var engine = await Seeded(dir);
-        var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false })
-        {
-            Changes = new RecentChanges(engine.Log.LastSequence, engine.EventTypes, historyLength: 200),
-        };
+        var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false, HistoryLength = 200 });
+        service.TrackChanges();
         service.Train(Apps.Default);
         string seen = service.Recommend(Apps.Default, new RecommendQuery("u1", 10)).Items[0].ItemId;
         string hidden = service.Popular(Apps.Default, 1, null)[0].ItemId;
@@ -52,7 +50,7 @@ public sealed class BundleSwapTests
         }
 
         NeitherReturns(); // from the recent changes: the bundle predates both
-        Assert.Equal(1, service.Changes.Users);
+        Assert.Equal(1, service.Changes!.Users);
         Assert.Equal(1, service.Changes.ChangedItems);
         service.Train(Apps.Default); // the outgoing bundle predates the changes: they stay
         Assert.Equal(1, service.Changes.Users);

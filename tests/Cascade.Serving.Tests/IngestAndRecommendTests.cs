@@ -31,15 +31,12 @@ public sealed class IngestAndRecommendTests
         using var dir = new TempDir();
         using var engine = await SeededEngine.OpenAsync(dir, 30, 20, 5, 4);
         var service = new RecommendationService(engine, new RecommendationOptions { Variant = "control" });
+        service.Train(Apps.Default);
         long before = engine.Log.LastSequence;
         var named = service.Recommend(Apps.Default, new RecommendQuery("u1", 3) { Variant = "arm-b" });
         var unnamed = service.Recommend(Apps.Default, new RecommendQuery("u2", 2));
         Assert.Equal(("arm-b", "control"), (named.Variant, unnamed.Variant));
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (engine.Log.LastSequence < before + 5 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10); // impressions are written after the response, without waiting
-        }
+        await service.WaitForImpressionsAsync(); // impressions are written after the response, without delaying it
         var impressions = engine.Log.ReadFrom(before + 1).Select(r => Cascade.Storage.Records.RecordCodec.DecodeEvent(r.Payload.Span)).ToList();
         Assert.Equal(5, impressions.Count);
         Assert.All(impressions, e => Assert.Equal("impression", e.Type));

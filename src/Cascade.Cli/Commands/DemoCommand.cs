@@ -9,6 +9,7 @@ using Cascade.Serving.Ingestion;
 using Cascade.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 
 namespace Cascade.Cli.Commands;
@@ -76,9 +77,6 @@ internal static class DemoCommand
             }
 
             await CommonOptions.CatchUpCatalogAsync(engine);
-            var service = new RecommendationService(engine, ServerOptions.Load().ToRecommendationOptions());
-            var trained = service.Train(Apps.Default);
-            AnsiConsole.MarkupLineInterpolated($"Trained the pipeline (bundle {trained.BundleVersion}) on {trained.Interactions:N0} interactions of {trained.Users:N0} users × {trained.Items:N0} items in {trained.Elapsed.TotalMilliseconds:0} ms.");
 
             WebApplication app;
             try
@@ -91,6 +89,13 @@ internal static class DemoCommand
                 return CommonOptions.Fail(ex.Message);
             }
             await app.StartAsync(ct);
+            // The server trains its first bundle in the background at start; requests before it get 503.
+            var service = app.Services.GetRequiredService<RecommendationService>();
+            await AnsiConsole.Status().StartAsync("training the pipeline…", _ => service.WaitForBundleAsync(Apps.Default, ct));
+            if (service.LastTraining(Apps.Default) is { } trained)
+            {
+                AnsiConsole.MarkupLineInterpolated($"Trained the pipeline (bundle {trained.BundleVersion}) on {trained.Interactions:N0} interactions of {trained.Users:N0} users × {trained.Items:N0} items in {trained.Elapsed.TotalMilliseconds:0} ms.");
+            }
             string baseUrl = app.Urls.First().TrimEnd('/');
             string user = SyntheticData.UserId(0);
             AnsiConsole.Write(new Rule("[bold]Serving[/]").LeftJustified());

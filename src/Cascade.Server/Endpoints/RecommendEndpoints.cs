@@ -13,23 +13,24 @@ namespace Cascade.Server.Endpoints;
 /// <summary>Recommendations: the multi-stage pipeline per user or session, similar items, popular and latest listings.</summary>
 internal static class RecommendEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app)
+    public static void Map(IEndpointRouteBuilder routes)
     {
+        var app = routes.MapGroup("").AddEndpointFilter<ServingErrorFilter>();
         app.MapGet("/v1/recommend/{userId}", Recommend).WithTags("Recommend")
             .WithSummary("Top-n items for a user through every pipeline stage (retrieve → filter → rank → re-rank). n 1–200 (default 10); cursor = nextCursor of the previous page (never repeats an item); category limits to one category; explain=true adds each item's trail and the stage timings; variant names the experiment arm recorded with the impressions (default Cascade:Variant).")
-            .Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(422);
+            .Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(422).ProducesProblem(503);
         app.MapPost("/v1/recommend", RecommendSession).WithTags("Recommend")
             .WithSummary("Recommendations for an anonymous session (or a user plus recent items not yet sent as events): the body names the session's recent items, newest first.")
-            .Accepts<SessionRequest>("application/json").Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(415).ProducesProblem(422);
+            .Accepts<SessionRequest>("application/json").Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
         app.MapGet("/v1/similar/{itemId}", Similar).WithTags("Recommend")
             .WithSummary("Items similar to an item by the item-to-item model (n 1–200, default 10), hidden and expired items removed.")
-            .Produces<ListingResponse>().ProducesProblem(404).ProducesProblem(422);
+            .Produces<ListingResponse>().ProducesProblem(404).ProducesProblem(422).ProducesProblem(503);
         app.MapGet("/v1/popular", Popular).WithTags("Recommend")
             .WithSummary("The most popular items, decayed by age as configured for the trending source (n 1–200, default 10; optional category).")
-            .Produces<ListingResponse>().ProducesProblem(422);
+            .Produces<ListingResponse>().ProducesProblem(422).ProducesProblem(503);
         app.MapGet("/v1/latest", Latest).WithTags("Recommend")
             .WithSummary("The newest servable items by creation time (n 1–200, default 10; optional category).")
-            .Produces<ListingResponse>().ProducesProblem(422);
+            .Produces<ListingResponse>().ProducesProblem(422).ProducesProblem(503);
         app.MapPost("/v1/admin/bundle", LoadBundle).WithTags("Admin")
             .WithSummary("Load a model bundle written by `cascade train --output DIR` (a directory on the server's disk), verify every file's checksum, smoke-test it and swap it in without dropping a request (admin scope). A damaged or failing bundle is refused (409) and the old one keeps serving.")
             .Accepts<BundleRequest>("application/json").Produces<TrainingSummary>().ProducesProblem(409).ProducesProblem(422);
@@ -180,10 +181,6 @@ internal static class RecommendEndpoints
         {
             return Problems.Invalid("cursor", e.Message, StatusCodes.Status400BadRequest);
         }
-        catch (ArgumentException e) when (query.Category is not null && e.Message.Contains("Category", StringComparison.Ordinal))
-        {
-            return Problems.Invalid("category", $"'{query.Category}' is not a category of the catalog");
-        }
     }
 
     private static IResult Similar(string itemId, string? n, HttpContext http, ApiKeyAuth auth, RecommendationService service)
@@ -224,15 +221,8 @@ internal static class RecommendEndpoints
         {
             return bad;
         }
-        try
-        {
-            var items = latest ? service.Latest(appName!, count, category) : service.Popular(appName!, count, category);
-            return Results.Ok(new ListingResponse(Guid.NewGuid().ToString("N"), items));
-        }
-        catch (ArgumentException) when (category is not null)
-        {
-            return Problems.Invalid("category", $"'{category}' is not a category of the catalog");
-        }
+        var items = latest ? service.Latest(appName!, count, category) : service.Popular(appName!, count, category);
+        return Results.Ok(new ListingResponse(Guid.NewGuid().ToString("N"), items));
     }
 
     private static IResult InvalidVariant(string variant) =>

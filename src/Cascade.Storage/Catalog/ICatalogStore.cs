@@ -1,5 +1,6 @@
 using Cascade.Core.Domain;
 using Cascade.Storage.Log;
+using Cascade.Storage.Projections;
 
 namespace Cascade.Storage.Catalog;
 
@@ -8,13 +9,11 @@ namespace Cascade.Storage.Catalog;
 /// log. The embedded implementation is <see cref="SqliteCatalogStore"/>; a PostgreSQL one satisfies the same
 /// contract (tests/Cascade.Storage.Tests/CatalogStoreContract.cs). Implementations are thread-safe.
 /// </summary>
-public interface ICatalogStore : IDisposable
+public interface ICatalogStore : ILogProjection, IDisposable
 {
-    /// <summary>The sequence of the newest log record applied (0 when empty).</summary>
-    long AppliedSequence { get; }
 
     /// <summary>
-    /// Applies log records in sequence order, atomically with the new <see cref="AppliedSequence"/>. Records at or
+    /// Applies log records in sequence order, atomically with the new <see cref="ILogProjection.AppliedSequence"/>. Records at or
     /// below the applied sequence are skipped, so replaying is harmless.
     /// </summary>
     void Apply(IReadOnlyList<LogRecord> records);

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Cascade.Core;
 using Cascade.Core.Domain;
 using Cascade.Storage.Log;
-using Cascade.Storage.Records;
+using Cascade.Storage.Projections;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -58,9 +58,20 @@ public sealed class SqliteCatalogStore : ICatalogStore
     public long AppliedSequence => Interlocked.Read(ref _applied);
 
     /// <inheritdoc />
+    public string Name => "catalog";
+
+    /// <inheritdoc />
     public void Apply(IReadOnlyList<LogRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);
+        Apply(new LogBatch(records));
+    }
+
+    /// <inheritdoc />
+    public void Apply(LogBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var records = batch.Records;
         lock (_writeGate)
         {
             using var tx = _writer.BeginTransaction();
@@ -77,33 +88,30 @@ public sealed class SqliteCatalogStore : ICatalogStore
             var added = new List<(string App, IdKind Kind, string Id)>();
             try
             {
-                foreach (var r in records)
+                for (int index = batch.StartAfter(applied); index < records.Count; index++)
                 {
-                    if (r.Sequence <= applied)
-                    {
-                        continue;
-                    }
+                    var r = records[index];
                     switch (r.Kind)
                     {
                         case RecordKind.Event:
-                            var e = RecordCodec.DecodeEvent(r.Payload.Span);
+                            var e = batch.Event(index);
                             int u = Intern(insId, e.App, IdKind.User, e.UserId, added);
                             int i = Intern(insId, e.App, IdKind.Item, e.ItemId, added);
                             insEvent.Add(r.Sequence, e.App, u, i, e.Type, e.Value, e.TimestampMs, e.EventId, e.RequestId, e.Position);
                             break;
                         case RecordKind.ItemUpsert:
-                            var item = RecordCodec.DecodeItem(r.Payload.Span);
+                            var item = batch.Item(index);
                             Intern(insId, item.App, IdKind.Item, item.Id, added);
                             Run(upItem, item.App, item.Id, item.Title, JsonSerializer.Serialize(item.Categories), JsonSerializer.Serialize(item.Tags),
                                 item.AttributesJson, item.CreatedAt.ToUnixTimeMilliseconds(), item.Hidden ? 1 : 0, item.ExpiresAt?.ToUnixTimeMilliseconds());
                             break;
                         case RecordKind.UserUpsert:
-                            var user = RecordCodec.DecodeUser(r.Payload.Span);
+                            var user = batch.User(index);
                             Intern(insId, user.App, IdKind.User, user.Id, added);
                             Run(upUser, user.App, user.Id, user.AttributesJson);
                             break;
                         case RecordKind.ItemHide:
-                            var h = RecordCodec.DecodeHide(r.Payload.Span);
+                            var h = batch.Hide(index);
                             Run(hide, h.App, h.ItemId);
                             break;
                         default:

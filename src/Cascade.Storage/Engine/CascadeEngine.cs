@@ -1,24 +1,20 @@
 using Cascade.Core.Domain;
 using Cascade.Storage.Catalog;
 using Cascade.Storage.Log;
+using Cascade.Storage.Projections;
 using Cascade.Storage.Records;
 
 namespace Cascade.Storage.Engine;
 
 /// <summary>
 /// The write path and the derived stores of one data folder: every write goes to the event log first and is
-/// acknowledged under the log's durability; a background applier then brings the catalog up to date. Both the
-/// HTTP API and the import commands write through this class, so they share one code path. Thread-safe.
+/// acknowledged under the log's durability; one applier then feeds the log, in order, to every projection — the
+/// catalog, and whatever the host attaches (<see cref="Attach"/>): recent changes, online features, training
+/// interactions. Both the HTTP API and the import commands write through this class, so they share one code path.
+/// Thread-safe.
 /// </summary>
-public sealed class CascadeEngine : IDisposable
+public sealed partial class CascadeEngine : IDisposable
 {
-    private const int ApplyChunk = 4096;
-    private readonly SemaphoreSlim _wake = new(0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _applier;
-    private readonly object _appliedGate = new();
-    private Exception? _applyFault;
-
     private CascadeEngine(EngineOptions options, EventLog log, ICatalogStore catalog)
     {
         Options = options;
@@ -26,6 +22,7 @@ public sealed class CascadeEngine : IDisposable
         Catalog = catalog;
         // The catalog catches up in the background, so opening never waits for a large backlog;
         // /health/ready reports the lag, and reads that must see every write wait for it.
+        _slots = [new Slot(catalog)];
         _applier = Task.Run(ApplyLoop);
     }
 
@@ -35,7 +32,7 @@ public sealed class CascadeEngine : IDisposable
     /// <summary>The event log (source of truth).</summary>
     public EventLog Log { get; }
 
-    /// <summary>The catalog derived from the log.</summary>
+    /// <summary>The catalog derived from the log (the first projection).</summary>
     public ICatalogStore Catalog { get; }
 
     /// <summary>The accepted event types.</summary>
@@ -116,56 +113,56 @@ public sealed class CascadeEngine : IDisposable
 
     /// <summary>Waits until the catalog has applied every record up to <paramref name="sequence"/>.</summary>
     /// <exception cref="TimeoutException">The catalog did not catch up in time.</exception>
-    public async Task WaitForCatalogAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        int delay = 1;
-        while (Catalog.AppliedSequence < sequence)
-        {
-            if (_applyFault is { } fault)
-            {
-                throw new InvalidOperationException("The catalog applier stopped after an error; restart the engine or run `cascade rebuild`.", fault);
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"The catalog reached sequence {Catalog.AppliedSequence}, not {sequence}, within {timeout.TotalSeconds:0.#} s.");
-            }
-            _wake.Release();
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            delay = Math.Min(delay * 2, 20);
-        }
-    }
+    /// <exception cref="InvalidOperationException">The catalog stopped after an error.</exception>
+    public Task WaitForCatalogAsync(long sequence, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitForAsync(Catalog, sequence, timeout, cancellationToken);
 
     /// <summary>Derives the catalog again from the whole log; returns the number of records applied.</summary>
     public long RebuildCatalog(IProgress<long>? progress = null)
     {
-        lock (_appliedGate)
+        lock (_passGate)
         {
             Catalog.Reset();
-            return ApplyFrom(1, progress);
+            long total = 0;
+            foreach (var chunk in Chunks(Log.ReadFrom(1), long.MaxValue))
+            {
+                Catalog.Apply(new LogBatch(chunk));
+                total += chunk.Count;
+                progress?.Report(total);
+            }
+            Complete(_slots[0]);
+            return total;
         }
     }
 
     /// <summary>
     /// Stops the applier after the chunk it is applying (what it has not applied stays in the log and is applied
-    /// at the next open), then closes the catalog and the log.
+    /// at the next open), fails the waiters that are left, then closes the catalog and the log. Attached projections
+    /// are the caller's to dispose.
     /// </summary>
     public void Dispose()
     {
         _stop.Cancel();
         _wake.Release();
+        _urgent.Release();
         try
         {
             _applier.Wait();
         }
         catch (AggregateException)
         {
-            // Reported through _applyFault; the log holds every record, so nothing is lost.
+            // A fault is reported per projection; the log holds every record, so nothing is lost.
+        }
+        foreach (var slot in _slots)
+        {
+            slot.CloseCursor();
+            FailWaiters(slot, new ObjectDisposedException(nameof(CascadeEngine), "The engine was closed before the projection reached the sequence waited for."));
         }
         Catalog.Dispose();
         Log.Dispose();
         _stop.Dispose();
         _wake.Dispose();
+        _urgent.Dispose();
     }
 
     private async Task<AppendResult[]> AppendAsync(LogEntry[] entries)
@@ -173,63 +170,5 @@ public sealed class CascadeEngine : IDisposable
         var results = await Log.AppendAsync(entries).ConfigureAwait(false);
         _wake.Release();
         return results;
-    }
-
-    private long ApplyFrom(long from, IProgress<long>? progress, CancellationToken cancellationToken = default)
-    {
-        var chunk = new List<LogRecord>(ApplyChunk);
-        long total = 0;
-        foreach (var record in Log.ReadFrom(from))
-        {
-            chunk.Add(record);
-            if (chunk.Count == ApplyChunk)
-            {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    return total;
-                }
-                Catalog.Apply(chunk);
-                total += chunk.Count;
-                progress?.Report(total);
-                chunk.Clear();
-            }
-        }
-        if (chunk.Count > 0)
-        {
-            Catalog.Apply(chunk);
-            total += chunk.Count;
-            progress?.Report(total);
-        }
-        return total;
-    }
-
-    private async Task ApplyLoop()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            try
-            {
-                if (Catalog.AppliedSequence < Log.LastSequence)
-                {
-                    lock (_appliedGate)
-                    {
-                        ApplyFrom(Catalog.AppliedSequence + 1, null, _stop.Token);
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                _applyFault = ex;
-                return;
-            }
-            try
-            {
-                await _wake.WaitAsync(TimeSpan.FromMilliseconds(200), _stop.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
     }
 }

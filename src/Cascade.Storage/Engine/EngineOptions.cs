@@ -18,6 +18,17 @@ public sealed record EngineOptions
     /// <summary>The accepted event types.</summary>
     public EventTypeRegistry EventTypes { get; init; } = EventTypeRegistry.Default;
 
+    /// <summary>The default <see cref="ApplyInterval"/>.</summary>
+    public static readonly TimeSpan DefaultApplyInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// How long the applier lets appends gather after the first one before it applies them to the projections, so a
+    /// busy server commits derived stores in batches rather than once per request. A caller that waits for a
+    /// projection (<see cref="CascadeEngine.WaitForAsync(Projections.ILogProjection, long, CancellationToken)"/>) is
+    /// served at once. Zero applies every append at once. Default 20 ms; at most 1 s.
+    /// </summary>
+    public TimeSpan ApplyInterval { get; init; } = DefaultApplyInterval;
+
     /// <summary>The folder of the event log.</summary>
     public string LogDirectory => Path.Combine(DataDirectory, "log");
 
@@ -33,6 +44,10 @@ public sealed record EngineOptions
         if (string.IsNullOrWhiteSpace(DataDirectory))
         {
             throw new ArgumentException("DataDirectory must name a folder.", nameof(DataDirectory));
+        }
+        if (ApplyInterval < TimeSpan.Zero || ApplyInterval > TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ApplyInterval), ApplyInterval, "ApplyInterval must be between 0 and 1 s.");
         }
         Log.Validate();
         return this;
