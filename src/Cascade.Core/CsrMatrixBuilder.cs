@@ -12,6 +12,7 @@ public sealed class CsrMatrixBuilder
     private float[] _weights;
     private long[] _times;
     private int _count;
+    private readonly bool _frozen;
 
     /// <summary>Creates a builder with room for <paramref name="capacity"/> triples before it grows.</summary>
     public CsrMatrixBuilder(int capacity = 1024)
@@ -34,6 +35,10 @@ public sealed class CsrMatrixBuilder
     /// <param name="timestampMs">Unix time in milliseconds; the entry keeps the latest.</param>
     public void Add(int row, int column, float weight, long timestampMs)
     {
+        if (_frozen)
+        {
+            throw new InvalidOperationException("A frozen builder is a read-only view; add to the builder it was taken from.");
+        }
         ArgumentOutOfRangeException.ThrowIfNegative(row);
         ArgumentOutOfRangeException.ThrowIfNegative(column);
         if (_count == _rows.Length)
@@ -49,6 +54,68 @@ public sealed class CsrMatrixBuilder
         _weights[_count] = weight;
         _times[_count] = timestampMs;
         _count++;
+    }
+
+    /// <summary>
+    /// A read-only view of the entries added so far that stays valid while this builder keeps growing (entries are
+    /// only ever appended, and a growing builder copies into new arrays), so a snapshot can be built from it on
+    /// another thread without copying. Take it under the lock that serialises <see cref="Add"/>.
+    /// </summary>
+    public CsrMatrixBuilder Freeze() => new(_rows, _columns, _weights, _times, _count);
+
+    /// <summary>Writes the entries added so far: their count, then rows, columns, weights and times as little-endian arrays.</summary>
+    /// <param name="writer">The destination.</param>
+    public void WriteEntries(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(_count);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_rows.AsSpan(0, _count)));
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_columns.AsSpan(0, _count)));
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_weights.AsSpan(0, _count)));
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_times.AsSpan(0, _count)));
+    }
+
+    /// <summary>
+    /// Appends entries written by <see cref="WriteEntries"/>, checking each row and column against the bounds.
+    /// </summary>
+    /// <param name="reader">The source.</param>
+    /// <param name="rows">Rows must be below this.</param>
+    /// <param name="columns">Columns must be below this.</param>
+    /// <exception cref="InvalidDataException">The count or an entry is out of range.</exception>
+    public void ReadEntries(BinaryReader reader, int rows, int columns)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        int n = reader.ReadInt32();
+        if (n < 0 || (long)n * 20 > reader.BaseStream.Length - reader.BaseStream.Position)
+        {
+            throw new InvalidDataException($"Entry count {n} does not fit the data left.");
+        }
+        var r = new int[n];
+        var c = new int[n];
+        var w = new float[n];
+        var t = new long[n];
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.AsSpan()));
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(c.AsSpan()));
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.AsSpan()));
+        reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.AsSpan()));
+        for (int i = 0; i < n; i++)
+        {
+            if ((uint)r[i] >= (uint)rows || (uint)c[i] >= (uint)columns)
+            {
+                throw new InvalidDataException($"Entry {i} at ({r[i]}, {c[i]}) is outside {rows} × {columns}.");
+            }
+            Add(r[i], c[i], w[i], t[i]);
+        }
+    }
+
+    private CsrMatrixBuilder(int[] rows, int[] columns, float[] weights, long[] times, int count)
+    {
+        _rows = rows;
+        _columns = columns;
+        _weights = weights;
+        _times = times;
+        _count = count;
+        _frozen = true;
     }
 
     /// <summary>Builds the matrix.</summary>

@@ -15,7 +15,9 @@ public sealed partial class RecommendationService
         lock (_trainLocks.GetOrAdd(app, _ => new object()))
         {
             var started = _clock.GetTimestamp();
-            var snapshot = InteractionSnapshot.Build(engine, app);
+            // Everything acknowledged so far is in the snapshot; the projection holds it, so nothing is replayed.
+            engine.WaitForAsync(engine.Interactions, engine.Log.LastSequence, CatalogWait).GetAwaiter().GetResult();
+            var snapshot = engine.Interactions.Snapshot(app);
             var table = BuildTable(app, snapshot);
             var data = new PipelineData(snapshot.Matrix, table);
             var pipeline = PipelineBuilder.Build(PipelineOptions, data, Options.Seed);
@@ -24,6 +26,8 @@ public sealed partial class RecommendationService
             Serve(bundle);
             var summary = new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
             _lastTraining[app] = summary;
+            // The next start resumes the training interactions from here instead of replaying the log.
+            engine.CheckpointProjections();
             return summary;
         }
     }
@@ -61,7 +65,11 @@ public sealed partial class RecommendationService
             {
                 throw new InvalidDataException($"The bundle at '{directory}' was trained up to log sequence {manifest.Sequence}, beyond this log's {engine.Log.LastSequence}: it belongs to another data directory.");
             }
-            var snapshot = InteractionSnapshot.Build(engine.Log, engine.EventTypes, app, manifest.Sequence);
+            var snapshot = engine.Interactions.AppliedSequence == manifest.Sequence ? engine.Interactions.Snapshot(app) : null;
+            if (snapshot?.Sequence != manifest.Sequence)
+            {
+                snapshot = InteractionSnapshot.Build(engine.Log, engine.EventTypes, app, manifest.Sequence); // an older bundle: its own point of the log
+            }
             var table = BuildTable(app, snapshot);
             var pipeline = PipelineBundle.Load(directory, new PipelineData(snapshot.Matrix, table));
             var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}");
@@ -69,6 +77,8 @@ public sealed partial class RecommendationService
             Serve(bundle);
             var summary = new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
             _lastTraining[app] = summary;
+            // The next start resumes the training interactions from here instead of replaying the log.
+            engine.CheckpointProjections();
             return summary;
         }
     }

@@ -26,7 +26,7 @@ public sealed partial class CascadeEngine
     private readonly Task _applier;
     private Slot[] _slots;
 
-    /// <summary>Every attached projection's progress, the catalog first.</summary>
+    /// <summary>Every attached projection's progress: the catalog, the training interactions, then the attached ones in order.</summary>
     public IReadOnlyList<ProjectionStatus> Projections
     {
         get
@@ -61,9 +61,9 @@ public sealed partial class CascadeEngine
     public void Detach(ILogProjection projection)
     {
         ArgumentNullException.ThrowIfNull(projection);
-        if (ReferenceEquals(projection, Catalog))
+        if (ReferenceEquals(projection, Catalog) || ReferenceEquals(projection, Interactions))
         {
-            throw new ArgumentException("The catalog stays attached for the engine's life.", nameof(projection));
+            throw new ArgumentException($"The {projection.Name} projection stays attached for the engine's life.", nameof(projection));
         }
         Slot? removed;
         lock (_passGate)

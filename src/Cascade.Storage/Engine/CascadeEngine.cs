@@ -3,6 +3,7 @@ using Cascade.Storage.Catalog;
 using Cascade.Storage.Log;
 using Cascade.Storage.Projections;
 using Cascade.Storage.Records;
+using Cascade.Storage.Snapshot;
 
 namespace Cascade.Storage.Engine;
 
@@ -15,14 +16,15 @@ namespace Cascade.Storage.Engine;
 /// </summary>
 public sealed partial class CascadeEngine : IDisposable
 {
-    private CascadeEngine(EngineOptions options, EventLog log, ICatalogStore catalog)
+    private CascadeEngine(EngineOptions options, EventLog log, ICatalogStore catalog, InteractionProjection interactions)
     {
         Options = options;
         Log = log;
         Catalog = catalog;
-        // The catalog catches up in the background, so opening never waits for a large backlog;
+        Interactions = interactions;
+        // Projections catch up in the background, so opening never waits for a large backlog;
         // /health/ready reports the lag, and reads that must see every write wait for it.
-        _slots = [new Slot(catalog)];
+        _slots = [new Slot(catalog), new Slot(interactions)];
         _applier = Task.Run(ApplyLoop);
     }
 
@@ -35,8 +37,20 @@ public sealed partial class CascadeEngine : IDisposable
     /// <summary>The catalog derived from the log (the first projection).</summary>
     public ICatalogStore Catalog { get; }
 
+    /// <summary>
+    /// The training interactions, kept up to date from the log (so a training does not replay it) and checkpointed
+    /// to <see cref="EngineOptions.InteractionsCheckpointPath"/> at <see cref="CheckpointProjections"/> and at close.
+    /// </summary>
+    public InteractionProjection Interactions { get; }
+
     /// <summary>The accepted event types.</summary>
     public EventTypeRegistry EventTypes => Options.EventTypes;
+
+    /// <summary>
+    /// Writes the checkpoints of the projections that keep one (the training interactions), so the next open applies
+    /// only what comes after. Returns the sequence checkpointed. Safe while the applier runs.
+    /// </summary>
+    public long CheckpointProjections() => Interactions.Checkpoint(Options.InteractionsCheckpointPath);
 
     /// <summary>Opens the data folder: recovers the log, opens the catalog and applies what it lacks.</summary>
     public static CascadeEngine Open(EngineOptions options)
@@ -54,7 +68,8 @@ public sealed partial class CascadeEngine : IDisposable
                 // The catalog saw records the log no longer has (a torn tail was truncated): derive it again.
                 catalog.Reset();
             }
-            return new CascadeEngine(options, log, catalog);
+            var interactions = InteractionProjection.Open(options.InteractionsCheckpointPath, options.EventTypes, log.LastSequence);
+            return new CascadeEngine(options, log, catalog, interactions);
         }
         catch
         {
@@ -152,6 +167,14 @@ public sealed partial class CascadeEngine : IDisposable
         catch (AggregateException)
         {
             // A fault is reported per projection; the log holds every record, so nothing is lost.
+        }
+        try
+        {
+            CheckpointProjections();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A derived store: without a checkpoint the next open applies the log from the start.
         }
         foreach (var slot in _slots)
         {

@@ -35,6 +35,9 @@ public sealed record EngineOptions
     /// <summary>The path of the embedded catalog database.</summary>
     public string CatalogPath => Path.Combine(DataDirectory, "catalog.db");
 
+    /// <summary>The checkpoint of the training interactions projection (rewritten after trainings and at close).</summary>
+    public string InteractionsCheckpointPath => Path.Combine(DataDirectory, "interactions.ckpt");
+
     /// <summary>The folder of trained models.</summary>
     public string ModelDirectory => Path.Combine(DataDirectory, "models");
 
