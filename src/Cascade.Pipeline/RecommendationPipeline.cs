@@ -152,9 +152,18 @@ public sealed class RecommendationPipeline
         var reports = new List<StageReport>(Sources.Count + Rerankers.Count + 3);
         var sourceRequest = new SourceRequest(Items, request.User, request.History, request.NowMs, request.ExcludeHistory,
             request.Excluded, request.Category, request.Predicate);
-        var proposals = Retrieve(sourceRequest, budgets, reports);
-        var candidates = Merge(proposals, request, sourceRequest, reports);
-        Rank(request, candidates, budgets, reports);
+        List<Candidate> candidates;
+        try
+        {
+            var proposals = Retrieve(sourceRequest, budgets, reports);
+            candidates = Merge(proposals, request, sourceRequest, reports);
+            // The ranker reads every model source's score of every candidate: from what retrieval computed, not again.
+            Rank(request, sourceRequest, candidates, budgets, reports);
+        }
+        finally
+        {
+            sourceRequest.ReleaseScores();
+        }
         Rerank(request, candidates, budgets, reports);
         int distinct = candidates.Count;
         if (candidates.Count > request.Count)
@@ -317,7 +326,7 @@ public sealed class RecommendationPipeline
         return candidates;
     }
 
-    private void Rank(PipelineRequest request, List<Candidate> candidates, StageBudgets budgets, List<StageReport> reports)
+    private void Rank(PipelineRequest request, SourceRequest sourceRequest, List<Candidate> candidates, StageBudgets budgets, List<StageReport> reports)
     {
         if (Ranker is null || Features is null || candidates.Count == 0)
         {
@@ -332,7 +341,7 @@ public sealed class RecommendationPipeline
             // pool would only queue it behind other requests' work under load while this thread waits for it.
             long deadline = budgets.Ranker == Timeout.InfiniteTimeSpan ? long.MaxValue
                 : started + (long)(budgets.Ranker.TotalSeconds * Stopwatch.Frequency);
-            if (Score(request, candidates, deadline) is not { } inTime)
+            if (Score(request, sourceRequest, candidates, deadline) is not { } inTime)
             {
                 reports.Add(new StageReport("ranker", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count,
                     $"timeout after {budgets.Ranker.TotalMilliseconds:0.#} ms: kept the retrieval order"));
@@ -359,9 +368,8 @@ public sealed class RecommendationPipeline
     private const int ScoreBlock = 128;
 
     // The candidates' scores, or null when the deadline (a Stopwatch timestamp) passed before every block was scored.
-    private float[]? Score(PipelineRequest request, List<Candidate> candidates, long deadline)
+    private float[]? Score(PipelineRequest request, SourceRequest sourceRequest, List<Candidate> candidates, long deadline)
     {
-        var sourceRequest = new SourceRequest(Items, request.User, request.History, request.NowMs);
         var data = Features!.Build(request.History, request.NowMs, candidates, null, ScoreAll(Sources, sourceRequest, candidates));
         var scores = new float[candidates.Count];
         if (deadline == long.MaxValue || data.Rows <= ScoreBlock)

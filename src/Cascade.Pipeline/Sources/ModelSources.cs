@@ -43,10 +43,14 @@ public sealed class ModelSource(string name, IRecommender model, bool prefitted 
             return;
         }
         int n = Model.ItemCount;
-        float[] all = ArrayPool<float>.Shared.Rent(n);
+        float[]? kept = request.KeptScores(this);
+        float[] all = kept ?? ArrayPool<float>.Shared.Rent(n);
         try
         {
-            Model.Score(request.User, all.AsSpan(0, n));
+            if (kept is null)
+            {
+                Model.Score(request.User, all.AsSpan(0, n));
+            }
             for (int i = 0; i < items.Length; i++)
             {
                 scores[i] = (uint)items[i] < (uint)n ? all[items[i]] : float.NaN;
@@ -54,7 +58,10 @@ public sealed class ModelSource(string name, IRecommender model, bool prefitted 
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(all);
+            if (kept is null)
+            {
+                ArrayPool<float>.Shared.Return(all);
+            }
         }
     }
 
@@ -67,26 +74,30 @@ public sealed class ModelSource(string name, IRecommender model, bool prefitted 
             return;
         }
         int n = Model.ItemCount;
-        float[] scores = ArrayPool<float>.Shared.Rent(n);
+        float[] all = ArrayPool<float>.Shared.Rent(n);
+        float[] allowed = ArrayPool<float>.Shared.Rent(n);
         try
         {
-            var span = scores.AsSpan(0, n);
-            Model.Score(request.User, span);
+            Model.Score(request.User, all.AsSpan(0, n));
+            var span = allowed.AsSpan(0, n);
             for (int i = 0; i < n; i++)
             {
-                if (!request.Allows(i))
-                {
-                    span[i] = float.NegativeInfinity;
-                }
+                span[i] = request.Allows(i) ? all[i] : float.NegativeInfinity;
             }
             foreach (var r in TopK.Select(span, quota))
             {
                 output.Add(new ScoredItem(r.Item, r.Score));
             }
+            request.KeepScores(this, all); // the ranker's scoring of the candidates reads them (returned at the request's end)
+            all = null!;
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(scores);
+            if (all is not null)
+            {
+                ArrayPool<float>.Shared.Return(all);
+            }
+            ArrayPool<float>.Shared.Return(allowed);
         }
     }
 }

@@ -9,6 +9,8 @@ public sealed class SourceRequest
 {
     private readonly HashSet<int> _excluded;
     private readonly Func<int, bool>? _predicate;
+    private readonly Lock _scoresGate = new();
+    private List<(object Source, float[] Scores)>? _scores;
 
     /// <summary>Creates a request.</summary>
     /// <param name="items">The item table.</param>
@@ -60,4 +62,52 @@ public sealed class SourceRequest
         && !_excluded.Contains(item)
         && (Category < 0 || Array.IndexOf(Items.Categories[item], Category) >= 0)
         && (_predicate is null || _predicate(item));
+
+    /// <summary>
+    /// Keeps a source's scores of every item for the rest of this request (a model source that scored the whole
+    /// catalog to propose), so scoring the candidates for the ranker reads them instead of scoring again. The array
+    /// must come from <see cref="System.Buffers.ArrayPool{T}.Shared"/>; <see cref="ReleaseScores"/> returns it.
+    /// </summary>
+    /// <param name="source">The source (the key).</param>
+    /// <param name="scores">Its score of each dense item id (at least the model's item count long).</param>
+    public void KeepScores(object source, float[] scores)
+    {
+        lock (_scoresGate)
+        {
+            (_scores ??= []).Add((source, scores));
+        }
+    }
+
+    /// <summary>The scores <paramref name="source"/> kept for this request, or null.</summary>
+    /// <param name="source">The source.</param>
+    public float[]? KeptScores(object source)
+    {
+        lock (_scoresGate)
+        {
+            if (_scores is not null)
+            {
+                foreach (var (s, scores) in _scores)
+                {
+                    if (ReferenceEquals(s, source))
+                    {
+                        return scores;
+                    }
+                }
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Returns every kept score array to the pool; the request keeps none afterwards.</summary>
+    public void ReleaseScores()
+    {
+        lock (_scoresGate)
+        {
+            foreach (var (_, scores) in _scores ?? [])
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(scores);
+            }
+            _scores = null;
+        }
+    }
 }
