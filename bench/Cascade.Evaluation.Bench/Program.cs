@@ -167,7 +167,7 @@ switch (command)
     case "movielens-items":
         {
             // The same reader as `cascade import movielens`, so the offline pipeline sees the attributes the served one does.
-            var movies = Cascade.Serving.Data.MovieLens.Open(arguments["dir"][0]).Items().ToList();
+            var movies = Cascade.Tooling.MovieLens.Open(arguments["dir"][0]).Items().ToList();
             var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
             File.WriteAllLines(arguments["output"][0], movies.Select(m => System.Text.Json.JsonSerializer.Serialize(m, json)));
             Console.WriteLine($"{movies.Count} items written to {arguments["output"][0]}");

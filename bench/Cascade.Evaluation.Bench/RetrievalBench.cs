@@ -7,7 +7,7 @@ using Cascade.Evaluation.Running;
 using Cascade.Models;
 using Cascade.Models.Factorisation;
 using Cascade.Models.Neural;
-using Cascade.Serving.Data;
+using Cascade.Tooling;
 
 /// <summary>
 /// The figures of docs/benchmarks.md that the generic evaluate/seeds/tune commands do not produce: the machine's
@@ -143,7 +143,7 @@ internal static class RetrievalBench
     // ---- training speed on synthetic interactions -----------------------------------------------------------------
 
     /// <summary>
-    /// The user × item matrix of <c>cascade generate</c>'s event stream (Cascade.Serving.Data.SyntheticData, every event a
+    /// The user × item matrix of <c>cascade generate</c>'s event stream (Cascade.Tooling.SyntheticData, every event a
     /// unit interaction, repeated pairs merged).
     /// </summary>
     private static CsrMatrix Generate(long events, int users, int items, int seed, int clusters = 12)
