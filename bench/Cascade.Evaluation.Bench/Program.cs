@@ -4,6 +4,8 @@ using Cascade.Evaluation.Data;
 using Cascade.Evaluation.Reporting;
 using Cascade.Evaluation.Running;
 using Cascade.Evaluation.Splitting;
+using Cascade.Models;
+using Cascade.Pipeline;
 
 // Usage (paths default from CASCADE_DATA, else ../shared/data relative to the working directory):
 //   evaluate --train F --test F | --data F --split S   --models m1 m2 … [--k 10] [--seed 42] [--output F.json] [--report F.md]
@@ -16,7 +18,7 @@ using Cascade.Evaluation.Splitting;
 //                                                   categories, release date as createdAt), for `pipeline:…,items=F.jsonl`
 //   embeddings --dir D [--events 10000000 --users 200000 --items 150000 --clusters 200 --queries 10000 --model als:…]
 //                                                   ANN data set (b): trained item vectors + user queries as .fvecs
-Cascade.Pipeline.PipelineConfiguration.RegisterWithEvaluation(); // `--models pipeline:config=F.json`
+var catalog = new ModelCatalog([PipelineConfiguration.ModelFactory]); // `--models pipeline:config=F.json`
 var arguments = Parse(args);
 string command = args.Length > 0 ? args[0] : "help";
 int k = arguments.TryGetValue("k", out var kv) ? int.Parse(kv[0], CultureInfo.InvariantCulture) : 10;
@@ -30,7 +32,7 @@ switch (command)
     case "evaluate":
         {
             var request = Request();
-            var report = EvaluationJob.Run(request);
+            var report = EvaluationJob.Run(request, catalog: catalog);
             Console.WriteLine(ReportWriter.FormatTable(report));
             if (arguments.TryGetValue("output", out var output))
             {
@@ -49,7 +51,7 @@ switch (command)
             var perModel = new Dictionary<string, List<ModelResult>>();
             foreach (int s in seeds)
             {
-                var report = EvaluationJob.Run(Request() with { Seed = s });
+                var report = EvaluationJob.Run(Request() with { Seed = s }, catalog: catalog);
                 Console.WriteLine($"seed {s}");
                 Console.WriteLine(ReportWriter.FormatTable(report));
                 foreach (var r in report.Results)
@@ -89,7 +91,7 @@ switch (command)
                     var test = rows.Where((_, i) => i % folds == f).Order().ToArray();
                     var train = rows.Where((_, i) => i % folds != f).Order().ToArray();
                     var set = EvaluationSet.Create(data, new DataSplit(train, test));
-                    var result = EvaluationRunner.Evaluate(ModelCatalog.Create(ModelSpec.Parse(m), seed + f), m, set, options with { BeyondAccuracy = false });
+                    var result = EvaluationRunner.Evaluate(catalog.Create(ModelSpec.Parse(m), seed + f), m, set, options with { BeyondAccuracy = false });
                     rmse.Add(result["rmse"]);
                     mae.Add(result["mae"]);
                     Console.WriteLine($"{m} fold {f + 1}: RMSE {result["rmse"]:0.0000} MAE {result["mae"]:0.0000} (test users with train data {set.Users.Length}, test rows of cold users {set.ColdTestRows})");
@@ -115,11 +117,11 @@ switch (command)
             foreach (string m in models)
             {
                 var result = HyperParameterSearch.Search(data, split.Train, ModelSpec.Parse(m), tuning,
-                    t => Console.WriteLine($"  {t.Spec}: validation {t.Score:0.000000} ({t.Seconds:0.0} s)"));
+                    t => Console.WriteLine($"  {t.Spec}: validation {t.Score:0.000000} ({t.Seconds:0.0} s)"), catalog);
                 Console.WriteLine($"{m}: best on validation {result.Metric} = {result.BestScore:0.000000} with {result.Best} after {result.Trials.Count} trials");
                 bestSpecs.Add(result.Best.ToString());
             }
-            var report = EvaluationJob.Run(request with { Models = bestSpecs });
+            var report = EvaluationJob.Run(request with { Models = bestSpecs }, catalog: catalog);
             Console.WriteLine("Test-set results of the configurations chosen on validation:");
             Console.WriteLine(ReportWriter.FormatTable(report));
             break;
@@ -165,7 +167,7 @@ switch (command)
     case "movielens-items":
         {
             // The same reader as `cascade import movielens`, so the offline pipeline sees the attributes the served one does.
-            var movies = Cascade.Serving.Data.MovieLens.Open(arguments["dir"][0]).Items().ToList();
+            var movies = Cascade.Tooling.MovieLens.Open(arguments["dir"][0]).Items().ToList();
             var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
             File.WriteAllLines(arguments["output"][0], movies.Select(m => System.Text.Json.JsonSerializer.Serialize(m, json)));
             Console.WriteLine($"{movies.Count} items written to {arguments["output"][0]}");

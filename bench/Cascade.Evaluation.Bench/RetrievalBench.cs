@@ -7,7 +7,7 @@ using Cascade.Evaluation.Running;
 using Cascade.Models;
 using Cascade.Models.Factorisation;
 using Cascade.Models.Neural;
-using Cascade.Serving.Data;
+using Cascade.Tooling;
 
 /// <summary>
 /// The figures of docs/benchmarks.md that the generic evaluate/seeds/tune commands do not produce: the machine's
@@ -143,7 +143,7 @@ internal static class RetrievalBench
     // ---- training speed on synthetic interactions -----------------------------------------------------------------
 
     /// <summary>
-    /// The user × item matrix of <c>cascade generate</c>'s event stream (Cascade.Serving.Data.SyntheticData, every event a
+    /// The user × item matrix of <c>cascade generate</c>'s event stream (Cascade.Tooling.SyntheticData, every event a
     /// unit interaction, repeated pairs merged).
     /// </summary>
     private static CsrMatrix Generate(long events, int users, int items, int seed, int clusters = 12)
@@ -244,7 +244,7 @@ internal static class RetrievalBench
             lists[item] = features;
         }
         var itemFeatures = SideFeatures.FromLists(Genres + Buckets, lists);
-        var baseModel = (TwoTower)ModelCatalog.Create(ModelSpec.Parse(spec));
+        var baseModel = (TwoTower)ModelCatalog.Default.Create(ModelSpec.Parse(spec));
         foreach (var (label, model) in new[] { ($"{spec} (ids + history)", baseModel), ($"{spec} + genres + title tokens", new TwoTower(baseModel.Options, null, itemFeatures)) })
         {
             var result = EvaluationRunner.Evaluate(model, label, set, new EvaluationOptions { BeyondAccuracy = false });
@@ -263,7 +263,7 @@ internal static class RetrievalBench
         string[] specs = arguments.TryGetValue("models", out var m) ? m : ["als", "bpr", "twotower"];
         foreach (string spec in specs)
         {
-            var model = ModelCatalog.Create(ModelSpec.Parse(spec));
+            var model = ModelCatalog.Default.Create(ModelSpec.Parse(spec));
             model.Fit(train);
             using var stream = new MemoryStream();
             model.Save(stream);
@@ -296,7 +296,7 @@ internal static class RetrievalBench
         CsrMatrix data = Generate(events, users, items, 42, clusters);
         Console.WriteLine($"generated {events:N0} events → {data.NonZeros:N0} distinct (user, item) interactions over {users:N0} users × {items:N0} items, {clusters} taste clusters, in {clock.Elapsed.TotalSeconds:0.0} s");
         clock.Restart();
-        var model = ModelCatalog.Create(ModelSpec.Parse(spec));
+        var model = ModelCatalog.Default.Create(ModelSpec.Parse(spec));
         model.Fit(data);
         Console.WriteLine($"fitted {spec} in {clock.Elapsed.TotalSeconds:0.0} s (load {File.ReadAllText("/proc/loadavg").Trim()})");
         var embedding = (Cascade.Models.Embeddings.IEmbeddingModel)model;

@@ -5,8 +5,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Cascade.Serving.Data;
 using Cascade.Serving.Ingestion;
+using Cascade.Tooling;
 
 long total = args.Length > 0 ? long.Parse(args[0]) : 1_000_000;
 int batchSize = args.Length > 1 ? int.Parse(args[1]) : 1_000;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Cascade.Evaluation.Metrics;
 using Cascade.Ranking;
 using Cascade.Ranking.Data;
+using Cascade.Ranking.Metrics;
 using Cascade.Ranking.Neural;
 
 // Benchmarks of the DCN-v2 ranker (docs/parts/dcn.md):

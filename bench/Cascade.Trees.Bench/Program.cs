@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Cascade.Evaluation.Metrics;
 using Cascade.Ranking;
 using Cascade.Ranking.Data;
+using Cascade.Ranking.Metrics;
 using Cascade.Ranking.Trees;
 using Cascade.Trees.Bench;
 

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using Cascade.Cli.Commands;
+using Cascade.Models;
 using Cascade.Pipeline;
 
-PipelineConfiguration.RegisterWithEvaluation();
+// The models `evaluate` and `tune` can build: those of Cascade.Models and the multi-stage pipeline.
+var models = new ModelCatalog([PipelineConfiguration.ModelFactory]);
 var root = new RootCommand("Cascade: a multi-stage recommendation and ranking engine. Run `cascade demo` to see it work end to end.");
 root.Options.Add(CommonOptions.DataDir);
 root.Subcommands.Add(DemoCommand.Create());
@@ -12,7 +14,7 @@ root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(RebuildCommand.Create());
 root.Subcommands.Add(BatchCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
-root.Subcommands.Add(EvaluateCommand.Create());
-root.Subcommands.Add(TuneCommand.Create());
+root.Subcommands.Add(EvaluateCommand.Create(models));
+root.Subcommands.Add(TuneCommand.Create(models));
 root.Subcommands.Add(CtrCommand.Create());
 return await root.Parse(args).InvokeAsync();

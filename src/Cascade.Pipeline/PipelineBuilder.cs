@@ -1,6 +1,5 @@
 using Cascade.Ann;
 using Cascade.Core;
-using Cascade.Evaluation.Running;
 using Cascade.Models;
 using Cascade.Models.Embeddings;
 using Cascade.Pipeline.Ranking;
@@ -98,7 +97,7 @@ public static class PipelineBuilder
                 string spec = o.Model!.Trim();
                 if (!models.TryGetValue(spec, out var model))
                 {
-                    model = ModelCatalog.Create(ModelSpec.Parse(spec), seed);
+                    model = ModelCatalog.Default.Create(ModelSpec.Parse(spec), seed);
                     model.Fit(data.Interactions, cancellationToken);
                     models[spec] = model;
                 }

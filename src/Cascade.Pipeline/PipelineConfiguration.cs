@@ -1,9 +1,9 @@
 using System.Text.Json;
-using Cascade.Evaluation.Running;
+using Cascade.Models;
 
 namespace Cascade.Pipeline;
 
-/// <summary>Reading pipeline configuration files and registering the pipeline with offline evaluation.</summary>
+/// <summary>Reading pipeline configuration files, and the pipeline as a model that offline evaluation can build.</summary>
 public static class PipelineConfiguration
 {
     private static readonly JsonSerializerOptions Json = new()
@@ -42,12 +42,11 @@ public static class PipelineConfiguration
     }
 
     /// <summary>
-    /// Registers "pipeline" with <see cref="ModelCatalog"/>: <c>pipeline</c> evaluates <see cref="PipelineOptions.Default"/>,
-    /// <c>pipeline:config=FILE.json</c> a configured one, <c>ranker=none</c> drops its ranker (fusion order), and
-    /// <c>items=FILE.jsonl</c> gives its items the attributes of a catalog file (<see cref="ItemFile"/>).
+    /// The pipeline as a model of a <see cref="ModelCatalog"/>, named "pipeline": <c>pipeline</c> builds
+    /// <see cref="PipelineOptions.Default"/>, <c>pipeline:config=FILE.json</c> a configured one, <c>ranker=none</c> drops
+    /// its ranker (fusion order), and <c>items=FILE.jsonl</c> gives its items the attributes of a catalog file (<see cref="ItemFile"/>).
     /// </summary>
-    public static void RegisterWithEvaluation() =>
-        ModelCatalog.Register("pipeline", "config=FILE.json (a Cascade:Pipeline section as JSON; default: the built-in pipeline), ranker=none|KIND, items=FILE.jsonl (item attributes, the API's item shape)", (spec, seed) =>
+    public static ModelFactory ModelFactory { get; } = new("pipeline", "config=FILE.json (a Cascade:Pipeline section as JSON; default: the built-in pipeline), ranker=none|KIND, items=FILE.jsonl (item attributes, the API's item shape)", (spec, seed) =>
         {
             foreach (string key in spec.Parameters.Keys)
             {

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
-using Cascade.Evaluation.Metrics;
 using Cascade.Models.Serialization;
+using Cascade.Ranking.Metrics;
 using Cascade.Ranking.Neural.Dcn;
 
 namespace Cascade.Ranking.Neural;

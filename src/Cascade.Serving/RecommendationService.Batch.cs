@@ -1,5 +1,5 @@
 using Cascade.Pipeline;
-using Cascade.Pipeline.Paging;
+using Cascade.Serving.Paging;
 
 namespace Cascade.Serving;
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using Cascade.Core.Domain;
 using Cascade.Pipeline;
-using Cascade.Pipeline.Paging;
 using Cascade.Pipeline.Sources;
+using Cascade.Serving.Paging;
 using Cascade.Storage.Engine;
 
 namespace Cascade.Serving;

@@ -3,6 +3,7 @@ using Cascade.Evaluation.Data;
 using Cascade.Evaluation.Reporting;
 using Cascade.Evaluation.Running;
 using Cascade.Evaluation.Splitting;
+using Cascade.Models;
 using Cascade.Models.Baselines;
 
 namespace Cascade.Evaluation.Tests;
@@ -100,7 +101,7 @@ public sealed class EvaluationRunnerTests
         var results = new[]
         {
             EvaluationRunner.Evaluate(new MostPopular(), "mostpop", set, new EvaluationOptions { K = 2 }),
-            EvaluationRunner.Evaluate(ModelCatalog.Create(ModelSpec.Parse("sar:decay=false")), "sar:decay=false", set, new EvaluationOptions { K = 2 }),
+            EvaluationRunner.Evaluate(ModelCatalog.Default.Create(ModelSpec.Parse("sar:decay=false")), "sar:decay=false", set, new EvaluationOptions { K = 2 }),
         };
         using var stream = new MemoryStream();
         ReportWriter.WriteJson(stream, results);
@@ -132,14 +133,14 @@ public sealed class EvaluationRunnerTests
         var spec = ModelSpec.Parse("RP3beta:beta=0.3, alpha=0.8");
         Assert.Equal("rp3beta", spec.Name);
         Assert.Equal("rp3beta:alpha=0.8,beta=0.3", spec.ToString());
-        var model = Assert.IsType<Cascade.Models.Neighbourhood.Rp3Beta>(ModelCatalog.Create(spec));
+        var model = Assert.IsType<Cascade.Models.Neighbourhood.Rp3Beta>(ModelCatalog.Default.Create(spec));
         Assert.Equal(0.3f, model.Options.Beta);
-        Assert.Contains("Unknown model", Assert.Throws<ArgumentException>(() => ModelCatalog.Create(ModelSpec.Parse("deepmagic"))).Message);
-        Assert.Contains("no parameter 'gamma'", Assert.Throws<ArgumentException>(() => ModelCatalog.Create(ModelSpec.Parse("ease:gamma=1"))).Message);
-        Assert.Throws<FormatException>(() => ModelCatalog.Create(ModelSpec.Parse("ease:lambda=lots")));
-        foreach (string name in ModelCatalog.Names)
+        Assert.Contains("Unknown model", Assert.Throws<ArgumentException>(() => ModelCatalog.Default.Create(ModelSpec.Parse("deepmagic"))).Message);
+        Assert.Contains("no parameter 'gamma'", Assert.Throws<ArgumentException>(() => ModelCatalog.Default.Create(ModelSpec.Parse("ease:gamma=1"))).Message);
+        Assert.Throws<FormatException>(() => ModelCatalog.Default.Create(ModelSpec.Parse("ease:lambda=lots")));
+        foreach (string name in ModelCatalog.Default.Names)
         {
-            Assert.NotNull(ModelCatalog.Create(ModelSpec.Parse(name)));
+            Assert.NotNull(ModelCatalog.Default.Create(ModelSpec.Parse(name)));
         }
     }
 

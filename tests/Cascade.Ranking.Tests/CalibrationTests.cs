@@ -1,6 +1,6 @@
-using Cascade.Evaluation.Metrics;
 using Cascade.Ranking.Calibration;
 using Cascade.Ranking.Linear;
+using Cascade.Ranking.Metrics;
 using Cascade.Ranking.Training;
 
 namespace Cascade.Ranking.Tests;

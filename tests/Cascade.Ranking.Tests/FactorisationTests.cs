@@ -1,6 +1,6 @@
-using Cascade.Evaluation.Metrics;
 using Cascade.Ranking.Factorisation;
 using Cascade.Ranking.Linear;
+using Cascade.Ranking.Metrics;
 
 namespace Cascade.Ranking.Tests;
 

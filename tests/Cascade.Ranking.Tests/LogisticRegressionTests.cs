@@ -1,5 +1,5 @@
-using Cascade.Evaluation.Metrics;
 using Cascade.Ranking.Linear;
+using Cascade.Ranking.Metrics;
 
 namespace Cascade.Ranking.Tests;
 

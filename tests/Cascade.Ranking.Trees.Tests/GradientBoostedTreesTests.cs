@@ -1,4 +1,4 @@
-using Cascade.Evaluation.Metrics;
+using Cascade.Ranking.Metrics;
 
 namespace Cascade.Ranking.Trees.Tests;
 

@@ -1,4 +1,4 @@
-using Cascade.Serving.Data;
+using Cascade.Tooling;
 
 namespace Cascade.Serving.Tests;
 

@@ -1,10 +1,10 @@
 using Cascade.Core;
 using Cascade.Core.Domain;
-using Cascade.Serving.Data;
-using Cascade.Serving.Ingestion;
 using Cascade.Pipeline;
 using Cascade.Pipeline.Sources;
+using Cascade.Serving.Ingestion;
 using Cascade.Storage.Engine;
+using Cascade.Tooling;
 
 namespace Cascade.Serving.Tests;
 

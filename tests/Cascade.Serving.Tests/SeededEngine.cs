@@ -1,7 +1,7 @@
 using Cascade.Core.Domain;
-using Cascade.Serving.Data;
 using Cascade.Serving.Ingestion;
 using Cascade.Storage.Engine;
+using Cascade.Tooling;
 
 namespace Cascade.Serving.Tests;
 

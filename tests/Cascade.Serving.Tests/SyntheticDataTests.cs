@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Cascade.Core.Domain;
-using Cascade.Serving.Data;
 using Cascade.Serving.Ingestion;
+using Cascade.Tooling;
 
 namespace Cascade.Serving.Tests;
 

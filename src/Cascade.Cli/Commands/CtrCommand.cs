@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Cascade.Evaluation.Running;
+using Cascade.Models;
 using Cascade.Pipeline.Ranking;
 using Cascade.Ranking;
 using Cascade.Ranking.Calibration;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Cascade.Evaluation.Reporting;
 using Cascade.Evaluation.Running;
+using Cascade.Models;
 
 namespace Cascade.Cli.Commands;
 
@@ -11,7 +12,7 @@ namespace Cascade.Cli.Commands;
 /// </summary>
 internal static class EvaluateCommand
 {
-    internal static Command Create()
+    internal static Command Create(ModelCatalog catalog)
     {
         var train = new Option<string?>("--train") { Description = "Predefined training file: whitespace-separated 'user item rating unix_seconds' lines." };
         var test = new Option<string?>("--test") { Description = "Predefined test file, same format as --train." };
@@ -23,7 +24,7 @@ internal static class EvaluateCommand
         };
         var models = new Option<string[]>("--models")
         {
-            Description = $"Models to evaluate, separated by spaces or commas, each 'name' or 'name:key=value,key=value' ({string.Join(", ", ModelCatalog.Names)}).",
+            Description = $"Models to evaluate, separated by spaces or commas, each 'name' or 'name:key=value,key=value' ({string.Join(", ", catalog.Names)}).",
             DefaultValueFactory = _ => [.. new EvaluationRequest().Models],
             AllowMultipleArgumentsPerToken = true,
         };
@@ -58,7 +59,7 @@ internal static class EvaluateCommand
             EvaluationReport result;
             try
             {
-                result = await EvaluationConsole.WithProgressAsync(progress => EvaluationJob.Run(request, progress, cancellationToken));
+                result = await EvaluationConsole.WithProgressAsync(progress => EvaluationJob.Run(request, progress, catalog, cancellationToken));
             }
             catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException or FileNotFoundException)
             {

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Cascade.Core.Domain;
-using Cascade.Serving.Data;
 using Cascade.Serving.Ingestion;
+using Cascade.Tooling;
 using Spectre.Console;
 
 namespace Cascade.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Cascade.Evaluation.Reporting;
 using Cascade.Evaluation.Running;
+using Cascade.Models;
 
 namespace Cascade.Cli.Commands;
 
@@ -12,7 +13,7 @@ namespace Cascade.Cli.Commands;
 /// </summary>
 internal static class TuneCommand
 {
-    internal static Command Create()
+    internal static Command Create(ModelCatalog catalog)
     {
         var train = new Option<string?>("--train") { Description = "Predefined training file ('user item rating unix_seconds')." };
         var test = new Option<string?>("--test") { Description = "Predefined test file; only used to report the chosen configuration." };
@@ -34,7 +35,7 @@ internal static class TuneCommand
             try
             {
                 var spec = ModelSpec.Parse(parse.GetValue(model)!);
-                _ = ModelCatalog.Create(spec);
+                _ = catalog.Create(spec);
                 var request = new EvaluationRequest
                 {
                     TrainPath = parse.GetValue(train),
@@ -57,11 +58,11 @@ internal static class TuneCommand
                 var (table, rows) = EvaluationJob.Load(request);
                 var result = await Task.Run(() => HyperParameterSearch.Search(table, rows.Train, spec, options,
                     trial => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {trial.Spec}: {trial.Score:0.000000} ({trial.Seconds:0.0} s)")),
-                    cancellationToken), cancellationToken);
+                    catalog, cancellationToken), cancellationToken);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"Best on validation: {result.Best} with {result.Metric} = {result.BestScore:0.000000} after {result.Trials.Count} trials."));
                 var report = await EvaluationConsole.WithProgressAsync(progress =>
-                    EvaluationJob.Run(request with { Models = [result.Best.ToString()] }, progress, cancellationToken));
+                    EvaluationJob.Run(request with { Models = [result.Best.ToString()] }, progress, catalog, cancellationToken));
                 Console.WriteLine("On the test split:");
                 Console.WriteLine(ReportWriter.FormatTable(report));
                 return 0;

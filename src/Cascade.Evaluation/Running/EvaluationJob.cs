@@ -1,5 +1,6 @@
 using Cascade.Evaluation.Data;
 using Cascade.Evaluation.Splitting;
+using Cascade.Models;
 
 namespace Cascade.Evaluation.Running;
 
@@ -18,7 +19,7 @@ public sealed record EvaluationRequest
     /// <summary>Split of <see cref="DataPath"/> (see <see cref="Splitter.Apply"/>; default stratified-item:0.75).</summary>
     public string Split { get; init; } = "stratified-item:0.75";
 
-    /// <summary>Model specs (see <see cref="ModelSpec"/>).</summary>
+    /// <summary>Model specs (see <see cref="ModelSpec"/>), each a model of the catalog the job is run with.</summary>
     public IReadOnlyList<string> Models { get; init; } = ["mostpop", "sar"];
 
     /// <summary>Seed of the split and of randomised models (default 42).</summary>
@@ -78,21 +79,24 @@ public static class EvaluationJob
     /// <summary>Evaluates every model of the request in turn (each fit and scored in parallel over users).</summary>
     /// <param name="request">The request.</param>
     /// <param name="progress">Receives progress.</param>
+    /// <param name="catalog">Builds the models (default: <see cref="ModelCatalog.Default"/>).</param>
     /// <param name="cancellationToken">Stops between batches.</param>
-    public static EvaluationReport Run(EvaluationRequest request, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static EvaluationReport Run(EvaluationRequest request, IProgress<EvaluationProgress>? progress = null, ModelCatalog? catalog = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        catalog ??= ModelCatalog.Default;
         var specs = ModelSpec.ParseList(request.Models).ToArray();
         foreach (var spec in specs)
         {
-            _ = ModelCatalog.Create(spec, request.Seed); // fail on a bad spec before loading data
+            _ = catalog.Create(spec, request.Seed); // fail on a bad spec before loading data
         }
         var (data, split) = Load(request);
         var set = EvaluationSet.Create(data, split);
         var results = new List<ModelResult>();
         foreach (var spec in specs)
         {
-            var model = ModelCatalog.Create(spec, request.Seed);
+            var model = catalog.Create(spec, request.Seed);
             results.Add(EvaluationRunner.Evaluate(model, spec.ToString(), set, request.Options, progress, cancellationToken));
         }
         string source = request.DataPath is not null

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Cascade.Evaluation.Data;
 using Cascade.Evaluation.Splitting;
+using Cascade.Models;
 
 namespace Cascade.Evaluation.Running;
 
@@ -67,14 +68,16 @@ public static class HyperParameterSearch
     /// <param name="baseSpec">The model with any parameters fixed by the user (they are not searched).</param>
     /// <param name="options">Search options.</param>
     /// <param name="onTrial">Called after each trial.</param>
+    /// <param name="catalog">Builds the models (default: <see cref="ModelCatalog.Default"/>).</param>
     /// <param name="cancellationToken">Stops between trials.</param>
     public static TuningResult Search(InteractionData data, int[] trainRows, ModelSpec baseSpec, TuningOptions? options = null,
-        Action<TuningTrial>? onTrial = null, CancellationToken cancellationToken = default)
+        Action<TuningTrial>? onTrial = null, ModelCatalog? catalog = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(trainRows);
         ArgumentNullException.ThrowIfNull(baseSpec);
         options = (options ?? new TuningOptions()).Validate();
+        catalog ??= ModelCatalog.Default;
         string metric = options.Metric ?? $"ndcg@{options.Evaluation.K}";
         DataSplit validation = Splitter.Apply(data, trainRows, options.ValidationSplit, options.Seed);
         var set = EvaluationSet.Create(data, validation);
@@ -97,7 +100,7 @@ public static class HyperParameterSearch
             }
             cancellationToken.ThrowIfCancellationRequested();
             var started = clock.Elapsed;
-            var result = EvaluationRunner.Evaluate(ModelCatalog.Create(spec, options.Seed), spec.ToString(), set, options.Evaluation, null, cancellationToken);
+            var result = EvaluationRunner.Evaluate(catalog.Create(spec, options.Seed), spec.ToString(), set, options.Evaluation, null, cancellationToken);
             var trial = new TuningTrial(spec, result[metric], (clock.Elapsed - started).TotalSeconds);
             trials.Add(trial);
             onTrial?.Invoke(trial);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Cascade.Evaluation.Metrics;
 using Cascade.Ranking.Calibration;
+using Cascade.Ranking.Metrics;
 
 namespace Cascade.Ranking.Training;
 

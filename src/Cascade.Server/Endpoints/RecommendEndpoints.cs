@@ -1,9 +1,9 @@
 using Cascade.Core.Domain;
 using Cascade.Features;
 using Cascade.Pipeline;
-using Cascade.Pipeline.Paging;
-using Cascade.Serving;
 using Cascade.Server.Infrastructure;
+using Cascade.Serving;
+using Cascade.Serving.Paging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -1,5 +1,5 @@
 using Cascade.Core;
-using Cascade.Evaluation.Running;
+using Cascade.Models;
 
 namespace Cascade.Pipeline.Tests.Pipeline;
 
@@ -88,10 +88,10 @@ public sealed class ItemFileTests : IDisposable
     [Fact]
     public void The_evaluation_spec_takes_an_item_file_and_refuses_a_missing_one()
     {
-        PipelineConfiguration.RegisterWithEvaluation();
+        var catalog = new ModelCatalog([PipelineConfiguration.ModelFactory]);
         string path = Write("""{"id":"1","categories":["Drama"]}""");
-        var model = Assert.IsType<PipelineRecommender>(ModelCatalog.Create(ModelSpec.Parse($"pipeline:items={path}")));
+        var model = Assert.IsType<PipelineRecommender>(catalog.Create(ModelSpec.Parse($"pipeline:items={path}")));
         Assert.Equal(path, model.ItemsPath);
-        Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => ModelCatalog.Create(ModelSpec.Parse($"pipeline:items={Path.Combine(_dir, "none.jsonl")}"))).Message, StringComparison.Ordinal);
+        Assert.Contains("does not exist", Assert.Throws<ArgumentException>(() => catalog.Create(ModelSpec.Parse($"pipeline:items={Path.Combine(_dir, "none.jsonl")}"))).Message, StringComparison.Ordinal);
     }
 }

@@ -1,4 +1,6 @@
-namespace Cascade.Pipeline.Paging;
+using Cascade.Pipeline;
+
+namespace Cascade.Serving.Paging;
 
 /// <summary>
 /// Where a user is in a paged feed: the session seed (so randomised stages replay across pages), how many pages

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Cascade.Serving.Ingestion;
 
-namespace Cascade.Serving.Data;
+namespace Cascade.Tooling;
 
 /// <summary>Sizes and seed of a synthetic data set. Defaults make a small demo (seconds to ingest).</summary>
 public sealed record SyntheticOptions

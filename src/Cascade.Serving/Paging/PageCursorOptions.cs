@@ -1,4 +1,4 @@
-namespace Cascade.Pipeline.Paging;
+namespace Cascade.Serving.Paging;
 
 /// <summary>Options of <see cref="PageCursorCodec"/>.</summary>
 /// <param name="Key">HMAC-SHA256 key that signs cursors (at least 16 bytes; 32 random bytes recommended). Every serving node needs the same key.</param>

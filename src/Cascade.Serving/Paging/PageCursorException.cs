@@ -1,4 +1,4 @@
-namespace Cascade.Pipeline.Paging;
+namespace Cascade.Serving.Paging;
 
 /// <summary>Why a cursor was refused.</summary>
 public enum PageCursorError

@@ -1,8 +1,9 @@
-using Cascade.Pipeline.Paging;
-using Cascade.Pipeline.Tests.Reranking;
+using Cascade.Core.Domain;
+using Cascade.Pipeline;
+using Cascade.Serving.Paging;
 using Xunit.Abstractions;
 
-namespace Cascade.Pipeline.Tests.Paging;
+namespace Cascade.Serving.Tests.Paging;
 
 public class PageCursorTests(ITestOutputHelper output)
 {
@@ -12,6 +13,10 @@ public class PageCursorTests(ITestOutputHelper output)
 
     private static PageCursorCodec Codec(byte[]? key = null, IReadOnlyList<byte[]>? previous = null, int maxServed = 1000) =>
         new(new PageCursorOptions(key ?? Key, TimeSpan.FromMinutes(30), previous, MaxServed: maxServed));
+
+    /// <summary>Items i0..i(n-1).</summary>
+    private static ItemTable Table(int n) =>
+        ItemTable.Build([.. Enumerable.Range(0, n).Select(i => new Item("app", $"i{i}", $"i{i}", [], [], "{}", DateTimeOffset.UnixEpoch, false, null))]);
 
     private static string Issue(PageCursorCodec codec, int items = 20) =>
         codec.Encode(codec.Start(5).Next(Enumerable.Range(0, items).Select(i => $"item-{i}")), Scope, Now)!;
@@ -49,7 +54,7 @@ public class PageCursorTests(ITestOutputHelper output)
     public void Pages_over_a_changing_ranking_never_repeat_an_item()
     {
         var codec = Codec();
-        var table = RerankTestData.RandomTable(1000, 1);
+        var table = Table(1000);
         var random = new Random(3);
         string? cursor = null;
         var shown = new List<string>();

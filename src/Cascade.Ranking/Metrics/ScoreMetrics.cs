@@ -1,4 +1,4 @@
-namespace Cascade.Evaluation.Metrics;
+namespace Cascade.Ranking.Metrics;
 
 /// <summary>Metrics of scores against binary labels: AUC, per-user GAUC, log loss and expected calibration error.</summary>
 public static class ScoreMetrics

@@ -1,24 +1,49 @@
 using System.Globalization;
-using Cascade.Models;
 using Cascade.Models.Baselines;
 using Cascade.Models.Factorisation;
 using Cascade.Models.Linear;
 using Cascade.Models.Neighbourhood;
 using Cascade.Models.Neural;
 
-namespace Cascade.Evaluation.Running;
+namespace Cascade.Models;
 
 /// <summary>
-/// Builds recommenders from <see cref="ModelSpec"/>s and holds each model's tuning grid. An explicit switch, not a
-/// reflection registry: adding a model means adding a case here. Unset parameters take the options' defaults.
+/// Builds recommenders from <see cref="ModelSpec"/>s and holds each model's tuning grid. The models of this assembly
+/// are an explicit switch, not a reflection registry: adding one means adding a case here. Models built elsewhere
+/// (the multi-stage pipeline, which sits above this assembly) are given to the constructor by whoever composes the
+/// application. Unset parameters take the options' defaults. Immutable and thread-safe.
 /// </summary>
-public static class ModelCatalog
+public sealed class ModelCatalog
 {
+    private static readonly string[] BuiltInNames = ["mostpop", "itemknn", "sar", "ease", "rp3beta", "mf", "als", "bpr", "twotower"];
+
+    private readonly Dictionary<string, ModelFactory> _extensions = new(StringComparer.Ordinal);
+
+    /// <summary>Creates a catalog of the models of this assembly plus <paramref name="extensions"/>.</summary>
+    /// <param name="extensions">Models built outside this assembly, each under its own lower-case name.</param>
+    /// <exception cref="ArgumentException">Two extensions share a name, or one is named like a model of this assembly.</exception>
+    public ModelCatalog(IEnumerable<ModelFactory> extensions)
+    {
+        ArgumentNullException.ThrowIfNull(extensions);
+        foreach (var extension in extensions)
+        {
+            ArgumentNullException.ThrowIfNull(extension, nameof(extensions));
+            if (Array.IndexOf(BuiltInNames, extension.Name) >= 0 || !_extensions.TryAdd(extension.Name, extension))
+            {
+                throw new ArgumentException($"Model '{extension.Name}' is already in the catalog.", nameof(extensions));
+            }
+        }
+        Names = [.. BuiltInNames, .. _extensions.Keys.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>The models of this assembly only.</summary>
+    public static ModelCatalog Default { get; } = new([]);
+
     /// <summary>The model names accepted (aliases in parentheses in <see cref="Describe"/>).</summary>
-    public static IReadOnlyList<string> Names { get; } = ["mostpop", "itemknn", "sar", "ease", "rp3beta", "mf", "als", "bpr", "twotower"];
+    public IReadOnlyList<string> Names { get; }
 
     /// <summary>One line per model: its name, aliases and parameter keys.</summary>
-    public static string Describe() => string.Join(Environment.NewLine,
+    public string Describe() => string.Join(Environment.NewLine,
         "mostpop (most-popular): weight-by-value",
         "itemknn (item-knn): similarity=cosine|asymmetric, neighbours, shrink, alpha, binarize",
         "sar: similarity=jaccard|lift|cooccurrence, threshold, decay, half-life-days",
@@ -28,29 +53,13 @@ public static class ModelCatalog
         "als (implicit-als): factors, iterations, reg, alpha, use-values, solver=cg|cholesky, cg-steps, init-std, seed, threads, validation, patience",
         "bpr: factors, epochs, lr, reg, sampling=uniform|popularity, popularity-exponent, seed, threads, validation, validate-every, patience",
         "twotower (two-tower): dim, epochs, batch, lr, wd, temperature, logq, negatives, normalise, history-dropout, pooling, max-history, id-dropout, init-std, seed, validation, patience")
-        + string.Concat(Extensions.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{Environment.NewLine}{e.Key}: {e.Value.Description}"));
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Description, Func<ModelSpec, int, IRecommender> Create)> Extensions = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// Registers a model built outside this assembly (the multi-stage pipeline, which depends on this one) under
-    /// <paramref name="name"/>, so <c>cascade evaluate --models NAME</c> can build it. Registering a name again replaces it.
-    /// </summary>
-    /// <param name="name">Lower-case model name.</param>
-    /// <param name="description">One help line: parameters.</param>
-    /// <param name="create">Creates the unfitted model from a spec and a seed.</param>
-    public static void Register(string name, string description, Func<ModelSpec, int, IRecommender> create)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentNullException.ThrowIfNull(create);
-        Extensions[name.ToLowerInvariant()] = (description, create);
-    }
+        + string.Concat(_extensions.Values.OrderBy(e => e.Name, StringComparer.Ordinal).Select(e => $"{Environment.NewLine}{e.Name}: {e.Description}"));
 
     /// <summary>Creates an unfitted recommender for <paramref name="spec"/>.</summary>
     /// <param name="spec">The model and its parameters.</param>
     /// <param name="seed">Seed for models with randomness, unless the spec sets one.</param>
     /// <exception cref="ArgumentException">The model name or a parameter key is unknown, or a value is out of range.</exception>
-    public static IRecommender Create(ModelSpec spec, int seed = 42)
+    public IRecommender Create(ModelSpec spec, int seed = 42)
     {
         ArgumentNullException.ThrowIfNull(spec);
         switch (spec.Name)
@@ -203,7 +212,7 @@ public static class ModelCatalog
                     });
                 }
             default:
-                if (Extensions.TryGetValue(spec.Name, out var extension))
+                if (_extensions.TryGetValue(spec.Name, out var extension))
                 {
                     return extension.Create(spec, seed);
                 }

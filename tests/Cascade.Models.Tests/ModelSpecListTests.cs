@@ -1,6 +1,4 @@
-using Cascade.Evaluation.Running;
-
-namespace Cascade.Evaluation.Tests;
+namespace Cascade.Models.Tests;
 
 public sealed class ModelSpecListTests
 {

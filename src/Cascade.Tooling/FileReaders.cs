@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Cascade.Serving.Ingestion;
 
-namespace Cascade.Serving.Data;
+namespace Cascade.Tooling;
 
 /// <summary>
 /// Readers for the import formats. Each yields the same inputs the API takes, so imported records pass the same

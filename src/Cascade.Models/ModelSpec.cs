@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Cascade.Evaluation.Running;
+namespace Cascade.Models;
 
 /// <summary>
 /// A model and its hyper-parameters as written on the command line: <c>name</c> or <c>name:key=value,key=value</c>,

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Cascade.Pipeline.Paging;
+namespace Cascade.Serving.Paging;
 
 /// <summary>
 /// Turns a <see cref="PageState"/> into an opaque, URL-safe, signed, expiring cursor string and back. Stateless: the

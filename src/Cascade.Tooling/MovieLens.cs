@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Cascade.Serving.Ingestion;
 
-namespace Cascade.Serving.Data;
+namespace Cascade.Tooling;
 
 /// <summary>
 /// Reads a MovieLens folder in the ml-100k layout (u.data, u.item, u.user, u.genre) or the ml-1m layout

@@ -1,6 +1,6 @@
 using Cascade.Serving.Ingestion;
 
-namespace Cascade.Serving.Data;
+namespace Cascade.Tooling;
 
 /// <summary>Counts of a bulk load.</summary>
 /// <param name="Stored">Records written.</param>

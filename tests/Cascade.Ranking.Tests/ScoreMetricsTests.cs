@@ -1,18 +1,9 @@
-using Cascade.Evaluation.Metrics;
+using Cascade.Ranking.Metrics;
 
-namespace Cascade.Evaluation.Tests;
+namespace Cascade.Ranking.Tests;
 
-public sealed class ScoreAndRatingMetricsTests
+public sealed class ScoreMetricsTests
 {
-    [Fact]
-    public void Rmse_and_mae_of_errors_one_zero_two()
-    {
-        float[] actual = [1, 2, 3];
-        float[] predicted = [2, 2, 5];
-        Assert.Equal(Math.Sqrt(5.0 / 3), RatingMetrics.Rmse(actual, predicted), 12);
-        Assert.Equal(1.0, RatingMetrics.Mae(actual, predicted), 12);
-    }
-
     [Fact]
     public void Auc_counts_correctly_ordered_positive_negative_pairs()
     {

@@ -1,0 +1,34 @@
+using Cascade.Models.Baselines;
+
+namespace Cascade.Models.Tests;
+
+public sealed class ModelCatalogTests
+{
+    private static readonly ModelFactory Popular = new("Popular", "weight", (spec, seed) =>
+        new MostPopular(new MostPopularOptions { WeightByValue = spec.Parameters.ContainsKey("weight") }));
+
+    [Fact]
+    public void A_catalog_builds_the_models_it_was_given_and_lists_them_after_its_own()
+    {
+        var catalog = new ModelCatalog([Popular]);
+        var model = Assert.IsType<MostPopular>(catalog.Create(ModelSpec.Parse("popular:weight=1")));
+        Assert.True(model.Options.WeightByValue);
+        Assert.Equal([.. ModelCatalog.Default.Names, "popular"], catalog.Names);
+        Assert.Contains("popular: weight", catalog.Describe(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_model_given_to_one_catalog_is_unknown_to_another()
+    {
+        _ = new ModelCatalog([Popular]);
+        Assert.DoesNotContain("popular", ModelCatalog.Default.Names);
+        Assert.Contains("Unknown model", Assert.Throws<ArgumentException>(() => ModelCatalog.Default.Create(ModelSpec.Parse("popular"))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_name_already_in_the_catalog_is_refused()
+    {
+        Assert.Throws<ArgumentException>(() => new ModelCatalog([Popular, Popular]));
+        Assert.Throws<ArgumentException>(() => new ModelCatalog([new ModelFactory("als", "", (_, _) => new MostPopular())]));
+    }
+}
