@@ -1,4 +1,5 @@
 using Cascade.Core.Domain;
+using Cascade.Core;
 using Cascade.Storage.Log;
 
 namespace Cascade.Storage.Engine;
@@ -30,10 +31,7 @@ public sealed record EngineOptions
     /// <summary>Checks the options and returns them.</summary>
     public EngineOptions Validate()
     {
-        if (string.IsNullOrWhiteSpace(DataDirectory))
-        {
-            throw new ArgumentException("DataDirectory must name a folder.", nameof(DataDirectory));
-        }
+        Guard.NotBlank(DataDirectory);
         Log.Validate();
         return this;
     }
