@@ -102,6 +102,24 @@ public sealed class RecommendAndSecurityTests
     }
 
     [Fact]
+    public void Every_invalid_setting_is_listed_at_start_up_with_its_value_and_range()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => CascadeServer.Build([], new Dictionary<string, string?>
+        {
+            ["Cascade:DataDirectory"] = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N")),
+            ["Cascade:MaxBatchSize"] = "0",
+            ["Cascade:TrainingIntervalSeconds"] = "-1",
+            ["Cascade:Pipeline:Sources:0:Name"] = "trending",
+            ["Cascade:Pipeline:Sources:0:Kind"] = "popular",
+            ["Cascade:Pipeline:Sources:0:Quota"] = "0",
+            ["urls"] = "http://127.0.0.1:0",
+        }));
+        Assert.Contains("Cascade:MaxBatchSize 0 must be at least 1.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Cascade:TrainingIntervalSeconds -1 must be at least 0.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Cascade:Pipeline:Sources:0:Quota 0 must be between 1 and 10000.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Configured_event_types_replace_the_defaults()
     {
         await using var server = await RunningServer.StartAsync(new()
