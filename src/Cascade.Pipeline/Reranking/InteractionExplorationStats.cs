@@ -1,4 +1,5 @@
 using Cascade.Core;
+using Cascade.Pipeline.Ranking;
 
 namespace Cascade.Pipeline.Reranking;
 
@@ -25,7 +26,7 @@ public sealed class InteractionExplorationStats : IExplorationStats
         var firstSeen = new long[interactions.Columns];
         Array.Fill(firstSeen, long.MaxValue);
         var clicks = new long[interactions.Columns];
-        var lastActive = new List<long>(interactions.Rows);
+        var lastActive = new List<long>(interactions.Rows); // of each user with an interaction
         long[]? timestamps = interactions.Timestamps;
         for (int user = 0; user < interactions.Rows; user++)
         {
@@ -48,13 +49,13 @@ public sealed class InteractionExplorationStats : IExplorationStats
             }
             lastActive.Add(last);
         }
-        lastActive.Sort();
+        long[] sorted = [.. lastActive.Order()];
         var impressions = new long[interactions.Columns];
         for (int item = 0; item < impressions.Length; item++)
         {
             if (firstSeen[item] != long.MaxValue)
             {
-                impressions[item] = lastActive.Count - CountBefore(lastActive, firstSeen[item]);
+                impressions[item] = sorted.Length - ItemTimeline.LowerBound(sorted, firstSeen[item]);
             }
         }
         return new InteractionExplorationStats(impressions, clicks);
@@ -70,24 +71,5 @@ public sealed class InteractionExplorationStats : IExplorationStats
             impressions[i] = known ? _impressions[item] : 0;
             clicks[i] = known ? _clicks[item] : 0;
         }
-    }
-
-    /// <summary>How many of the ascending <paramref name="times"/> are before <paramref name="time"/>.</summary>
-    private static int CountBefore(List<long> times, long time)
-    {
-        int low = 0, high = times.Count;
-        while (low < high)
-        {
-            int mid = (low + high) >>> 1;
-            if (times[mid] < time)
-            {
-                low = mid + 1;
-            }
-            else
-            {
-                high = mid;
-            }
-        }
-        return low;
     }
 }
