@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Cascade.Core;
 
 namespace Cascade.Features;
 
@@ -122,44 +123,23 @@ public sealed record FeatureSetOptions
     /// <exception cref="ArgumentException">An option is out of range; the message names it, its value and the accepted range.</exception>
     public FeatureSetOptions Validate()
     {
-        CheckBuckets(UserIdBuckets, nameof(UserIdBuckets));
-        CheckBuckets(ItemIdBuckets, nameof(ItemIdBuckets));
-        CheckBuckets(UserAttributeBuckets, nameof(UserAttributeBuckets));
-        CheckBuckets(CategoryBuckets, nameof(CategoryBuckets));
-        CheckBuckets(TagBuckets, nameof(TagBuckets));
-        CheckBuckets(ContextBuckets, nameof(ContextBuckets));
-        CheckBuckets(CrossBuckets, nameof(CrossBuckets));
-        if (MaxItemsPerUser is < 16 or > 1_000_000)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxItemsPerUser), MaxItemsPerUser, $"FeatureSetOptions.MaxItemsPerUser is {MaxItemsPerUser}; it must be between 16 and 1000000.");
-        }
-        if (TagSlots is < 0 or > 16)
-        {
-            throw new ArgumentOutOfRangeException(nameof(TagSlots), TagSlots, $"FeatureSetOptions.TagSlots is {TagSlots}; it must be between 0 and 16.");
-        }
-        if (!(CtrPrior is >= 0 and <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(CtrPrior), CtrPrior, $"FeatureSetOptions.CtrPrior is {CtrPrior}; it must be a rate in [0, 1].");
-        }
-        if (!(CtrPriorStrength > 0) || double.IsInfinity(CtrPriorStrength))
-        {
-            throw new ArgumentOutOfRangeException(nameof(CtrPriorStrength), CtrPriorStrength, $"FeatureSetOptions.CtrPriorStrength is {CtrPriorStrength}; it must be a positive number of impressions.");
-        }
-        if (PositionCap is < 0 or > 1000)
-        {
-            throw new ArgumentOutOfRangeException(nameof(PositionCap), PositionCap, $"FeatureSetOptions.PositionCap is {PositionCap}; it must be between 0 and 1000.");
-        }
-        if (UtcOffsetMinutes is < -840 or > 840)
-        {
-            throw new ArgumentOutOfRangeException(nameof(UtcOffsetMinutes), UtcOffsetMinutes, $"FeatureSetOptions.UtcOffsetMinutes is {UtcOffsetMinutes}; it must be between -840 and 840.");
-        }
-        if (LogBucketCount is < 3 or > 64)
-        {
-            throw new ArgumentOutOfRangeException(nameof(LogBucketCount), LogBucketCount, $"FeatureSetOptions.LogBucketCount is {LogBucketCount}; it must be between 3 and 64.");
-        }
+        Guard.InRange(UserIdBuckets, 2, MaxBuckets); // code 0 is reserved for missing
+        Guard.InRange(ItemIdBuckets, 2, MaxBuckets);
+        Guard.InRange(UserAttributeBuckets, 2, MaxBuckets);
+        Guard.InRange(CategoryBuckets, 2, MaxBuckets);
+        Guard.InRange(TagBuckets, 2, MaxBuckets);
+        Guard.InRange(ContextBuckets, 2, MaxBuckets);
+        Guard.InRange(CrossBuckets, 2, MaxBuckets);
+        Guard.InRange(MaxItemsPerUser, 16, 1_000_000);
+        Guard.InRange(TagSlots, 0, 16);
+        Guard.Probability(CtrPrior);
+        Guard.Positive(CtrPriorStrength); // impressions
+        Guard.InRange(PositionCap, 0, 1000);
+        Guard.InRange(UtcOffsetMinutes, -840, 840);
+        Guard.InRange(LogBucketCount, 3, 64);
         if (Windows is null || Windows.Count > 8)
         {
-            throw new ArgumentException($"FeatureSetOptions.Windows has {Windows?.Count.ToString(CultureInfo.InvariantCulture) ?? "null"} entries; give a list of at most 8 half-lives such as [\"1h\", \"1d\", \"7d\"].", nameof(Windows));
+            Guard.ThrowInvalid(nameof(Windows), $"Windows has {Windows?.Count.ToString(CultureInfo.InvariantCulture) ?? "null"} entries; give a list of at most 8 half-lives such as [\"1h\", \"1d\", \"7d\"].");
         }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (string w in Windows)
@@ -167,24 +147,24 @@ public sealed record FeatureSetOptions
             ParseWindow(w);
             if (!seen.Add(w))
             {
-                throw new ArgumentException($"FeatureSetOptions.Windows lists '{w}' twice.", nameof(Windows));
+                Guard.ThrowInvalid(nameof(Windows), $"Windows lists '{w}' twice.");
             }
         }
         if (UserAttributes is null)
         {
-            throw new ArgumentException("FeatureSetOptions.UserAttributes is null; give a (possibly empty) list of attribute keys.", nameof(UserAttributes));
+            Guard.ThrowInvalid(nameof(UserAttributes), "UserAttributes is null; give a (possibly empty) list of attribute keys.");
         }
         seen.Clear();
         foreach (string a in UserAttributes)
         {
             if (string.IsNullOrWhiteSpace(a) || !seen.Add(a))
             {
-                throw new ArgumentException($"FeatureSetOptions.UserAttributes has an empty or repeated key '{a}'.", nameof(UserAttributes));
+                Guard.ThrowInvalid(nameof(UserAttributes), $"UserAttributes has an empty or repeated key '{a}'.");
             }
         }
         if (BucketizedNumerics is null)
         {
-            throw new ArgumentException("FeatureSetOptions.BucketizedNumerics is null; give a (possibly empty) list of numeric feature names or \"*\".", nameof(BucketizedNumerics));
+            Guard.ThrowInvalid(nameof(BucketizedNumerics), "BucketizedNumerics is null; give a (possibly empty) list of numeric feature names or \"*\".");
         }
         return this;
     }
@@ -211,13 +191,5 @@ public sealed record FeatureSetOptions
             throw new ArgumentException($"FeatureSetOptions.Windows entry '{window}' is not a half-life; write a whole number from 1 and a unit s, m, h or d (at most 10 years), e.g. \"1h\".", nameof(window));
         }
         return n * unit;
-    }
-
-    private static void CheckBuckets(int value, string name)
-    {
-        if (value is < 2 or > MaxBuckets)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"FeatureSetOptions.{name} is {value}; it must be between 2 and {MaxBuckets} (code 0 is reserved for missing).");
-        }
     }
 }

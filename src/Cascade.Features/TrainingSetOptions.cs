@@ -1,3 +1,5 @@
+using Cascade.Core;
+
 namespace Cascade.Features;
 
 /// <summary>Where the examples of a training set come from.</summary>
@@ -48,25 +50,13 @@ public sealed record TrainingSetOptions
     /// <exception cref="ArgumentException">An option is out of range; the message names it and its value.</exception>
     public TrainingSetOptions Validate()
     {
-        if (!Enum.IsDefined(Source))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Source), Source, $"TrainingSetOptions.Source is {(int)Source}; use Auto, Impressions or SampledNegatives.");
-        }
-        if (AttributionWindowMs < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(AttributionWindowMs), AttributionWindowMs, $"TrainingSetOptions.AttributionWindowMs is {AttributionWindowMs}; it must be zero or positive.");
-        }
-        if (NegativesPerPositive is < 1 or > 1000)
-        {
-            throw new ArgumentOutOfRangeException(nameof(NegativesPerPositive), NegativesPerPositive, $"TrainingSetOptions.NegativesPerPositive is {NegativesPerPositive}; it must be between 1 and 1000.");
-        }
-        if (!(ExampleFraction > 0 && ExampleFraction <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ExampleFraction), ExampleFraction, $"TrainingSetOptions.ExampleFraction is {ExampleFraction}; it must be in (0, 1].");
-        }
+        Guard.Defined(Source);
+        Guard.NonNegative(AttributionWindowMs);
+        Guard.InRange(NegativesPerPositive, 1, 1000);
+        Guard.InRange(ExampleFraction, 0, 1, minExclusive: true);
         if (FromMs >= ToMs)
         {
-            throw new ArgumentException($"TrainingSetOptions.FromMs ({FromMs}) must be before ToMs ({ToMs}).", nameof(FromMs));
+            Guard.ThrowInvalid(nameof(FromMs), $"FromMs ({FromMs}) must be before ToMs ({ToMs}).");
         }
         return this;
     }

@@ -20,6 +20,7 @@ public sealed record PipelineBuildProgress(string Step, int Done, int Total);
 /// sources (sources naming the same model spec share one fitted model), and, when a ranker is configured, trains it
 /// learning-to-rank style on a holdout carved from the data: each user's held-out items are the positives among the
 /// candidates the sources (fitted on the rest) propose; groups are users; a share of users early-stops the ranker.
+/// Exploration re-rankers read impression and click counts derived from the same data (<see cref="InteractionExplorationStats"/>).
 /// </summary>
 public static class PipelineBuilder
 {
@@ -52,7 +53,8 @@ public static class PipelineBuilder
         var models = prefitted is null ? new Dictionary<string, IRecommender>(StringComparer.Ordinal) : new Dictionary<string, IRecommender>(prefitted, StringComparer.Ordinal);
         var (slots, fallback) = FitSources(options, data, seed, progress, models, cancellationToken);
         var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores, ItemTimeline.From(data.Interactions));
-        var rerankers = options.Rerankers.Select(r => RerankerFactory.Create(r, data.Items)).ToArray();
+        var explorationStats = options.Rerankers.Any(r => r.Kind == "explore") ? InteractionExplorationStats.From(data.Interactions) : null;
+        var rerankers = options.Rerankers.Select(r => RerankerFactory.Create(r, data.Items, explorationStats)).ToArray();
         return new RecommendationPipeline(data.Items, slots, fallback, features, ranker, rerankers)
         {
             Options = options,

@@ -1,3 +1,5 @@
+using Cascade.Core;
+
 namespace Cascade.Pipeline;
 
 /// <summary>
@@ -47,14 +49,8 @@ public sealed class PipelineOptions
             {
                 errors.Add($"{at}:Name '{s.Name}' is empty or repeats another source's name.");
             }
-            if (!SourceOptions.Kinds.Contains(s.Kind))
-            {
-                errors.Add($"{at}:Kind '{s.Kind}' is unknown; use one of {string.Join(", ", SourceOptions.Kinds)}.");
-            }
-            if (s.Quota is < 1 or > 10_000)
-            {
-                errors.Add($"{at}:Quota {s.Quota} is outside 1–10000.");
-            }
+            Guard.Collect(errors, () => Guard.OneOf(s.Kind, SourceOptions.Kinds, $"{at}:Kind"));
+            Guard.Collect(errors, () => Guard.InRange(s.Quota, 1, 10_000, $"{at}:Quota"));
             if (s.Kind is "model" or "ann" or "item-to-item" && string.IsNullOrWhiteSpace(s.Model))
             {
                 errors.Add($"{at}:Model is required for kind '{s.Kind}' (e.g. \"als:factors=64\").");
@@ -63,55 +59,35 @@ public sealed class PipelineOptions
             {
                 errors.Add($"{at}:Items is required for kind 'rules' (the item ids to propose).");
             }
-            if (s.HalfLifeHours is <= 0)
+            if (s.HalfLifeHours is { } halfLife)
             {
-                errors.Add($"{at}:HalfLifeHours {s.HalfLifeHours} must be positive (omit it for no decay).");
+                Guard.Collect(errors, () => Guard.Positive(halfLife, $"{at}:HalfLifeHours")); // omitted: no decay
             }
-            if (s.History is < 1 or > 1000)
+            if (s.History is { } history)
             {
-                errors.Add($"{at}:History {s.History} is outside 1–1000.");
+                Guard.Collect(errors, () => Guard.InRange(history, 1, 1000, $"{at}:History"));
             }
-            if (s.Neighbours is < 1 or > 10_000)
+            if (s.Neighbours is { } neighbours)
             {
-                errors.Add($"{at}:Neighbours {s.Neighbours} is outside 1–10000.");
+                Guard.Collect(errors, () => Guard.InRange(neighbours, 1, 10_000, $"{at}:Neighbours"));
             }
         }
         if (Ranker is { } r)
         {
-            if (string.IsNullOrWhiteSpace(r.Kind))
-            {
-                errors.Add("Pipeline:Ranker:Kind is empty (e.g. \"gbdt\").");
-            }
-            if (r.HoldoutFraction is <= 0 or >= 1)
-            {
-                errors.Add($"Pipeline:Ranker:HoldoutFraction {r.HoldoutFraction} must be in (0, 1).");
-            }
-            if (r.ValidFraction is <= 0 or >= 1)
-            {
-                errors.Add($"Pipeline:Ranker:ValidFraction {r.ValidFraction} must be in (0, 1).");
-            }
-            if (r.HoldoutFolds is < 1 or > 10)
-            {
-                errors.Add($"Pipeline:Ranker:HoldoutFolds {r.HoldoutFolds} is outside 1–10.");
-            }
-            if (r.MaxUsers < 10)
-            {
-                errors.Add($"Pipeline:Ranker:MaxUsers {r.MaxUsers} must be at least 10.");
-            }
+            Guard.Collect(errors, () => Guard.NotBlank(r.Kind, "Pipeline:Ranker:Kind"));
+            Guard.Collect(errors, () => Guard.InRange(r.HoldoutFraction, 0, 1, minExclusive: true, maxExclusive: true, "Pipeline:Ranker:HoldoutFraction"));
+            Guard.Collect(errors, () => Guard.InRange(r.ValidFraction, 0, 1, minExclusive: true, maxExclusive: true, "Pipeline:Ranker:ValidFraction"));
+            Guard.Collect(errors, () => Guard.InRange(r.HoldoutFolds, 1, 10, "Pipeline:Ranker:HoldoutFolds"));
+            Guard.Collect(errors, () => Guard.AtLeast(r.MaxUsers, 10, "Pipeline:Ranker:MaxUsers"));
         }
         for (int i = 0; i < Rerankers.Count; i++)
         {
-            if (!RerankerOptions.Kinds.Contains(Rerankers[i].Kind))
-            {
-                errors.Add($"Pipeline:Rerankers:{i}:Kind '{Rerankers[i].Kind}' is unknown; use one of {string.Join(", ", RerankerOptions.Kinds)}.");
-            }
+            string kind = Rerankers[i].Kind, at = $"Pipeline:Rerankers:{i}:Kind";
+            Guard.Collect(errors, () => Guard.OneOf(kind, RerankerOptions.Kinds, at));
         }
         foreach (var (name, value) in new[] { ("Sources", Budgets.SourcesMs), ("Ranker", Budgets.RankerMs), ("Rerank", Budgets.RerankMs) })
         {
-            if (value is < 0 or > 60_000)
-            {
-                errors.Add($"Pipeline:Budgets:{name}Ms {value} is outside 0–60000 (0 = unlimited).");
-            }
+            Guard.Collect(errors, () => Guard.InRange(value, 0, 60_000, name: $"Pipeline:Budgets:{name}Ms")); // 0: unlimited
         }
         return errors;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cascade.Core;
 
 namespace Cascade.Ranking.Neural;
 
@@ -90,43 +91,28 @@ public sealed record DcnV2Options
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public DcnV2Options Validate()
     {
-        Positive(EmbeddingDimension, nameof(EmbeddingDimension));
-        if (CrossLayers < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(CrossLayers), CrossLayers, "CrossLayers must be ≥ 0.");
-        }
+        Guard.Positive(EmbeddingDimension);
+        Guard.NonNegative(CrossLayers);
         ArgumentNullException.ThrowIfNull(HiddenUnits);
         foreach (int width in HiddenUnits)
         {
-            Positive(width, nameof(HiddenUnits));
+            Guard.Positive(width, nameof(HiddenUnits));
         }
         if (CrossLayers == 0 && HiddenUnits.Count == 0)
         {
-            throw new ArgumentException("The model needs at least one cross layer or one hidden layer.", nameof(CrossLayers));
+            Guard.ThrowInvalid(nameof(CrossLayers), "The model needs at least one cross layer or one hidden layer: CrossLayers is 0 and HiddenUnits is empty.");
         }
-        if (!(Dropout >= 0 && Dropout < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout must be in [0, 1).");
-        }
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
-        }
-        Positive(BatchSize, nameof(BatchSize));
-        if (Epochs < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be ≥ 0.");
-        }
-        Positive(Patience, nameof(Patience));
-        if (!(LearningRateDecay > 0 && LearningRateDecay <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRateDecay), LearningRateDecay, "LearningRateDecay must be in (0, 1].");
-        }
-        NonNegative(EmbeddingL2, nameof(EmbeddingL2));
-        NonNegative(EmbeddingTableL2, nameof(EmbeddingTableL2));
-        NonNegative(WeightDecay, nameof(WeightDecay));
-        NonNegative(EmbeddingInitStd, nameof(EmbeddingInitStd));
-        Positive(Threads, nameof(Threads));
+        Guard.InRange(Dropout, 0, 1, maxExclusive: true);
+        Guard.Positive(LearningRate);
+        Guard.Positive(BatchSize);
+        Guard.NonNegative(Epochs);
+        Guard.Positive(Patience);
+        Guard.InRange(LearningRateDecay, 0, 1, minExclusive: true);
+        Guard.NonNegative(EmbeddingL2);
+        Guard.NonNegative(EmbeddingTableL2);
+        Guard.NonNegative(WeightDecay);
+        Guard.NonNegative(EmbeddingInitStd);
+        Guard.Positive(Threads);
         return this;
     }
 
@@ -194,20 +180,4 @@ public sealed record DcnV2Options
 
     private static double Real(string key, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double result) ? result : throw new FormatException($"{key} '{value}' is not a number.");
-
-    private static void Positive(int value, string name)
-    {
-        if (value < 1)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be ≥ 1.");
-        }
-    }
-
-    private static void NonNegative(double value, string name)
-    {
-        if (!(value >= 0) || double.IsInfinity(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and ≥ 0.");
-        }
-    }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Text;
 using Cascade.Models.Serialization;
 using Cascade.Ranking.Metrics;
 using Cascade.Ranking.Neural.Dcn;
@@ -217,28 +216,7 @@ public sealed class DeepCrossNetworkV2 : IRanker
     /// <summary>Loads a model file written by <see cref="Save"/>.</summary>
     /// <param name="stream">A stream at the start of a model file.</param>
     /// <exception cref="InvalidDataException">The file is corrupt, of another kind, or inconsistent.</exception>
-    public static DeepCrossNetworkV2 Load(Stream stream)
-    {
-        var (kind, version, payload) = ModelFile.ReadContainer(stream);
-        if (kind != KindName)
-        {
-            throw new InvalidDataException($"The model file holds a '{kind}' model, not '{KindName}'.");
-        }
-        using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
-        try
-        {
-            var model = ReadFrom(reader, version);
-            if (reader.BaseStream.Position != payload.Length)
-            {
-                throw new InvalidDataException($"The {KindName} payload has {payload.Length - reader.BaseStream.Position} unread trailing bytes.");
-            }
-            return model;
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException($"The {KindName} payload ends early.", e);
-        }
-    }
+    public static DeepCrossNetworkV2 Load(Stream stream) => ModelFile.ReadPayload(stream, KindName, ReadFrom);
 
     /// <summary>Reads the payload of a "dcnv2" model file (the ranker catalog's reader).</summary>
     /// <param name="reader">Positioned at the payload's start.</param>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Cascade.Core;
 
 namespace Cascade.Ranking.Trees;
 
@@ -126,36 +127,36 @@ public sealed record GbdtOptions
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
     {
-        Check(Trees >= 1, nameof(Trees), Trees, "at least 1");
-        Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "positive");
-        Check(MaxLeaves >= 2, nameof(MaxLeaves), MaxLeaves, "at least 2");
-        Check(MaxDepth >= 0, nameof(MaxDepth), MaxDepth, "0 (no limit) or positive");
-        Check(MinChildWeight >= 0, nameof(MinChildWeight), MinChildWeight, "non-negative");
-        Check(MinDataInLeaf >= 1, nameof(MinDataInLeaf), MinDataInLeaf, "at least 1");
-        Check(L2 >= 0 && double.IsFinite(L2), nameof(L2), L2, "non-negative");
-        Check(MinSplitGain >= 0, nameof(MinSplitGain), MinSplitGain, "non-negative");
-        Check(Subsample is > 0 and <= 1, nameof(Subsample), Subsample, "in (0, 1]");
-        Check(ColumnSample is > 0 and <= 1, nameof(ColumnSample), ColumnSample, "in (0, 1]");
-        Check(MaxBins is >= 2 and <= 255, nameof(MaxBins), MaxBins, "in [2, 255]");
-        Check(BinSampleRows >= 100, nameof(BinSampleRows), BinSampleRows, "at least 100");
-        Check(MaxCategories is >= 1 and <= 65535, nameof(MaxCategories), MaxCategories, "in [1, 65535]");
-        Check(MaxCategoriesOneHot >= 0, nameof(MaxCategoriesOneHot), MaxCategoriesOneHot, "non-negative");
-        Check(MaxCategoryThreshold >= 1, nameof(MaxCategoryThreshold), MaxCategoryThreshold, "at least 1");
-        Check(CategorySmooth >= 0, nameof(CategorySmooth), CategorySmooth, "non-negative");
-        Check(CategoryL2 >= 0, nameof(CategoryL2), CategoryL2, "non-negative");
-        Check(MinDataPerCategory >= 1, nameof(MinDataPerCategory), MinDataPerCategory, "at least 1");
-        Check(EarlyStoppingRounds >= 0, nameof(EarlyStoppingRounds), EarlyStoppingRounds, "non-negative");
-        Check(NdcgAt >= 1, nameof(NdcgAt), NdcgAt, "at least 1");
-        Check(Sigma > 0, nameof(Sigma), Sigma, "positive");
-        Check(Threads >= 0, nameof(Threads), Threads, "0 (all processors) or positive");
-        Check(double.IsFinite(BaseScale), nameof(BaseScale), BaseScale, "finite");
+        Guard.Positive(Trees);
+        Guard.Positive(LearningRate);
+        Guard.AtLeast(MaxLeaves, 2);
+        Guard.NonNegative(MaxDepth); // 0: no limit
+        Guard.NonNegative(MinChildWeight);
+        Guard.Positive(MinDataInLeaf);
+        Guard.NonNegative(L2);
+        Guard.NonNegative(MinSplitGain);
+        Guard.InRange(Subsample, 0, 1, minExclusive: true);
+        Guard.InRange(ColumnSample, 0, 1, minExclusive: true);
+        Guard.InRange(MaxBins, 2, 255);
+        Guard.AtLeast(BinSampleRows, 100);
+        Guard.InRange(MaxCategories, 1, 65535);
+        Guard.NonNegative(MaxCategoriesOneHot);
+        Guard.Positive(MaxCategoryThreshold);
+        Guard.NonNegative(CategorySmooth);
+        Guard.NonNegative(CategoryL2);
+        Guard.Positive(MinDataPerCategory);
+        Guard.NonNegative(EarlyStoppingRounds);
+        Guard.Positive(NdcgAt);
+        Guard.Positive(Sigma);
+        Guard.NonNegative(Threads); // 0: all processors
+        Guard.Finite(BaseScale);
         if (Objective == GbdtObjective.LambdaRank && ResolvedMetric is GbdtMetric.LogLoss or GbdtMetric.Auc)
         {
-            throw new ArgumentOutOfRangeException(nameof(Metric), Metric, "LambdaRank outputs unbounded scores; use the ndcg metric.");
+            Guard.ThrowOutOfRange(nameof(Metric), Metric, "ndcg with the lambdarank objective (LambdaRank outputs unbounded scores)");
         }
         if (Objective == GbdtObjective.Binary && ResolvedMetric == GbdtMetric.Ndcg)
         {
-            throw new ArgumentOutOfRangeException(nameof(Metric), Metric, "The ndcg metric needs the lambdarank objective; use logloss or auc.");
+            Guard.ThrowOutOfRange(nameof(Metric), Metric, "logloss or auc with the binary objective (ndcg needs lambdarank)");
         }
     }
 
@@ -229,12 +230,4 @@ public sealed record GbdtOptions
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double result)
             ? result
             : throw new FormatException($"gbdt parameter {key}='{value}' is not a number.");
-
-    private static void Check(bool ok, string name, object value, string expected)
-    {
-        if (!ok)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be {expected}.");
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Cascade.Models.Serialization;
 
 namespace Cascade.Ranking.Trees;
@@ -94,28 +93,7 @@ public sealed partial class GradientBoostedTrees
     /// <summary>Loads a model file written by <see cref="Save(Stream)"/>.</summary>
     /// <param name="stream">A stream at the start of a model file.</param>
     /// <exception cref="InvalidDataException">The file is corrupt, of another kind or of an unknown version.</exception>
-    public static GradientBoostedTrees Load(Stream stream)
-    {
-        var (kind, version, payload) = ModelFile.ReadContainer(stream);
-        if (kind != KindName)
-        {
-            throw new InvalidDataException($"The model file holds a '{kind}' model, not '{KindName}'.");
-        }
-        using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
-        try
-        {
-            var model = ReadFrom(reader, version);
-            if (reader.BaseStream.Position != payload.Length)
-            {
-                throw new InvalidDataException($"gbdt payload has {payload.Length - reader.BaseStream.Position} unread trailing bytes.");
-            }
-            return model;
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("gbdt payload ends early.", e);
-        }
-    }
+    public static GradientBoostedTrees Load(Stream stream) => ModelFile.ReadPayload(stream, KindName, ReadFrom);
 
     /// <summary>Loads a model file from a path.</summary>
     /// <param name="path">Model file path.</param>

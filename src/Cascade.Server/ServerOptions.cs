@@ -1,3 +1,4 @@
+using Cascade.Core;
 using Cascade.Core.Domain;
 using Cascade.Pipeline;
 using Cascade.Serving;
@@ -116,58 +117,36 @@ public sealed class ServerOptions
         EventTypes = EventTypes.Count == 0 ? EventTypeRegistry.Default : new EventTypeRegistry(EventTypes.Select(t => t.ToEventType())),
     };
 
-    /// <summary>Checks the options; the message names the setting and the value.</summary>
+    /// <summary>Checks the options.</summary>
+    /// <exception cref="InvalidOperationException">A setting is invalid; the message lists every problem, each naming the setting and its value.</exception>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(DataDirectory))
+        var problems = new List<string>();
+        Guard.Collect(problems, () => Guard.NotBlank(DataDirectory, "Cascade:DataDirectory"));
+        Guard.Collect(problems, () => Guard.AtLeast(MaxRequestBodyBytes, 1024, "Cascade:MaxRequestBodyBytes"));
+        Guard.Collect(problems, () => Guard.Positive(MaxBatchSize, "Cascade:MaxBatchSize"));
+        Guard.Collect(problems, () => Guard.NonNegative(TrainingIntervalSeconds, "Cascade:TrainingIntervalSeconds"));
+        if (Pipeline.Sources.Count > 0)
         {
-            throw new InvalidOperationException("Cascade:DataDirectory must name a folder.");
+            problems.AddRange(Pipeline.Validate().Select(problem => "Cascade:" + problem));
         }
-        if (MaxRequestBodyBytes < 1024)
+        if (CursorKey.Length > 0 && !IsCursorKey(CursorKey))
         {
-            throw new InvalidOperationException($"Cascade:MaxRequestBodyBytes is {MaxRequestBodyBytes}; it must be at least 1024.");
-        }
-        if (MaxBatchSize < 1)
-        {
-            throw new InvalidOperationException($"Cascade:MaxBatchSize is {MaxBatchSize}; it must be at least 1.");
-        }
-        if (Pipeline.Sources.Count > 0 && Pipeline.Validate() is { Count: > 0 } pipelineErrors)
-        {
-            throw new InvalidOperationException("Cascade:" + string.Join(Environment.NewLine + "Cascade:", pipelineErrors));
-        }
-        if (CursorKey.Length > 0)
-        {
-            byte[]? key = null;
-            try
-            {
-                key = Convert.FromBase64String(CursorKey);
-            }
-            catch (FormatException)
-            {
-                // reported below
-            }
-            if (key is null || key.Length < 16)
-            {
-                throw new InvalidOperationException("Cascade:CursorKey must be base64 of at least 16 bytes (e.g. `openssl rand -base64 32`).");
-            }
+            problems.Add("Cascade:CursorKey must be base64 of at least 16 bytes (e.g. `openssl rand -base64 32`).");
         }
         if (!FeedbackEvent.IsValidVariant(Variant))
         {
-            throw new InvalidOperationException($"Cascade:Variant '{Variant}' is not 1–{FeedbackEvent.MaxVariantLength} letters, digits, '.', '_', '-' or ':'.");
-        }
-        if (TrainingIntervalSeconds < 0)
-        {
-            throw new InvalidOperationException($"Cascade:TrainingIntervalSeconds is {TrainingIntervalSeconds}; it must be 0 or more.");
+            problems.Add($"Cascade:Variant '{Variant}' is not 1–{FeedbackEvent.MaxVariantLength} letters, digits, '.', '_', '-' or ':'.");
         }
         for (int i = 0; i < ApiKeys.Count; i++)
         {
-            ApiKeys[i].Validate(i);
+            ApiKeys[i].Validate(i, problems);
         }
         for (int i = 0; i < EventTypes.Count; i++)
         {
-            EventTypes[i].Validate(i);
+            EventTypes[i].Validate(i, problems);
         }
-        if (EventTypes.Count > 0)
+        if (problems.Count == 0 && EventTypes.Count > 0)
         {
             try
             {
@@ -175,8 +154,24 @@ public sealed class ServerOptions
             }
             catch (ArgumentException ex)
             {
-                throw new InvalidOperationException($"Cascade:EventTypes: {ex.Message}", ex);
+                problems.Add($"Cascade:EventTypes: {ex.Message}");
             }
+        }
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException(string.Join(Environment.NewLine, problems));
+        }
+    }
+
+    private static bool IsCursorKey(string text)
+    {
+        try
+        {
+            return Convert.FromBase64String(text).Length >= 16;
+        }
+        catch (FormatException)
+        {
+            return false;
         }
     }
 }
@@ -207,23 +202,15 @@ public sealed class EventTypeOptions
 
     internal EventType ToEventType() => new(Name, Role, Weight, MinValue, MaxValue, ValueRequired, ScaleByValue);
 
-    internal void Validate(int index)
+    internal void Validate(int index, List<string> problems)
     {
-        if (string.IsNullOrWhiteSpace(Name))
-        {
-            throw new InvalidOperationException($"Cascade:EventTypes:{index}:Name must not be empty.");
-        }
-        if (!Enum.IsDefined(Role))
-        {
-            throw new InvalidOperationException($"Cascade:EventTypes:{index}:Role '{Role}' is not Positive, Negative or Impression.");
-        }
-        if (!float.IsFinite(Weight))
-        {
-            throw new InvalidOperationException($"Cascade:EventTypes:{index}:Weight must be a finite number.");
-        }
+        string at = $"Cascade:EventTypes:{index}";
+        Guard.Collect(problems, () => Guard.NotBlank(Name, $"{at}:Name"));
+        Guard.Collect(problems, () => Guard.Defined(Role, $"{at}:Role"));
+        Guard.Collect(problems, () => Guard.Finite(Weight, $"{at}:Weight"));
         if (MinValue > MaxValue)
         {
-            throw new InvalidOperationException($"Cascade:EventTypes:{index}: MinValue {MinValue} is above MaxValue {MaxValue}.");
+            problems.Add($"{at}: MinValue {MinValue} is above MaxValue {MaxValue}.");
         }
     }
 }
@@ -237,25 +224,22 @@ public sealed class ApiKeyOptions
     /// <summary>The app the key acts on. Default "default".</summary>
     public string App { get; set; } = Core.Domain.Apps.Default;
 
+    private static readonly string[] ScopeNames = ["read", "write", "admin"];
+
     /// <summary>Scopes: read, write, admin (admin implies the others).</summary>
     public List<string> Scopes { get; set; } = ["read"];
 
-    internal void Validate(int index)
+    internal void Validate(int index, List<string> problems)
     {
+        string at = $"Cascade:ApiKeys:{index}";
         if (Key.Length < 16)
         {
-            throw new InvalidOperationException($"Cascade:ApiKeys:{index}:Key is {Key.Length} characters; keys must have at least 16.");
+            problems.Add($"{at}:Key is {Key.Length} characters; keys must have at least 16.");
         }
-        if (string.IsNullOrWhiteSpace(App))
+        Guard.Collect(problems, () => Guard.NotBlank(App, $"{at}:App"));
+        foreach (var scope in Scopes)
         {
-            throw new InvalidOperationException($"Cascade:ApiKeys:{index}:App must name an app.");
-        }
-        foreach (var s in Scopes)
-        {
-            if (s is not ("read" or "write" or "admin"))
-            {
-                throw new InvalidOperationException($"Cascade:ApiKeys:{index}:Scopes has '{s}'; scopes are read, write and admin.");
-            }
+            Guard.Collect(problems, () => Guard.OneOf(scope, ScopeNames, $"{at}:Scopes"));
         }
     }
 }

@@ -1,3 +1,4 @@
+using Cascade.Models.Serialization;
 using Cascade.Ranking.Calibration;
 using Cascade.Ranking.Linear;
 using Cascade.Ranking.Metrics;
@@ -117,6 +118,26 @@ public sealed class CalibrationTests
         var loaded = CalibratedRanker.Load(file, LogisticRegression.Load);
         Assert.Equal(scores, Synthetic.Predict(loaded, valid));
         Assert.Equal(IsotonicCalibrator.KindName, loaded.Calibrator.Kind);
+    }
+
+    [Fact]
+    public void A_calibrated_ranker_file_with_trailing_bytes_after_its_payload_is_refused()
+    {
+        var ranker = new CalibratedRanker(new LogisticRegression(new LogisticRegressionOptions { Epochs = 1 }), new PlattCalibrator());
+        ranker.Fit(Synthetic.Logistic(1_000, seed: 3), Synthetic.Logistic(500, seed: 4));
+        using var file = new MemoryStream();
+        ranker.Save(file);
+        var (kind, version, payload) = ModelFile.ReadContainer(new MemoryStream(file.ToArray()));
+        using var padded = new MemoryStream();
+        ModelFile.Write(padded, kind, version, writer =>
+        {
+            writer.Write(payload);
+            writer.Write([0xDE, 0xAD, 0xBE, 0xEF]);
+        });
+        padded.Position = 0;
+
+        var error = Assert.Throws<InvalidDataException>(() => CalibratedRanker.Load(padded, LogisticRegression.Load));
+        Assert.Contains("4 unread trailing bytes", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

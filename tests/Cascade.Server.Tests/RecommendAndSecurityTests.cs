@@ -94,13 +94,21 @@ public sealed class RecommendAndSecurityTests
     [InlineData("Cascade:Variant", "two words", "Cascade:Variant 'two words'")]
     public void An_invalid_setting_is_refused_at_start_up_by_name(string setting, string value, string message)
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => CascadeServer.Build([], new Dictionary<string, string?>
-        {
-            ["Cascade:DataDirectory"] = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N")),
-            [setting] = value,
-            ["urls"] = "http://127.0.0.1:0",
-        }));
-        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(message, RefusedAtStartUp((setting, value)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_invalid_setting_is_listed_at_start_up_with_its_value_and_range()
+    {
+        var ex = RefusedAtStartUp(
+            ("Cascade:MaxBatchSize", "0"),
+            ("Cascade:TrainingIntervalSeconds", "-1"),
+            ("Cascade:Pipeline:Sources:0:Name", "trending"),
+            ("Cascade:Pipeline:Sources:0:Kind", "popular"),
+            ("Cascade:Pipeline:Sources:0:Quota", "0"));
+        Assert.Contains("Cascade:MaxBatchSize 0 must be at least 1.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Cascade:TrainingIntervalSeconds -1 must be at least 0.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Cascade:Pipeline:Sources:0:Quota 0 must be between 1 and 10000.", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -125,15 +133,23 @@ public sealed class RecommendAndSecurityTests
     [Fact]
     public void An_invalid_event_type_configuration_is_refused_at_start_up_naming_the_setting()
     {
-        var ex = Assert.Throws<InvalidOperationException>(() => CascadeServer.Build([], new Dictionary<string, string?>
+        var ex = RefusedAtStartUp(("Cascade:EventTypes:0:Name", "watch"), ("Cascade:EventTypes:0:MinValue", "5"), ("Cascade:EventTypes:0:MaxValue", "1"));
+        Assert.Contains("Cascade:EventTypes:0", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The error of building a loopback server with a fresh data directory and <paramref name="settings"/>.</summary>
+    private static InvalidOperationException RefusedAtStartUp(params (string Key, string Value)[] settings)
+    {
+        var configuration = new Dictionary<string, string?>
         {
             ["Cascade:DataDirectory"] = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N")),
-            ["Cascade:EventTypes:0:Name"] = "watch",
-            ["Cascade:EventTypes:0:MinValue"] = "5",
-            ["Cascade:EventTypes:0:MaxValue"] = "1",
             ["urls"] = "http://127.0.0.1:0",
-        }));
-        Assert.Contains("Cascade:EventTypes:0", ex.Message, StringComparison.Ordinal);
+        };
+        foreach (var (key, value) in settings)
+        {
+            configuration[key] = value;
+        }
+        return Assert.Throws<InvalidOperationException>(() => CascadeServer.Build([], configuration));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Cascade.Core;
+
 namespace Cascade.Ann;
 
 /// <summary>
@@ -32,21 +34,12 @@ public sealed record HnswOptions
 
     internal void Validate()
     {
-        if (M < 2 || M > MaxM)
+        Guard.InRange(M, 2, MaxM);
+        Guard.Positive(EfConstruction);
+        Guard.Positive(EfSearch);
+        if (MaxDegreeOfParallelism != -1)
         {
-            throw new ArgumentOutOfRangeException(nameof(M), M, $"HnswOptions.M must be between 2 and {MaxM}.");
-        }
-        if (EfConstruction < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(EfConstruction), EfConstruction, "HnswOptions.EfConstruction must be at least 1.");
-        }
-        if (EfSearch < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(EfSearch), EfSearch, "HnswOptions.EfSearch must be at least 1.");
-        }
-        if (MaxDegreeOfParallelism == 0 || MaxDegreeOfParallelism < -1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "HnswOptions.MaxDegreeOfParallelism must be −1 (all cores) or positive.");
+            Guard.Positive(MaxDegreeOfParallelism); // or -1: all cores
         }
     }
 }

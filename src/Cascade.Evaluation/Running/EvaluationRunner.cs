@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cascade.Core;
 using Cascade.Evaluation.Metrics;
 using Cascade.Models;
 
@@ -22,14 +23,8 @@ public sealed record EvaluationOptions
     /// <summary>Checks every option; returns them.</summary>
     public EvaluationOptions Validate()
     {
-        if (K < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(K), K, "k must be ≥ 1.");
-        }
-        if (BatchSize < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "The batch size must be ≥ 1.");
-        }
+        Guard.Positive(K);
+        Guard.Positive(BatchSize);
         return this;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cascade.Core;
 using Cascade.Evaluation.Data;
 using Cascade.Evaluation.Splitting;
 using Cascade.Models;
@@ -29,14 +30,8 @@ public sealed record TuningOptions
     /// <summary>Checks the options; returns them.</summary>
     public TuningOptions Validate()
     {
-        if (Budget <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Budget), Budget, "The time budget must be positive.");
-        }
-        if (MaxTrials < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxTrials), MaxTrials, "At least one trial is needed.");
-        }
+        Guard.Positive(Budget);
+        Guard.Positive(MaxTrials);
         Evaluation.Validate();
         return this;
     }

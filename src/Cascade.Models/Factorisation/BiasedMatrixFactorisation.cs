@@ -30,26 +30,11 @@ public sealed record BiasedMatrixFactorisationOptions
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public BiasedMatrixFactorisationOptions Validate()
     {
-        if (Factors < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Factors), Factors, "Factors must be ≥ 1.");
-        }
-        if (Epochs < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be ≥ 0.");
-        }
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
-        }
-        if (!(Regularisation >= 0) || double.IsInfinity(Regularisation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Regularisation), Regularisation, "Regularisation must be finite and ≥ 0.");
-        }
-        if (!(InitStd >= 0) || double.IsInfinity(InitStd))
-        {
-            throw new ArgumentOutOfRangeException(nameof(InitStd), InitStd, "InitStd must be finite and ≥ 0.");
-        }
+        Guard.Positive(Factors);
+        Guard.NonNegative(Epochs);
+        Guard.Positive(LearningRate);
+        Guard.NonNegative(Regularisation);
+        Guard.NonNegative(InitStd);
         return this;
     }
 }

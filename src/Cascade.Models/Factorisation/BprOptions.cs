@@ -1,3 +1,5 @@
+using Cascade.Core;
+
 namespace Cascade.Models.Factorisation;
 
 /// <summary>How BPR draws the negative item of a training triple.</summary>
@@ -52,46 +54,16 @@ public sealed record BprOptions
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public BprOptions Validate()
     {
-        if (Factors < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Factors), Factors, "Factors must be ≥ 1.");
-        }
-        if (Epochs < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be ≥ 0.");
-        }
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
-        }
-        if (!(Regularisation >= 0) || double.IsInfinity(Regularisation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Regularisation), Regularisation, "Regularisation must be finite and ≥ 0.");
-        }
-        if (!Enum.IsDefined(Sampling))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Sampling), Sampling, "Unknown negative sampling scheme.");
-        }
-        if (!(PopularityExponent >= 0) || double.IsInfinity(PopularityExponent))
-        {
-            throw new ArgumentOutOfRangeException(nameof(PopularityExponent), PopularityExponent, "PopularityExponent must be finite and ≥ 0.");
-        }
-        if (Threads < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be ≥ 0 (0: every core).");
-        }
-        if (!(ValidationFraction >= 0 && ValidationFraction < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
-        }
-        if (ValidateEvery < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ValidateEvery), ValidateEvery, "ValidateEvery must be ≥ 1.");
-        }
-        if (Patience < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience must be ≥ 1.");
-        }
+        Guard.Positive(Factors);
+        Guard.NonNegative(Epochs);
+        Guard.Positive(LearningRate);
+        Guard.NonNegative(Regularisation);
+        Guard.Defined(Sampling);
+        Guard.NonNegative(PopularityExponent);
+        Guard.NonNegative(Threads);
+        Guard.InRange(ValidationFraction, 0, 1, maxExclusive: true);
+        Guard.Positive(ValidateEvery);
+        Guard.Positive(Patience);
         return this;
     }
 }

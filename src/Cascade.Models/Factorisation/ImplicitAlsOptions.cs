@@ -1,3 +1,5 @@
+using Cascade.Core;
+
 namespace Cascade.Models.Factorisation;
 
 /// <summary>How implicit ALS solves each user's (and item's) regularised least-squares system.</summary>
@@ -52,46 +54,16 @@ public sealed record ImplicitAlsOptions
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public ImplicitAlsOptions Validate()
     {
-        if (Factors < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Factors), Factors, "Factors must be ≥ 1.");
-        }
-        if (Iterations < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Iterations), Iterations, "Iterations must be ≥ 0.");
-        }
-        if (!(Regularisation > 0) || double.IsInfinity(Regularisation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Regularisation), Regularisation, "Regularisation must be finite and > 0 (the systems must stay positive definite).");
-        }
-        if (!(Alpha >= 0) || double.IsInfinity(Alpha))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Alpha must be finite and ≥ 0.");
-        }
-        if (!Enum.IsDefined(Solver))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Solver), Solver, "Unknown solver.");
-        }
-        if (CgSteps < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(CgSteps), CgSteps, "CgSteps must be ≥ 1.");
-        }
-        if (!(InitStd >= 0) || double.IsInfinity(InitStd))
-        {
-            throw new ArgumentOutOfRangeException(nameof(InitStd), InitStd, "InitStd must be finite and ≥ 0.");
-        }
-        if (Threads < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be ≥ 0 (0: every core).");
-        }
-        if (!(ValidationFraction >= 0 && ValidationFraction < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
-        }
-        if (Patience < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience must be ≥ 1.");
-        }
+        Guard.Positive(Factors);
+        Guard.NonNegative(Iterations);
+        Guard.Positive(Regularisation);
+        Guard.NonNegative(Alpha);
+        Guard.Defined(Solver);
+        Guard.Positive(CgSteps);
+        Guard.NonNegative(InitStd);
+        Guard.NonNegative(Threads);
+        Guard.InRange(ValidationFraction, 0, 1, maxExclusive: true);
+        Guard.Positive(Patience);
         return this;
     }
 }

@@ -19,14 +19,8 @@ public sealed record EaseOptions
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public EaseOptions Validate()
     {
-        if (!(Lambda > 0) || double.IsInfinity(Lambda))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Lambda), Lambda, "Lambda must be finite and > 0 (it keeps the Gram matrix invertible).");
-        }
-        if (MaxItems < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxItems), MaxItems, "MaxItems must be ≥ 1.");
-        }
+        Guard.Positive(Lambda);
+        Guard.Positive(MaxItems);
         return this;
     }
 }

@@ -33,22 +33,10 @@ public sealed record ItemKnnOptions
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public ItemKnnOptions Validate()
     {
-        if (Neighbours < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Neighbours), Neighbours, "ItemKnn needs at least one neighbour.");
-        }
-        if (!(Shrink >= 0) || float.IsInfinity(Shrink))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Shrink), Shrink, "Shrink must be finite and ≥ 0.");
-        }
-        if (!(Alpha is >= 0 and <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Alpha must lie in [0, 1].");
-        }
-        if (!Enum.IsDefined(Similarity))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Similarity), Similarity, "Unknown similarity.");
-        }
+        Guard.Positive(Neighbours);
+        Guard.NonNegative(Shrink);
+        Guard.Probability(Alpha);
+        Guard.Defined(Similarity);
         return this;
     }
 }

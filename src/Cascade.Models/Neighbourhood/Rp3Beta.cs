@@ -23,18 +23,9 @@ public sealed record Rp3BetaOptions
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public Rp3BetaOptions Validate()
     {
-        if (!(Alpha > 0) || float.IsInfinity(Alpha))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "Alpha must be finite and > 0.");
-        }
-        if (!(Beta >= 0) || float.IsInfinity(Beta))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Beta), Beta, "Beta must be finite and ≥ 0.");
-        }
-        if (Neighbours < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Neighbours), Neighbours, "RP3beta needs at least one neighbour.");
-        }
+        Guard.Positive(Alpha);
+        Guard.NonNegative(Beta);
+        Guard.Positive(Neighbours);
         return this;
     }
 }

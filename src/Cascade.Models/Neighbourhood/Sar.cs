@@ -37,18 +37,9 @@ public sealed record SarOptions
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public SarOptions Validate()
     {
-        if (!Enum.IsDefined(Similarity))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Similarity), Similarity, "Unknown SAR similarity.");
-        }
-        if (CooccurrenceThreshold < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(CooccurrenceThreshold), CooccurrenceThreshold, "The co-occurrence threshold must be ≥ 1.");
-        }
-        if (HalfLife <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(HalfLife), HalfLife, "The half-life must be positive.");
-        }
+        Guard.Defined(Similarity);
+        Guard.Positive(CooccurrenceThreshold);
+        Guard.Positive(HalfLife);
         return this;
     }
 }

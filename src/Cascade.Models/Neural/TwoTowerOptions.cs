@@ -1,3 +1,5 @@
+using Cascade.Core;
+
 namespace Cascade.Models.Neural;
 
 /// <summary>Options of <see cref="TwoTower"/>; defaults are defined here only.</summary>
@@ -69,62 +71,20 @@ public sealed record TwoTowerOptions
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public TwoTowerOptions Validate()
     {
-        if (Dimension < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Dimension), Dimension, "Dimension must be ≥ 1.");
-        }
-        if (Epochs < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be ≥ 0.");
-        }
-        if (BatchSize < 2)
-        {
-            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be ≥ 2 (in-batch negatives need company).");
-        }
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be finite and > 0.");
-        }
-        if (!(WeightDecay >= 0) || double.IsInfinity(WeightDecay))
-        {
-            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be finite and ≥ 0.");
-        }
-        if (!(Temperature > 0) || double.IsInfinity(Temperature))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature must be finite and > 0.");
-        }
-        if (Negatives < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Negatives), Negatives, "Negatives must be ≥ 0.");
-        }
-        if (!(HistoryDropout >= 0 && HistoryDropout < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(HistoryDropout), HistoryDropout, "HistoryDropout must be in [0, 1).");
-        }
-        if (!(PoolingExponent >= 0 && PoolingExponent <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(PoolingExponent), PoolingExponent, "PoolingExponent must be in [0, 1].");
-        }
-        if (MaxHistory < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxHistory), MaxHistory, "MaxHistory must be ≥ 0.");
-        }
-        if (!(UserIdDropout >= 0 && UserIdDropout <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(UserIdDropout), UserIdDropout, "UserIdDropout must be in [0, 1].");
-        }
-        if (!(InitStd >= 0) || double.IsInfinity(InitStd))
-        {
-            throw new ArgumentOutOfRangeException(nameof(InitStd), InitStd, "InitStd must be finite and ≥ 0.");
-        }
-        if (!(ValidationFraction >= 0 && ValidationFraction < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
-        }
-        if (Patience < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Patience), Patience, "Patience must be ≥ 1.");
-        }
+        Guard.Positive(Dimension);
+        Guard.NonNegative(Epochs);
+        Guard.AtLeast(BatchSize, 2); // in-batch negatives need company
+        Guard.Positive(LearningRate);
+        Guard.NonNegative(WeightDecay);
+        Guard.Positive(Temperature);
+        Guard.NonNegative(Negatives);
+        Guard.InRange(HistoryDropout, 0, 1, maxExclusive: true);
+        Guard.Probability(PoolingExponent);
+        Guard.NonNegative(MaxHistory);
+        Guard.Probability(UserIdDropout);
+        Guard.NonNegative(InitStd);
+        Guard.InRange(ValidationFraction, 0, 1, maxExclusive: true);
+        Guard.Positive(Patience);
         return this;
     }
 }

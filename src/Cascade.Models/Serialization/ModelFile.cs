@@ -73,41 +73,19 @@ public static class ModelFile
     /// <summary>Reads a model written by <see cref="IRecommender.Save"/> and returns it fitted.</summary>
     /// <param name="stream">A stream positioned at the start of a model file.</param>
     /// <exception cref="InvalidDataException">The file is not a Cascade model, is of an unknown version or kind, or is corrupt.</exception>
-    public static IRecommender Load(Stream stream)
+    public static IRecommender Load(Stream stream) => ReadPayload<IRecommender>(stream, static (kind, version, reader) => kind switch
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var (kind, version, payload) = ReadContainer(stream);
-        using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
-        try
-        {
-            IRecommender model = kind switch
-            {
-                MostPopular.KindName => MostPopular.ReadFrom(reader, version),
-                ItemKnn.KindName => ItemKnn.ReadFrom(reader, version),
-                Sar.KindName => Sar.ReadFrom(reader, version),
-                Rp3Beta.KindName => Rp3Beta.ReadFrom(reader, version),
-                Ease.KindName => Ease.ReadFrom(reader, version),
-                BiasedMatrixFactorisation.KindName => BiasedMatrixFactorisation.ReadFrom(reader, version),
-                ImplicitAls.KindName => ImplicitAls.ReadFrom(reader, version),
-                Bpr.KindName => Bpr.ReadFrom(reader, version),
-                TwoTower.KindName => TwoTower.ReadFrom(reader, version),
-                _ => throw new InvalidDataException($"Unknown model kind '{kind}'; this build reads {MostPopular.KindName}, {ItemKnn.KindName}, {Sar.KindName}, {Rp3Beta.KindName}, {Ease.KindName}, {BiasedMatrixFactorisation.KindName}, {ImplicitAls.KindName}, {Bpr.KindName}, {TwoTower.KindName}."),
-            };
-            if (reader.BaseStream.Position != payload.Length)
-            {
-                throw new InvalidDataException($"Model payload of kind '{kind}' has {payload.Length - reader.BaseStream.Position} unread trailing bytes.");
-            }
-            return model;
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException($"Model payload of kind '{kind}' ends early.", e);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"Model payload of kind '{kind}' is inconsistent: {e.Message}", e);
-        }
-    }
+        MostPopular.KindName => MostPopular.ReadFrom(reader, version),
+        ItemKnn.KindName => ItemKnn.ReadFrom(reader, version),
+        Sar.KindName => Sar.ReadFrom(reader, version),
+        Rp3Beta.KindName => Rp3Beta.ReadFrom(reader, version),
+        Ease.KindName => Ease.ReadFrom(reader, version),
+        BiasedMatrixFactorisation.KindName => BiasedMatrixFactorisation.ReadFrom(reader, version),
+        ImplicitAls.KindName => ImplicitAls.ReadFrom(reader, version),
+        Bpr.KindName => Bpr.ReadFrom(reader, version),
+        TwoTower.KindName => TwoTower.ReadFrom(reader, version),
+        _ => throw new InvalidDataException($"Unknown model kind '{kind}'; this build reads {MostPopular.KindName}, {ItemKnn.KindName}, {Sar.KindName}, {Rp3Beta.KindName}, {Ease.KindName}, {BiasedMatrixFactorisation.KindName}, {ImplicitAls.KindName}, {Bpr.KindName}, {TwoTower.KindName}."),
+    });
 
     /// <summary>Loads a model from a file path.</summary>
     /// <param name="path">Path of a model file.</param>
@@ -134,7 +112,7 @@ public static class ModelFile
 
     /// <summary>
     /// Reads a model file of one kind: verifies the container, refuses another kind, runs <paramref name="read"/> on the
-    /// payload and refuses a payload that ends early or has unread trailing bytes.
+    /// payload and refuses a payload that ends early, is inconsistent or has unread trailing bytes.
     /// </summary>
     /// <typeparam name="T">The model type.</typeparam>
     /// <param name="stream">A stream positioned at the start of a model file.</param>
@@ -144,15 +122,28 @@ public static class ModelFile
     public static T ReadPayload<T>(Stream stream, string kind, Func<BinaryReader, ushort, T> read)
     {
         ArgumentNullException.ThrowIfNull(read);
-        var (fileKind, version, payload) = ReadContainer(stream);
-        if (fileKind != kind)
-        {
-            throw new InvalidDataException($"The model file holds a '{fileKind}' model, not '{kind}'.");
-        }
-        using var reader = new BinaryReader(new MemoryStream(payload, writable: false), System.Text.Encoding.UTF8);
+        return ReadPayload(stream, (fileKind, version, reader) => fileKind == kind ? read(reader, version)
+            : throw new InvalidDataException($"The model file holds a '{fileKind}' model, not '{kind}'."));
+    }
+
+    /// <summary>
+    /// Reads a model file of any kind: verifies the container, runs <paramref name="read"/> on the payload with the
+    /// file's kind and payload version (a reader that dispatches on the kind throws <see cref="InvalidDataException"/>
+    /// for a kind it does not know), and refuses a payload that ends early, is inconsistent (the reader throws
+    /// <see cref="ArgumentException"/>) or has unread trailing bytes. Every model and ranker reader goes through here.
+    /// </summary>
+    /// <typeparam name="T">The model type.</typeparam>
+    /// <param name="stream">A stream positioned at the start of a model file.</param>
+    /// <param name="read">Reads the payload, given the kind and the payload version.</param>
+    /// <exception cref="InvalidDataException">Not an intact model file, or of a kind <paramref name="read"/> refuses.</exception>
+    public static T ReadPayload<T>(Stream stream, Func<string, ushort, BinaryReader, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        var (kind, version, payload) = ReadContainer(stream);
+        using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
         try
         {
-            var model = read(reader, version);
+            var model = read(kind, version, reader);
             return reader.BaseStream.Position == payload.Length ? model
                 : throw new InvalidDataException($"The '{kind}' payload has {payload.Length - reader.BaseStream.Position} unread trailing bytes.");
         }
@@ -160,11 +151,16 @@ public static class ModelFile
         {
             throw new InvalidDataException($"The '{kind}' payload ends early.", e);
         }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"The '{kind}' payload is inconsistent: {e.Message}", e);
+        }
     }
 
     /// <summary>
     /// Reads and verifies the container (magic, versions, lengths, checksum) and returns the kind, the payload version
-    /// and the payload bytes. Model families outside this assembly (rankers) use it to share the file format.
+    /// and the payload bytes, for tools and tests that inspect or rewrite a payload; readers of models use
+    /// <see cref="ReadPayload{T}(Stream, Func{string, ushort, BinaryReader, T})"/>, which also refuses trailing bytes.
     /// </summary>
     /// <param name="stream">A stream positioned at the start of a model file.</param>
     /// <exception cref="InvalidDataException">The container is not a Cascade model file or is corrupt.</exception>

@@ -78,7 +78,8 @@ public sealed class ItemTimeline
         return _times[_offsets[item]];
     }
 
-    private static int LowerBound(ReadOnlySpan<long> sorted, long value)
+    /// <summary>How many of the ascending <paramref name="sorted"/> are below <paramref name="value"/>.</summary>
+    internal static int LowerBound(ReadOnlySpan<long> sorted, long value)
     {
         int lo = 0, hi = sorted.Length;
         while (lo < hi)

@@ -1,4 +1,3 @@
-using System.Text;
 using Cascade.Models.Serialization;
 using Cascade.Ranking;
 using Cascade.Ranking.Calibration;
@@ -57,30 +56,9 @@ public static class RankerCatalog
     /// <summary>Loads a ranker model file, dispatching on its kind.</summary>
     /// <param name="stream">A stream at the start of a model file.</param>
     /// <exception cref="InvalidDataException">Corrupt file, unknown kind or inconsistent payload.</exception>
-    public static IRanker Load(Stream stream)
-    {
-        var (kind, version, payload) = ModelFile.ReadContainer(stream);
-        var entry = Kinds.FirstOrDefault(k => k.Name == kind)
-            ?? throw new InvalidDataException($"Unknown ranker kind '{kind}'; this build reads {string.Join(", ", Names)}.");
-        using var reader = new BinaryReader(new MemoryStream(payload, writable: false), Encoding.UTF8);
-        try
-        {
-            var ranker = entry.Read(reader, version);
-            if (reader.BaseStream.Position != payload.Length)
-            {
-                throw new InvalidDataException($"Ranker payload of kind '{kind}' has {payload.Length - reader.BaseStream.Position} unread trailing bytes.");
-            }
-            return ranker;
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException($"Ranker payload of kind '{kind}' ends early.", e);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"Ranker payload of kind '{kind}' is inconsistent: {e.Message}", e);
-        }
-    }
+    public static IRanker Load(Stream stream) => ModelFile.ReadPayload(stream, static (kind, version, reader) =>
+        (Kinds.FirstOrDefault(k => k.Name == kind)
+            ?? throw new InvalidDataException($"Unknown ranker kind '{kind}'; this build reads {string.Join(", ", Names)}.")).Read(reader, version));
 
     /// <summary>Loads a ranker model file from a path.</summary>
     /// <param name="path">Model file path.</param>

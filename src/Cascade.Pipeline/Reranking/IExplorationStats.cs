@@ -3,8 +3,9 @@ using System.Collections.Concurrent;
 namespace Cascade.Pipeline.Reranking;
 
 /// <summary>
-/// Impression and click counts per item, read by Thompson-sampling exploration. The serving pipeline backs it with
-/// the feature store's counters; <see cref="InMemoryExplorationStats"/> is the reference implementation.
+/// Impression and click counts per item, read by Thompson-sampling exploration. A pipeline built from configuration
+/// backs it with counts derived from its training data (<see cref="InteractionExplorationStats"/>);
+/// <see cref="InMemoryExplorationStats"/> is the reference implementation for counts recorded one by one.
 /// Implementations must be safe for concurrent reads.
 /// </summary>
 public interface IExplorationStats

@@ -141,19 +141,7 @@ public sealed class CalibratedRanker : IRanker
     /// <exception cref="InvalidDataException">Not an intact calibrated ranker file.</exception>
     public static CalibratedRanker Load(Stream stream, Func<Stream, IRanker> loadInner)
     {
-        var (kind, version, payload) = ModelFile.ReadContainer(stream);
-        if (kind != KindName)
-        {
-            throw new InvalidDataException($"The model file holds a '{kind}' model, not '{KindName}'.");
-        }
-        using var reader = new BinaryReader(new MemoryStream(payload, writable: false));
-        try
-        {
-            return ReadFrom(reader, version, loadInner);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("The calibrated ranker payload ends early.", e);
-        }
+        ArgumentNullException.ThrowIfNull(loadInner);
+        return ModelFile.ReadPayload(stream, KindName, (reader, version) => ReadFrom(reader, version, loadInner));
     }
 }

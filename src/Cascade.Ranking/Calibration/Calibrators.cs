@@ -8,6 +8,9 @@ public static class Calibrators
     /// <summary>The payload version of calibrator files and of the calibrator inside a calibrated ranker.</summary>
     internal const ushort PayloadVersion = 1;
 
+    /// <summary>The kind name of a file holding a calibrator alone.</summary>
+    private const string FileKindName = "calibrator";
+
     /// <summary>The names <see cref="Create"/> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } = [PlattCalibrator.KindName, IsotonicCalibrator.KindName];
 
@@ -55,33 +58,14 @@ public static class Calibrators
     /// <param name="stream">Destination.</param>
     /// <param name="calibrator">A fitted calibrator.</param>
     public static void Save(Stream stream, ICalibrator calibrator) =>
-        ModelFile.Write(stream, "calibrator", PayloadVersion, writer => Write(writer, calibrator));
+        ModelFile.Write(stream, FileKindName, PayloadVersion, writer => Write(writer, calibrator));
 
     /// <summary>Loads a calibrator saved by <see cref="Save"/>.</summary>
     /// <param name="stream">A stream at the start of the file.</param>
     /// <exception cref="InvalidDataException">Not an intact calibrator file.</exception>
-    public static ICalibrator Load(Stream stream)
-    {
-        var (kind, version, payload) = ModelFile.ReadContainer(stream);
-        if (kind != "calibrator" || version != PayloadVersion)
-        {
-            throw new InvalidDataException($"The model file holds '{kind}' version {version}, not a calibrator of version {PayloadVersion}.");
-        }
-        using var reader = new BinaryReader(new MemoryStream(payload, writable: false));
-        try
-        {
-            var calibrator = Read(reader);
-            if (reader.BaseStream.Position != payload.Length)
-            {
-                throw new InvalidDataException("The calibrator file has unread trailing bytes.");
-            }
-            return calibrator;
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new InvalidDataException("The calibrator file ends early.", e);
-        }
-    }
+    public static ICalibrator Load(Stream stream) => ModelFile.ReadPayload(stream, FileKindName, static (reader, version) =>
+        version == PayloadVersion ? Read(reader)
+            : throw new InvalidDataException($"Calibrator payload version {version} is not supported; this build reads version {PayloadVersion}."));
 }
 
 /// <summary>Argument checks shared by the calibrators.</summary>

@@ -1,3 +1,4 @@
+using Cascade.Core;
 using Cascade.Ranking.Training;
 
 namespace Cascade.Ranking.Factorisation;
@@ -48,17 +49,15 @@ public sealed record FactorisationOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value; returns this.</summary>
     public FactorisationOptions Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(Factors, 1, nameof(Factors));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(Factors, 1024, nameof(Factors));
-        Positive(LearningRate, nameof(LearningRate));
-        NonNegative(L2Linear, nameof(L2Linear));
-        NonNegative(L2Factors, nameof(L2Factors));
-        NonNegative(InitScale, nameof(InitScale));
-        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1, nameof(Epochs));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Patience, 1, nameof(Patience));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Threads, 1, nameof(Threads));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(Threads, 256, nameof(Threads));
+        Guard.InRange(Factors, 1, 1024);
+        Guard.Positive(LearningRate);
+        Guard.NonNegative(L2Linear);
+        Guard.NonNegative(L2Factors);
+        Guard.NonNegative(InitScale);
+        Guard.Positive(BatchSize);
+        Guard.Positive(Epochs);
+        Guard.Positive(Patience);
+        Guard.InRange(Threads, 1, 256);
         return this;
     }
 
@@ -118,20 +117,4 @@ public sealed record FactorisationOptions
         Threads = reader.ReadInt32(),
         Seed = reader.ReadInt32(),
     }.Validate();
-
-    private static void Positive(double value, string name)
-    {
-        if (!(value > 0) || !double.IsFinite(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive and finite.");
-        }
-    }
-
-    private static void NonNegative(double value, string name)
-    {
-        if (!(value >= 0) || !double.IsFinite(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be zero or positive and finite.");
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using Cascade.Core;
 using Cascade.Ranking.Training;
 
 namespace Cascade.Ranking.Linear;
@@ -39,22 +40,13 @@ public sealed record ListNetOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value; returns this.</summary>
     public ListNetOptions Validate()
     {
-        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be positive and finite.");
-        }
-        if (!(L2 >= 0) || !double.IsFinite(L2))
-        {
-            throw new ArgumentOutOfRangeException(nameof(L2), L2, "L2 must be zero or positive and finite.");
-        }
-        if (!double.IsFinite(InitWeight))
-        {
-            throw new ArgumentOutOfRangeException(nameof(InitWeight), InitWeight, "The starting weight must be finite.");
-        }
-        ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1, nameof(Epochs));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Patience, 1, nameof(Patience));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Batch, 1, nameof(Batch));
-        ArgumentOutOfRangeException.ThrowIfLessThan(NdcgAt, 1, nameof(NdcgAt));
+        Guard.Positive(LearningRate);
+        Guard.NonNegative(L2);
+        Guard.Finite(InitWeight);
+        Guard.Positive(Epochs);
+        Guard.Positive(Patience);
+        Guard.Positive(Batch);
+        Guard.Positive(NdcgAt);
         return this;
     }
 

@@ -1,3 +1,4 @@
+using Cascade.Core;
 using Cascade.Ranking.Training;
 
 namespace Cascade.Ranking.Linear;
@@ -32,12 +33,12 @@ public sealed record LogisticRegressionOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad value; returns this.</summary>
     public LogisticRegressionOptions Validate()
     {
-        Positive(Alpha, nameof(Alpha));
-        NonNegative(Beta, nameof(Beta));
-        NonNegative(L1, nameof(L1));
-        NonNegative(L2, nameof(L2));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1, nameof(Epochs));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Patience, 1, nameof(Patience));
+        Guard.Positive(Alpha);
+        Guard.NonNegative(Beta);
+        Guard.NonNegative(L1);
+        Guard.NonNegative(L2);
+        Guard.Positive(Epochs);
+        Guard.Positive(Patience);
         return this;
     }
 
@@ -84,20 +85,4 @@ public sealed record LogisticRegressionOptions
         Patience = reader.ReadInt32(),
         Seed = reader.ReadInt32(),
     }.Validate();
-
-    private static void Positive(double value, string name)
-    {
-        if (!(value > 0) || !double.IsFinite(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive and finite.");
-        }
-    }
-
-    private static void NonNegative(double value, string name)
-    {
-        if (!(value >= 0) || !double.IsFinite(value))
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be zero or positive and finite.");
-        }
-    }
 }

@@ -1,4 +1,5 @@
 using Cascade.Core.Domain;
+using Cascade.Core;
 using Cascade.Storage.Log;
 
 namespace Cascade.Storage.Engine;
@@ -44,13 +45,10 @@ public sealed record EngineOptions
     /// <summary>Checks the options and returns them.</summary>
     public EngineOptions Validate()
     {
-        if (string.IsNullOrWhiteSpace(DataDirectory))
-        {
-            throw new ArgumentException("DataDirectory must name a folder.", nameof(DataDirectory));
-        }
+        Guard.NotBlank(DataDirectory);
         if (ApplyInterval < TimeSpan.Zero || ApplyInterval > TimeSpan.FromSeconds(1))
         {
-            throw new ArgumentOutOfRangeException(nameof(ApplyInterval), ApplyInterval, "ApplyInterval must be between 0 and 1 s.");
+            throw new ArgumentOutOfRangeException(nameof(ApplyInterval), ApplyInterval, $"ApplyInterval {ApplyInterval.TotalMilliseconds} ms must be between 0 and 1 s.");
         }
         Log.Validate();
         return this;

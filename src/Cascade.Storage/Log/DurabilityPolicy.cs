@@ -1,3 +1,5 @@
+using Cascade.Core;
+
 namespace Cascade.Storage.Log;
 
 /// <summary>When the event log forces written records to stable storage (fsync).</summary>
@@ -32,22 +34,10 @@ public sealed record EventLogOptions
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range; the message names it.</exception>
     public EventLogOptions Validate()
     {
-        if (!Enum.IsDefined(Durability))
-        {
-            throw new ArgumentOutOfRangeException(nameof(Durability), Durability, "Durability must be EveryBatch, Interval or Off.");
-        }
-        if (FsyncIntervalMs is < 1 or > 60_000)
-        {
-            throw new ArgumentOutOfRangeException(nameof(FsyncIntervalMs), FsyncIntervalMs, "FsyncIntervalMs must be between 1 and 60000.");
-        }
-        if (SegmentBytes < 1 << 16)
-        {
-            throw new ArgumentOutOfRangeException(nameof(SegmentBytes), SegmentBytes, "SegmentBytes must be at least 65536.");
-        }
-        if (MaxBatchBytes < 1 << 12)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxBatchBytes), MaxBatchBytes, "MaxBatchBytes must be at least 4096.");
-        }
+        Guard.Defined(Durability);
+        Guard.InRange(FsyncIntervalMs, 1, 60_000);
+        Guard.AtLeast(SegmentBytes, 1 << 16);
+        Guard.AtLeast(MaxBatchBytes, 1 << 12);
         return this;
     }
 }
