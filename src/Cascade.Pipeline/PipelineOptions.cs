@@ -20,6 +20,18 @@ public sealed class PipelineOptions
     /// <summary>Stage budgets in milliseconds (0 = unlimited).</summary>
     public BudgetOptions Budgets { get; set; } = new();
 
+    /// <summary>
+    /// The item attributes the item table must index for this pipeline: those its re-rankers read (de-duplication by
+    /// an attribute, boosts by attribute value) plus "series" and "author". Serving and offline evaluation both index
+    /// exactly these, so a re-ranker behaves the same in both.
+    /// </summary>
+    public IReadOnlyList<string> IndexedAttributes() =>
+        [.. Rerankers.SelectMany(r => r.Settings)
+            .Select(s => s.Key == "attribute" ? s.Value : s.Key.StartsWith("attribute:", StringComparison.Ordinal) ? s.Key["attribute:".Length..] : null)
+            .OfType<string>()
+            .Concat(["series", "author"])
+            .Distinct(StringComparer.Ordinal)];
+
     /// <summary>The default pipeline: trending (7-day half-life), ALS retrieval, item-to-item from the ALS model, category match.</summary>
     public static PipelineOptions Default() => new()
     {

@@ -53,11 +53,8 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
         {
             throw new InvalidOperationException("The pipeline has an item file but no external item ids to join it by; call UseItemIds before Fit.");
         }
-        // The attributes the re-rankers read (de-duplication by series or author, boosts by attribute), as serving indexes them.
-        var attributes = Options.Rerankers.SelectMany(r => r.Settings)
-            .Select(s => s.Key == "attribute" ? s.Value : s.Key.StartsWith("attribute:", StringComparison.Ordinal) ? s.Key["attribute:".Length..] : null)
-            .OfType<string>().Concat(["series", "author"]);
-        var items = ItemFile.Table(interactions.Columns, _itemIds, ItemsPath is null ? null : ItemFile.Read(ItemsPath), attributes);
+        // The attributes the re-rankers read, as serving indexes them.
+        var items = ItemFile.Table(interactions.Columns, _itemIds, ItemsPath is null ? null : ItemFile.Read(ItemsPath), Options.IndexedAttributes());
         var data = new PipelineData(interactions, items);
         _pipeline = PipelineBuilder.Build(Options, data, seed, cancellationToken: cancellationToken);
         _train = interactions;

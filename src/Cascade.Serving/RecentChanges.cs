@@ -25,6 +25,7 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
     private readonly ConcurrentDictionary<(string App, string User), RecentItems> _users = new();
     private readonly ConcurrentDictionary<(string App, string Item), ItemState> _items = new();
     private readonly ConcurrentDictionary<string, long> _appFloors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _appsWithItemChanges = new(StringComparer.Ordinal);
     private readonly Lock _catchUpGate = new();
     private long _appliedSequence = floor;
 
@@ -74,10 +75,12 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
                 break;
             case RecordKind.ItemUpsert:
                 var item = RecordCodec.DecodeItem(record.Payload.Span);
+                _appsWithItemChanges.AddOrUpdate(item.App, 1, static (_, n) => n + 1); // counted before the entry is visible
                 _items[(item.App, item.Id)] = new ItemState(item.Hidden, item.ExpiresAt, record.Sequence);
                 break;
             case RecordKind.ItemHide:
                 var hide = RecordCodec.DecodeHide(record.Payload.Span);
+                _appsWithItemChanges.AddOrUpdate(hide.App, 1, static (_, n) => n + 1);
                 _items.AddOrUpdate((hide.App, hide.ItemId), _ => new ItemState(true, null, record.Sequence), (_, old) => old with { Hidden = true, Sequence = record.Sequence });
                 break;
             default:
@@ -133,15 +136,39 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
                     }
                 }
             }
+            int itemsLeft = 0;
             foreach (var (key, state) in _items)
             {
-                if (state.Sequence <= sequence && string.Equals(key.App, app, StringComparison.Ordinal) && _items.TryRemove(key, out _))
+                if (!string.Equals(key.App, app, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                if (state.Sequence <= sequence && _items.TryRemove(key, out _))
                 {
                     dropped++;
                 }
+                else
+                {
+                    itemsLeft++;
+                }
+            }
+            if (itemsLeft == 0)
+            {
+                _appsWithItemChanges.TryRemove(app, out _); // no writer meanwhile: Observe runs under this lock too
             }
             return dropped;
         }
+    }
+
+    /// <summary>
+    /// Whether any item of <paramref name="app"/> was upserted or hidden since the floor (when none, every item is as
+    /// the bundle's table says, and the request path needs no per-item check).
+    /// </summary>
+    /// <param name="app">The app.</param>
+    public bool HasItemChanges(string app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return _appsWithItemChanges.ContainsKey(app);
     }
 
     /// <summary>The user's history items since <see cref="Floor"/>, newest first (empty when none).</summary>

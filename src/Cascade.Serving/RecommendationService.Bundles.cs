@@ -98,7 +98,7 @@ public sealed partial class RecommendationService
             items.Add(catalog.Remove(id, out var item) ? item : new Item(app, id, "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null));
         }
         items.AddRange(catalog.Values.OrderBy(i => i.Id, StringComparer.Ordinal));
-        return ItemTable.Build(items, ["series", "author"]);
+        return ItemTable.Build(items, PipelineOptions.IndexedAttributes()); // as offline evaluation indexes them
     }
 
     /// <summary>

@@ -157,19 +157,24 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
             Metrics.Record([new StageReport("batch", elapsed, stored.Count)], elapsed);
             return new RecommendResult(requestId, stored, [], "batch", null, nextStored, variant);
         }
-        // A few spare candidates cover items hidden or expired since the bundle was built (checked live below).
-        var request = new PipelineRequest(user, history, query.Count + LiveCheckSpare, now)
+        // Liveness (hidden or expired since the bundle was built) and earlier pages are filters inside the sources, so
+        // quotas fill with servable items and the re-rankers (caps, MMR, pins) decide on items that will be shown. Only
+        // a bundle older than the recent changes (loaded from disk) still checks the page against the catalog afterwards.
+        var changes = ChangesFor(bundle);
+        var liveAt = DateTimeOffset.FromUnixTimeMilliseconds(now);
+        Func<int, bool>? live = changes is not null && changes.HasItemChanges(app) ? item => changes.IsServable(app, table.Ids[item], liveAt) : null;
+        Func<int, bool>? unserved = page.ServedCount == 0 ? null : item => !page.WasServed(table.Ids[item]);
+        var request = new PipelineRequest(user, history, query.Count + (changes is null ? LiveCheckSpare : 0), now)
         {
             Category = category,
-            Predicate = page.ServedCount == 0 ? null : item => !page.WasServed(table.Ids[item]),
+            Predicate = live is null ? unserved : unserved is null ? live : item => live(item) && unserved(item),
             Explain = query.Explain,
             Seed = page.Seed,
         };
         var result = bundle.Pipeline.Run(request, Budgets);
         var items = new List<Recommendation>(result.Items.Count);
-        // The bundle's table may predate a hide or an expiry change: check the live catalog for the page only, in one read.
         long liveStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        var notLive = NotLive(app, bundle, result.Items.Select(c => bundle.Items.Ids[c.Item]));
+        var notLive = changes is null ? NotLive(app, bundle, result.Items.Select(c => bundle.Items.Ids[c.Item])) : [];
         var liveReport = new StageReport("live-check", System.Diagnostics.Stopwatch.GetElapsedTime(liveStarted).TotalMilliseconds, result.Items.Count - notLive.Count);
         foreach (var c in result.Items)
         {
