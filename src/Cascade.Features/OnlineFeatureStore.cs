@@ -16,7 +16,7 @@ namespace Cascade.Features;
 /// <see cref="TrainingSetBuilder"/>. Thread-safe: many requests hydrate at once while one writer observes; each app
 /// has a reader–writer lock, so a row never mixes half of an update.
 /// </summary>
-public sealed class OnlineFeatureStore : ILogProjection, IDisposable
+public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
 {
     private readonly ConcurrentDictionary<string, AppSlot> _apps = new(StringComparer.Ordinal);
     private readonly EventTypeRegistry _types;
@@ -35,6 +35,114 @@ public sealed class OnlineFeatureStore : ILogProjection, IDisposable
         _types = eventTypes;
         _empty = new FeatureState(features);
     }
+
+    private const uint Magic = 0x53464343; // "CCFS" little-endian: Cascade feature store
+    private const ushort FormatVersion = 1;
+
+    /// <summary>Where <see cref="Checkpoint()"/> writes, or null (it does not).</summary>
+    public string? CheckpointPath { get; private init; }
+
+    /// <summary>The checkpoint it was opened from (null: none was usable).</summary>
+    public string? RestoredFrom { get; private set; }
+
+    /// <summary>
+    /// Opens a store that checkpoints to <paramref name="checkpointPath"/>, resuming from the checkpoint there when it
+    /// is usable: intact, written for the same feature definitions and event types, and not ahead of
+    /// <paramref name="logLastSequence"/>. Otherwise the store starts empty and the engine applies the whole log.
+    /// </summary>
+    /// <param name="checkpointPath">The checkpoint file (may be absent).</param>
+    /// <param name="features">The feature definitions.</param>
+    /// <param name="eventTypes">The configured event types.</param>
+    /// <param name="logLastSequence">The log's last sequence.</param>
+    public static OnlineFeatureStore Open(string checkpointPath, FeatureSet features, EventTypeRegistry eventTypes, long logLastSequence)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointPath);
+        var store = new OnlineFeatureStore(features, eventTypes) { CheckpointPath = checkpointPath };
+        if (!File.Exists(checkpointPath))
+        {
+            return store;
+        }
+        try
+        {
+            string fingerprint = store.Fingerprint();
+            var (sequence, apps) = CheckpointFile.Read(checkpointPath, r =>
+            {
+                if (r.ReadUInt32() != Magic || r.ReadUInt16() != FormatVersion)
+                {
+                    throw new InvalidDataException($"'{checkpointPath}' is not a feature-store checkpoint of version {FormatVersion}.");
+                }
+                if (r.ReadString() != fingerprint)
+                {
+                    throw new InvalidDataException($"'{checkpointPath}' was written for other feature definitions or event types.");
+                }
+                long at = r.ReadInt64();
+                if (at < 0 || at > logLastSequence)
+                {
+                    throw new InvalidDataException($"'{checkpointPath}' was taken at sequence {at}, beyond the log's {logLastSequence}.");
+                }
+                int count = r.ReadInt32();
+                var states = new List<(string, FeatureState)>();
+                for (int a = 0; a < count; a++)
+                {
+                    states.Add((r.ReadString(), FeatureState.Read(r, features)));
+                }
+                return (at, states);
+            });
+            foreach (var (app, state) in apps)
+            {
+                store._apps[app] = new AppSlot(state);
+            }
+            store._appliedSequence = sequence;
+            store.RestoredFrom = checkpointPath;
+            return store;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ArgumentException or OverflowException or UnauthorizedAccessException)
+        {
+            return new OnlineFeatureStore(features, eventTypes) { CheckpointPath = checkpointPath }; // the log replays it
+        }
+    }
+
+    /// <inheritdoc />
+    public long Checkpoint()
+    {
+        if (CheckpointPath is null)
+        {
+            return AppliedSequence;
+        }
+        // The applier waits while the state is written (requests keep reading): the file holds one sequence exactly.
+        lock (_catchUpGate)
+        {
+            long sequence = AppliedSequence;
+            string fingerprint = Fingerprint();
+            CheckpointFile.Write(CheckpointPath, w =>
+            {
+                w.Write(Magic);
+                w.Write(FormatVersion);
+                w.Write(fingerprint);
+                w.Write(sequence);
+                var apps = _apps.ToArray();
+                w.Write(apps.Length);
+                foreach (var (app, slot) in apps)
+                {
+                    w.Write(app);
+                    slot.Lock.EnterReadLock();
+                    try
+                    {
+                        slot.State.Write(w);
+                    }
+                    finally
+                    {
+                        slot.Lock.ExitReadLock();
+                    }
+                }
+            });
+            return sequence;
+        }
+    }
+
+    // What a checkpoint's state depends on besides the log: the feature definitions and the roles of event types.
+    private string Fingerprint() =>
+        System.Text.Json.JsonSerializer.Serialize(Features.Options) + "|" + string.Join(",", _types.All.Select(t => $"{t.Name}:{t.Role}"));
 
     /// <summary>Creates a store and catches it up with everything in the engine's log (offline use; a server attaches it instead).</summary>
     /// <param name="engine">The engine whose log to read.</param>

@@ -104,8 +104,9 @@ public static class CascadeServer
         // The log's changes since start-up in memory (history, hides, expiries): the request path reads no database.
         recommendations.TrackChanges();
         builder.Services.AddSingleton(recommendations);
-        // The online feature store is a projection of the whole log, caught up in the background (readiness waits for it).
-        var features = new OnlineFeatureStore(FeatureSet.Default, engine.EventTypes);
+        // The online feature store is a projection of the whole log, resumed from its checkpoint and caught up in the
+        // background (readiness waits for it).
+        var features = OnlineFeatureStore.Open(engine.Options.CheckpointPathOf("features"), FeatureSet.Default, engine.EventTypes, engine.Log.LastSequence);
         engine.Attach(features);
         IRanker? ctrModel = null;
         if (options.CtrModelPath.Length > 0)

@@ -187,6 +187,98 @@ internal sealed class FeatureState
         state.AttributeCodes = codes;
     }
 
+    /// <summary>Writes the whole state (checkpoint layout in docs/formats/features.md).</summary>
+    public void Write(BinaryWriter w)
+    {
+        w.Write(_categories.Count);
+        foreach (var (name, index) in _categories)
+        {
+            w.Write(name);
+            w.Write(index);
+        }
+        w.Write(_items.Count);
+        foreach (var item in _items.Values.OrderBy(i => i.Index))
+        {
+            item.Write(w);
+        }
+        w.Write(_users.Count);
+        foreach (var user in _users.Values)
+        {
+            user.Write(w);
+        }
+    }
+
+    /// <summary>Reads a state written by <see cref="Write"/> for the same feature definitions.</summary>
+    /// <exception cref="InvalidDataException">The data is inconsistent.</exception>
+    public static FeatureState Read(BinaryReader r, FeatureSet set)
+    {
+        var state = new FeatureState(set);
+        int windows = set.Rates.Length, tagSlots = set.Options.TagSlots, attributes = set.Options.UserAttributes.Count;
+        int categories = Count(r);
+        for (int c = 0; c < categories; c++)
+        {
+            string name = r.ReadString();
+            state._categories.Add(name, r.ReadInt32());
+        }
+        int items = Count(r);
+        for (int i = 0; i < items; i++)
+        {
+            var item = ItemState.Read(r, tagSlots, windows);
+            if (item.Index != i || item.IdCode != FeatureHashing.Code(FeatureSet.ItemHashField, item.Id, set.Options.ItemIdBuckets))
+            {
+                throw new InvalidDataException($"Item '{item.Id}' has index {item.Index} or id code {item.IdCode} that these feature definitions do not give it.");
+            }
+            state._items.Add(item.Id, item);
+        }
+        int users = Count(r);
+        for (int u = 0; u < users; u++)
+        {
+            var user = UserState.Read(r, attributes, windows);
+            state._users.Add(user.Id, user);
+        }
+        return state;
+    }
+
+    internal static int Count(BinaryReader r)
+    {
+        int n = r.ReadInt32();
+        if (n < 0 || n > r.BaseStream.Length - r.BaseStream.Position)
+        {
+            throw new InvalidDataException($"Count {n} does not fit the data left.");
+        }
+        return n;
+    }
+
+    internal static void WriteArray(BinaryWriter w, ReadOnlySpan<int> values)
+    {
+        w.Write(values.Length);
+        w.Write(MemoryMarshal.AsBytes(values));
+    }
+
+    internal static void WriteArray(BinaryWriter w, ReadOnlySpan<double> values)
+    {
+        w.Write(values.Length);
+        w.Write(MemoryMarshal.AsBytes(values));
+    }
+
+    internal static void WriteArray(BinaryWriter w, ReadOnlySpan<long> values)
+    {
+        w.Write(values.Length);
+        w.Write(MemoryMarshal.AsBytes(values));
+    }
+
+    internal static T[] ReadArray<T>(BinaryReader r, int? expected = null) where T : unmanaged
+    {
+        int n = Count(r);
+        if (expected is { } e && n != e)
+        {
+            throw new InvalidDataException($"An array of {n} values where these feature definitions make {e}.");
+        }
+        var values = new T[n];
+        r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+        return values;
+    }
+
     private ItemState GetOrAddItem(string id)
     {
         if (!_items.TryGetValue(id, out var item))
@@ -251,6 +343,47 @@ internal sealed class ItemState(string id, int index, int idCode, int tagSlots, 
     public long CountersReference = DecayedCounters.Empty;
     public long Impressions;
     public long Positives;
+
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Id);
+        w.Write(Index);
+        w.Write(IdCode);
+        w.Write(InCatalog);
+        FeatureState.WriteArray(w, Categories);
+        w.Write(LeafCategoryHash);
+        w.Write(HasLeafCategory);
+        w.Write(CategoryCode);
+        w.Write(CategoryTopCode);
+        FeatureState.WriteArray(w, TagCodes);
+        w.Write(CreatedAtMs);
+        w.Write(FirstEventMs);
+        FeatureState.WriteArray(w, Counters);
+        w.Write(CountersReference);
+        w.Write(Impressions);
+        w.Write(Positives);
+    }
+
+    public static ItemState Read(BinaryReader r, int tagSlots, int windows)
+    {
+        var item = new ItemState(r.ReadString(), r.ReadInt32(), r.ReadInt32(), tagSlots, windows)
+        {
+            InCatalog = r.ReadBoolean(),
+            Categories = FeatureState.ReadArray<int>(r),
+            LeafCategoryHash = r.ReadUInt64(),
+            HasLeafCategory = r.ReadBoolean(),
+            CategoryCode = r.ReadInt32(),
+            CategoryTopCode = r.ReadInt32(),
+            TagCodes = FeatureState.ReadArray<int>(r, tagSlots),
+            CreatedAtMs = r.ReadInt64(),
+            FirstEventMs = r.ReadInt64(),
+        };
+        FeatureState.ReadArray<double>(r, 2 * windows).CopyTo(item.Counters, 0);
+        item.CountersReference = r.ReadInt64();
+        item.Impressions = r.ReadInt64();
+        item.Positives = r.ReadInt64();
+        return item;
+    }
 }
 
 /// <summary>Per-user state: hashed attributes, counters (slot 0 impressions, slot 1 positives) and cross state.</summary>
@@ -337,6 +470,77 @@ internal sealed class UserState(string id, int attributes, int windows)
         {
             _pairs.Remove(order[i].Item);
         }
+    }
+
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Id);
+        w.Write(InCatalog);
+        FeatureState.WriteArray(w, AttributeCodes);
+        FeatureState.WriteArray(w, Counters);
+        w.Write(CountersReference);
+        w.Write(Positives);
+        w.Write(LastEventMs);
+        int slots = _categories?.Count ?? 0;
+        w.Write(slots);
+        foreach (var (category, slot) in _categories ?? [])
+        {
+            w.Write(category);
+            w.Write(slot);
+        }
+        FeatureState.WriteArray(w, CategoryValues);
+        FeatureState.WriteArray(w, CategoryReferences);
+        FeatureState.WriteArray(w, CategoryLastMs);
+        w.Write(_pairs?.Count ?? 0);
+        foreach (var (item, pair) in _pairs ?? [])
+        {
+            w.Write(item);
+            w.Write(pair.Positives);
+            w.Write(pair.Impressions);
+            w.Write(pair.LastMs);
+            w.Write(pair.TouchedMs);
+        }
+    }
+
+    public static UserState Read(BinaryReader r, int attributes, int windows)
+    {
+        var user = new UserState(r.ReadString(), attributes, windows)
+        {
+            InCatalog = r.ReadBoolean(),
+            AttributeCodes = FeatureState.ReadArray<int>(r, attributes),
+        };
+        FeatureState.ReadArray<double>(r, 2 * windows).CopyTo(user.Counters, 0);
+        user.CountersReference = r.ReadInt64();
+        user.Positives = r.ReadInt64();
+        user.LastEventMs = r.ReadInt64();
+        int slots = FeatureState.Count(r);
+        if (slots > 0)
+        {
+            user._categories = new Dictionary<int, int>(slots);
+            for (int i = 0; i < slots; i++)
+            {
+                user._categories.Add(r.ReadInt32(), r.ReadInt32());
+            }
+        }
+        user.CategoryValues = FeatureState.ReadArray<double>(r);
+        user.CategoryReferences = FeatureState.ReadArray<long>(r);
+        user.CategoryLastMs = FeatureState.ReadArray<long>(r);
+        if (user.CategoryValues.Length != user.CategoryReferences.Length * windows || user.CategoryLastMs.Length != user.CategoryReferences.Length
+            || slots > user.CategoryReferences.Length || (user._categories?.Values.Any(s => (uint)s >= (uint)slots) ?? false))
+        {
+            throw new InvalidDataException($"User '{user.Id}' has category arrays that do not agree with its {slots} slots.");
+        }
+        int pairs = FeatureState.Count(r);
+        if (pairs > 0)
+        {
+            user._pairs = new Dictionary<int, UserItemState>(pairs);
+            for (int i = 0; i < pairs; i++)
+            {
+                int item = r.ReadInt32();
+                user._pairs.Add(item, new UserItemState { Positives = r.ReadInt32(), Impressions = r.ReadInt32(), LastMs = r.ReadInt64(), TouchedMs = r.ReadInt64() });
+            }
+        }
+        return user;
     }
 
     public bool TryGetPair(int item, out UserItemState pair)

@@ -47,10 +47,22 @@ public sealed partial class CascadeEngine : IDisposable
     public EventTypeRegistry EventTypes => Options.EventTypes;
 
     /// <summary>
-    /// Writes the checkpoints of the projections that keep one (the training interactions), so the next open applies
-    /// only what comes after. Returns the sequence checkpointed. Safe while the applier runs.
+    /// Writes the checkpoint of every attached projection that keeps one (<see cref="ICheckpointedProjection"/>: the
+    /// training interactions, the online feature store), so the next open applies only what comes after. Returns the
+    /// oldest sequence checkpointed. Safe while the applier runs.
     /// </summary>
-    public long CheckpointProjections() => Interactions.Checkpoint(Options.InteractionsCheckpointPath);
+    public long CheckpointProjections()
+    {
+        long oldest = long.MaxValue;
+        foreach (var slot in Volatile.Read(ref _slots))
+        {
+            if (slot.Projection is ICheckpointedProjection checkpointed && slot.Fault is null)
+            {
+                oldest = Math.Min(oldest, checkpointed.Checkpoint());
+            }
+        }
+        return oldest == long.MaxValue ? 0 : oldest;
+    }
 
     /// <summary>Opens the data folder: recovers the log, opens the catalog and applies what it lacks.</summary>
     public static CascadeEngine Open(EngineOptions options)
@@ -172,7 +184,7 @@ public sealed partial class CascadeEngine : IDisposable
         {
             CheckpointProjections();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             // A derived store: without a checkpoint the next open applies the log from the start.
         }

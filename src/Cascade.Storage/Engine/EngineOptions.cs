@@ -36,8 +36,12 @@ public sealed record EngineOptions
     /// <summary>The path of the embedded catalog database.</summary>
     public string CatalogPath => Path.Combine(DataDirectory, "catalog.db");
 
-    /// <summary>The checkpoint of the training interactions projection (rewritten after trainings and at close).</summary>
-    public string InteractionsCheckpointPath => Path.Combine(DataDirectory, "interactions.ckpt");
+    /// <summary>The checkpoint file of the projection named <paramref name="projection"/> (rewritten after trainings and at close).</summary>
+    /// <param name="projection">The projection's name.</param>
+    public string CheckpointPathOf(string projection) => Path.Combine(DataDirectory, projection + ".ckpt");
+
+    /// <summary>The checkpoint of the training interactions projection.</summary>
+    public string InteractionsCheckpointPath => CheckpointPathOf("interactions");
 
     /// <summary>The folder of trained models.</summary>
     public string ModelDirectory => Path.Combine(DataDirectory, "models");

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Cascade.Core;
 using Cascade.Core.Domain;
 using Cascade.Storage.Log;
@@ -10,11 +9,11 @@ namespace Cascade.Storage.Snapshot;
 /// The training interactions as a projection of the log: per app, the dense ids (order of first appearance, events
 /// and upserts alike — the catalog's rule) and every weighted user × item entry, kept up to date as records are
 /// applied, so a training takes its <see cref="InteractionSnapshot"/> without replaying the log. It checkpoints
-/// itself to a file (<see cref="Checkpoint"/>; layout in docs/formats/interactions.md) and resumes from it at the next
+/// itself to a file (<see cref="Checkpoint()"/>; layout in docs/formats/interactions.md) and resumes from it at the next
 /// open, so a restart applies only the records after the checkpoint. Thread-safe: the engine's applier writes, any
 /// thread takes snapshots.
 /// </summary>
-public sealed class InteractionProjection : ILogProjection
+public sealed class InteractionProjection : ICheckpointedProjection
 {
     private const uint Magic = 0x50494343; // "CCIP" little-endian: Cascade interaction projection
     private const ushort FormatVersion = 1;
@@ -26,11 +25,19 @@ public sealed class InteractionProjection : ILogProjection
 
     /// <summary>An empty projection (it applies the log from its start).</summary>
     /// <param name="types">The configured event types (weights and roles; impressions make no entry).</param>
-    public InteractionProjection(EventTypeRegistry types)
+    /// <param name="checkpointPath">Where <see cref="Checkpoint()"/> writes (null: it does not).</param>
+    public InteractionProjection(EventTypeRegistry types, string? checkpointPath = null)
     {
         ArgumentNullException.ThrowIfNull(types);
         _types = types;
+        CheckpointPath = checkpointPath;
     }
+
+    /// <summary>Where <see cref="Checkpoint()"/> writes, or null.</summary>
+    public string? CheckpointPath { get; }
+
+    /// <inheritdoc />
+    public long Checkpoint() => CheckpointPath is null ? AppliedSequence : Checkpoint(CheckpointPath);
 
     /// <inheritdoc />
     public string Name => "interactions";
@@ -133,30 +140,20 @@ public sealed class InteractionProjection : ILogProjection
             sequence = _applied;
             apps = [.. _apps.Select(a => (a.Key, a.Value.Users.ToArray(), a.Value.Items.ToArray(), a.Value.Builder.Freeze()))];
         }
-        string temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        CheckpointFile.Write(path, writer =>
         {
-            var crc = new CrcStream(file);
-            using (var writer = new BinaryWriter(crc, System.Text.Encoding.UTF8, leaveOpen: true))
+            writer.Write(Magic);
+            writer.Write(FormatVersion);
+            writer.Write(sequence);
+            writer.Write(apps.Length);
+            foreach (var (app, users, items, entries) in apps)
             {
-                writer.Write(Magic);
-                writer.Write(FormatVersion);
-                writer.Write(sequence);
-                writer.Write(apps.Length);
-                foreach (var (app, users, items, entries) in apps)
-                {
-                    writer.Write(app);
-                    WriteIds(writer, users);
-                    WriteIds(writer, items);
-                    entries.WriteEntries(writer);
-                }
+                writer.Write(app);
+                WriteIds(writer, users);
+                WriteIds(writer, items);
+                entries.WriteEntries(writer);
             }
-            Span<byte> tail = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt32LittleEndian(tail, crc.Crc);
-            file.Write(tail);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
+        });
         return sequence;
     }
 
@@ -170,7 +167,7 @@ public sealed class InteractionProjection : ILogProjection
     /// <param name="logLastSequence">The log's last sequence.</param>
     public static InteractionProjection Open(string path, EventTypeRegistry types, long logLastSequence)
     {
-        var projection = new InteractionProjection(types);
+        var projection = new InteractionProjection(types, path);
         if (!File.Exists(path))
         {
             return projection;
@@ -181,42 +178,36 @@ public sealed class InteractionProjection : ILogProjection
         }
         catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ArgumentException or OverflowException or UnauthorizedAccessException)
         {
-            return new InteractionProjection(types); // the log replays what the checkpoint would have held
+            return new InteractionProjection(types, path); // the log replays what the checkpoint would have held
         }
         return projection;
     }
 
     private void Restore(string path, long logLastSequence)
     {
-        byte[] data = File.ReadAllBytes(path);
-        if (data.Length < 4 || Crc32C.Compute(data.AsSpan(0, data.Length - 4)) != BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(data.Length - 4)))
+        CheckpointFile.Read(path, reader =>
         {
-            throw new InvalidDataException($"'{path}' fails its checksum.");
-        }
-        using var reader = new BinaryReader(new MemoryStream(data, 0, data.Length - 4, writable: false));
-        if (reader.ReadUInt32() != Magic || reader.ReadUInt16() != FormatVersion)
-        {
-            throw new InvalidDataException($"'{path}' is not an interaction checkpoint of version {FormatVersion}.");
-        }
-        long sequence = reader.ReadInt64();
-        if (sequence < 0 || sequence > logLastSequence)
-        {
-            throw new InvalidDataException($"'{path}' was taken at sequence {sequence}, beyond the log's {logLastSequence}.");
-        }
-        int count = reader.ReadInt32();
-        for (int a = 0; a < count; a++)
-        {
-            string app = reader.ReadString();
-            var state = App(app);
-            ReadIds(reader, state.Users);
-            ReadIds(reader, state.Items);
-            state.Builder.ReadEntries(reader, state.Users.Count, state.Items.Count);
-        }
-        if (reader.BaseStream.Position != reader.BaseStream.Length)
-        {
-            throw new InvalidDataException($"'{path}' has bytes after its last app.");
-        }
-        _applied = sequence;
+            if (reader.ReadUInt32() != Magic || reader.ReadUInt16() != FormatVersion)
+            {
+                throw new InvalidDataException($"'{path}' is not an interaction checkpoint of version {FormatVersion}.");
+            }
+            long sequence = reader.ReadInt64();
+            if (sequence < 0 || sequence > logLastSequence)
+            {
+                throw new InvalidDataException($"'{path}' was taken at sequence {sequence}, beyond the log's {logLastSequence}.");
+            }
+            int count = reader.ReadInt32();
+            for (int a = 0; a < count; a++)
+            {
+                string app = reader.ReadString();
+                var state = App(app);
+                ReadIds(reader, state.Users);
+                ReadIds(reader, state.Items);
+                state.Builder.ReadEntries(reader, state.Users.Count, state.Items.Count);
+            }
+            _applied = sequence;
+            return sequence;
+        });
         RestoredFrom = path;
     }
 
@@ -262,37 +253,5 @@ public sealed class InteractionProjection : ILogProjection
         public IdInterner Items { get; } = new();
 
         public CsrMatrixBuilder Builder { get; } = new(1 << 12);
-    }
-
-    /// <summary>A write-through stream that keeps the CRC-32C of what passed.</summary>
-    private sealed class CrcStream(Stream inner) : Stream
-    {
-        public uint Crc { get; private set; }
-
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            Crc = Crc32C.Append(Crc, buffer);
-            inner.Write(buffer);
-        }
-
-        public override void Flush() => inner.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
