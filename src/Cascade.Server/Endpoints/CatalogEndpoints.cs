@@ -13,82 +13,60 @@ internal static class CatalogEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        var items = app.MapGroup("/v1/items").WithTags("Items");
-        items.MapPut("/{id}", PutItem).WithSummary("Create or replace an item.").Accepts<ItemInput>("application/json")
+        var readItems = app.MapGroup("/v1/items").WithTags("Items").RequireScope(Scope.Read);
+        var writeItems = app.MapGroup("/v1/items").WithTags("Items").RequireScope(Scope.Write);
+        writeItems.MapPut("/{id}", PutItem).WithJsonBody<ItemInput>(batch: false).WithSummary("Create or replace an item.").Accepts<ItemInput>("application/json")
             .Produces<ItemView>().ProducesProblem(400).ProducesProblem(422);
-        items.MapGet("/{id}", GetItem).WithSummary("Get an item.").Produces<ItemView>().ProducesProblem(404);
-        items.MapPost("/", PostItems).WithSummary("Create or replace a batch of items (a JSON array, each with an id); answers per element.")
+        readItems.MapGet("/{id}", GetItem).WithSummary("Get an item.").Produces<ItemView>().ProducesProblem(404);
+        writeItems.MapPost("/", PostItems).WithJsonBody<ItemInput>(batch: true).WithSummary("Create or replace a batch of items (a JSON array, each with an id); answers per element.")
             .Accepts<ItemInput[]>("application/json").Produces<BatchResponse>().ProducesProblem(400).ProducesProblem(413).ProducesProblem(422);
-        items.MapPost("/{id}/hide", HideItem).WithSummary("Hide an item: it is never recommended again until replaced with hidden=false.")
+        writeItems.MapPost("/{id}/hide", HideItem).WithSummary("Hide an item: it is never recommended again until replaced with hidden=false.")
             .Produces<ItemView>().ProducesProblem(404);
 
-        var users = app.MapGroup("/v1/users").WithTags("Users");
-        users.MapPut("/{id}", PutUser).WithSummary("Create or replace a user.").Accepts<UserInput>("application/json")
+        var readUsers = app.MapGroup("/v1/users").WithTags("Users").RequireScope(Scope.Read);
+        var writeUsers = app.MapGroup("/v1/users").WithTags("Users").RequireScope(Scope.Write);
+        writeUsers.MapPut("/{id}", PutUser).WithJsonBody<UserInput>(batch: false).WithSummary("Create or replace a user.").Accepts<UserInput>("application/json")
             .Produces<UserView>().ProducesProblem(400).ProducesProblem(422);
-        users.MapGet("/{id}", GetUser).WithSummary("Get a user.").Produces<UserView>().ProducesProblem(404);
-        users.MapPost("/", PostUsers).WithSummary("Create or replace a batch of users (a JSON array, each with an id); answers per element.")
+        readUsers.MapGet("/{id}", GetUser).WithSummary("Get a user.").Produces<UserView>().ProducesProblem(404);
+        writeUsers.MapPost("/", PostUsers).WithJsonBody<UserInput>(batch: true).WithSummary("Create or replace a batch of users (a JSON array, each with an id); answers per element.")
             .Accepts<UserInput[]>("application/json").Produces<BatchResponse>().ProducesProblem(400).ProducesProblem(413).ProducesProblem(422);
     }
 
-    private static Task<IResult> PutItem(string id, HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
-        Write<ItemInput>(http, auth, options, batch: false, async (app, body) =>
-        {
-            var results = await ingest.UpsertItemsAsync(app, body.Elements, id, http.RequestAborted);
-            return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(ItemView.From(ingest.Engine.Catalog.GetItem(app, id)!));
-        });
-
-    private static Task<IResult> PostItems(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
-        Write<ItemInput>(http, auth, options, batch: true, async (app, body) => BatchResponse.Result(await ingest.UpsertItemsAsync(app, body.Elements, null, http.RequestAborted)));
-
-    private static Task<IResult> PutUser(string id, HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
-        Write<UserInput>(http, auth, options, batch: false, async (app, body) =>
-        {
-            var results = await ingest.UpsertUsersAsync(app, body.Elements, id, http.RequestAborted);
-            return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(UserView.From(ingest.Engine.Catalog.GetUser(app, id)!));
-        });
-
-    private static Task<IResult> PostUsers(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
-        Write<UserInput>(http, auth, options, batch: true, async (app, body) => BatchResponse.Result(await ingest.UpsertUsersAsync(app, body.Elements, null, http.RequestAborted)));
-
-    private static IResult GetItem(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine) =>
-        Read(http, auth, app => engine.Catalog.GetItem(app, id) is { } item ? Results.Ok(ItemView.From(item)) : Problems.NotFound("Item", id));
-
-    private static IResult GetUser(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine) =>
-        Read(http, auth, app => engine.Catalog.GetUser(app, id) is { } user ? Results.Ok(UserView.From(user)) : Problems.NotFound("User", id));
-
-    private static async Task<IResult> HideItem(string id, HttpContext http, ApiKeyAuth auth, CascadeEngine engine)
+    private static async Task<IResult> PutItem(string id, HttpContext http, IngestService ingest)
     {
-        var (app, denied) = auth.Authorize(http, Scope.Write);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (engine.Catalog.GetItem(app!, id) is null)
+        string app = http.App();
+        var results = await ingest.UpsertItemsAsync(app, http.Body<ItemInput>().Elements, id, http.RequestAborted);
+        return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(ItemView.From(ingest.Engine.Catalog.GetItem(app, id)!));
+    }
+
+    private static async Task<IResult> PostItems(HttpContext http, IngestService ingest) =>
+        BatchResponse.Result(await ingest.UpsertItemsAsync(http.App(), http.Body<ItemInput>().Elements, null, http.RequestAborted));
+
+    private static async Task<IResult> PutUser(string id, HttpContext http, IngestService ingest)
+    {
+        string app = http.App();
+        var results = await ingest.UpsertUsersAsync(app, http.Body<UserInput>().Elements, id, http.RequestAborted);
+        return results[0].Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(UserView.From(ingest.Engine.Catalog.GetUser(app, id)!));
+    }
+
+    private static async Task<IResult> PostUsers(HttpContext http, IngestService ingest) =>
+        BatchResponse.Result(await ingest.UpsertUsersAsync(http.App(), http.Body<UserInput>().Elements, null, http.RequestAborted));
+
+    private static IResult GetItem(string id, HttpContext http, CascadeEngine engine) =>
+        engine.Catalog.GetItem(http.App(), id) is { } item ? Results.Ok(ItemView.From(item)) : Problems.NotFound("Item", id);
+
+    private static IResult GetUser(string id, HttpContext http, CascadeEngine engine) =>
+        engine.Catalog.GetUser(http.App(), id) is { } user ? Results.Ok(UserView.From(user)) : Problems.NotFound("User", id);
+
+    private static async Task<IResult> HideItem(string id, HttpContext http, CascadeEngine engine)
+    {
+        string app = http.App();
+        if (engine.Catalog.GetItem(app, id) is null)
         {
             return Problems.NotFound("Item", id);
         }
-        await engine.HideItemAsync(app!, id, http.RequestAborted);
-        return Results.Ok(ItemView.From(engine.Catalog.GetItem(app!, id)!));
-    }
-
-    /// <summary>Authorises a read and runs it for the key's app.</summary>
-    internal static IResult Read(HttpContext http, ApiKeyAuth auth, Func<string, IResult> read)
-    {
-        var (app, denied) = auth.Authorize(http, Scope.Read);
-        return denied ?? read(app!);
-    }
-
-    /// <summary>Authorises a write, parses its body (one object, or an array when <paramref name="batch"/>) and runs it for the key's app.</summary>
-    internal static async Task<IResult> Write<T>(HttpContext http, ApiKeyAuth auth, ServerOptions options, bool? batch, Func<string, JsonBody.Parsed<T>, Task<IResult>> write)
-        where T : class
-    {
-        var (app, denied) = auth.Authorize(http, Scope.Write);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        var body = await JsonBody.ReadAsync<T>(http.Request, allowSingle: batch != true, allowBatch: batch != false, options.MaxBatchSize);
-        return body.Error ?? await write(app!, body);
+        await engine.HideItemAsync(app, id, http.RequestAborted);
+        return Results.Ok(ItemView.From(engine.Catalog.GetItem(app, id)!));
     }
 }
 

@@ -12,34 +12,32 @@ internal static class EventEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/events", PostEvents).WithTags("Events")
+        var write = app.MapGroup("").WithTags("Events").RequireScope(Scope.Write);
+        var read = app.MapGroup("").WithTags("Events").RequireScope(Scope.Read);
+        write.MapPost("/v1/events", PostEvents).WithJsonBody<EventInput>(batch: null)
             .WithSummary("Record one event (a JSON object) or a batch (a JSON array). Acknowledged once durable; a repeated eventId is acknowledged and stored once.")
             .Accepts<EventInput[]>("application/json").Produces<BatchResponse>().Produces<EventAck>()
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422);
-        app.MapGet("/v1/users/{id}/events", GetUserEvents).WithTags("Events")
+        read.MapGet("/v1/users/{id}/events", GetUserEvents)
             .WithSummary("A user's events, newest first (limit 1–1000, default 100).").Produces<EventView[]>().ProducesProblem(422);
     }
 
     // A batch is recognised by the body being an array, so one object and an array are both accepted here.
-    private static Task<IResult> PostEvents(HttpContext http, ApiKeyAuth auth, IngestService ingest, ServerOptions options) =>
-        CatalogEndpoints.Write<EventInput>(http, auth, options, batch: null, async (app, body) =>
-        {
-            var results = await ingest.IngestEventsAsync(app, body.Elements, body.IsBatch);
-            if (body.IsBatch)
-            {
-                return BatchResponse.Result(results);
-            }
-            var r = results[0];
-            return r.Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(new EventAck(r.Status, r.Sequence!.Value));
-        });
-
-    private static async Task<IResult> GetUserEvents(string id, string? limit, HttpContext http, ApiKeyAuth auth, CascadeEngine engine)
+    private static async Task<IResult> PostEvents(HttpContext http, IngestService ingest)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Read);
-        if (denied is not null)
+        var body = http.Body<EventInput>();
+        var results = await ingest.IngestEventsAsync(http.App(), body.Elements, body.IsBatch);
+        if (body.IsBatch)
         {
-            return denied;
+            return BatchResponse.Result(results);
         }
+        var r = results[0];
+        return r.Errors is { } errors ? Problems.Invalid(errors) : Results.Ok(new EventAck(r.Status, r.Sequence!.Value));
+    }
+
+    private static async Task<IResult> GetUserEvents(string id, string? limit, HttpContext http, CascadeEngine engine)
+    {
+        string appName = http.App();
         int n = 100;
         if (limit is not null && (!int.TryParse(limit, out n) || n is < 1 or > 1000))
         {
@@ -47,7 +45,7 @@ internal static class EventEndpoints
         }
         // Read your writes: wait (briefly) for the catalog to apply everything acknowledged so far.
         await engine.WaitForCatalogAsync(engine.Log.LastSequence, TimeSpan.FromSeconds(5), http.RequestAborted);
-        var events = engine.Catalog.GetUserEvents(appName!, id, n);
+        var events = engine.Catalog.GetUserEvents(appName, id, n);
         return Results.Ok(events.Select(e => new EventView(e.EventId, e.UserId, e.ItemId, e.Type, e.Value,
             DateTimeOffset.FromUnixTimeMilliseconds(e.TimestampMs), e.RequestId, e.Position)).ToArray());
     }

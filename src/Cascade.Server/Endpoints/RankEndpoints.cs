@@ -11,23 +11,14 @@ namespace Cascade.Server.Endpoints;
 internal static class RankEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost("/v1/rank", Rank).WithTags("Recommend")
+        app.MapGroup("").RequireScope(Scope.Read).MapPost("/v1/rank", Rank).WithJsonBody<RankRequest>(batch: false).WithTags("Recommend")
             .WithSummary("Rank the given candidates (at most 1000) by expected value: pCTR (the configured CTR model over the online features, else the item's smoothed 7-day CTR) × bid; candidates below reservePrice are not shown; each winner pays the generalised second price. Every candidate is explained.")
             .Accepts<RankRequest>("application/json").Produces<RankResponse>().ProducesProblem(400).ProducesProblem(415).ProducesProblem(422);
 
-    private static async Task<IResult> Rank(HttpContext http, ApiKeyAuth auth, AdRankingService ads, ServerOptions options)
+    private static IResult Rank(HttpContext http, AdRankingService ads)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Read);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        var body = await JsonBody.ReadAsync<RankRequest>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
-        if (body.Error is not null)
-        {
-            return body.Error;
-        }
-        var request = body.Elements[0]!;
+        string appName = http.App();
+        var request = http.Body<RankRequest>().Elements[0]!;
         var candidates = request.Candidates;
         if (candidates is null || candidates.Count == 0)
         {
@@ -52,7 +43,7 @@ internal static class RankEndpoints
         {
             // Read before ranking: the rows include at least this much of the log (a catch-up running meanwhile may add more).
             long asOf = ads.Store.AppliedSequence;
-            var ranked = ads.Rank(appName!, request.UserId ?? "", [.. candidates.Select(c => new RankCandidate(c.ItemId!, c.Bid))], request.ReservePrice,
+            var ranked = ads.Rank(appName, request.UserId ?? "", [.. candidates.Select(c => new RankCandidate(c.ItemId!, c.Bid))], request.ReservePrice,
                 new RequestContext(request.Device, request.Platform));
             return Results.Ok(new RankResponse(Guid.NewGuid().ToString("N"), asOf, ranked));
         }

@@ -15,11 +15,12 @@ internal static class RecommendEndpoints
 {
     public static void Map(IEndpointRouteBuilder routes)
     {
-        var app = routes.MapGroup("").AddEndpointFilter<ServingErrorFilter>();
+        var app = routes.MapGroup("").AddEndpointFilter<ServingErrorFilter>().RequireScope(Scope.Read);
+        var admin = routes.MapGroup("").WithTags("Admin").RequireScope(Scope.Admin);
         app.MapGet("/v1/recommend/{userId}", Recommend).WithTags("Recommend")
             .WithSummary("Top-n items for a user through every pipeline stage (retrieve → filter → rank → re-rank). n 1–200 (default 10); cursor = nextCursor of the previous page (never repeats an item); category limits to one category; explain=true adds each item's trail and the stage timings; variant names the experiment arm recorded with the impressions (default Cascade:Variant).")
             .Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(422).ProducesProblem(503);
-        app.MapPost("/v1/recommend", RecommendSession).WithTags("Recommend")
+        app.MapPost("/v1/recommend", RecommendSession).WithJsonBody<SessionRequest>(batch: false).WithTags("Recommend")
             .WithSummary("Recommendations for an anonymous session (or a user plus recent items not yet sent as events): the body names the session's recent items, newest first.")
             .Accepts<SessionRequest>("application/json").Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
         app.MapGet("/v1/similar/{itemId}", Similar).WithTags("Recommend")
@@ -31,30 +32,21 @@ internal static class RecommendEndpoints
         app.MapGet("/v1/latest", Latest).WithTags("Recommend")
             .WithSummary("The newest servable items by creation time (n 1–200, default 10; optional category).")
             .Produces<ListingResponse>().ProducesProblem(422).ProducesProblem(503);
-        app.MapPost("/v1/admin/bundle", LoadBundle).WithTags("Admin")
+        admin.MapPost("/v1/admin/bundle", LoadBundle).WithJsonBody<BundleRequest>(batch: false)
             .WithSummary("Load a model bundle written by `cascade train --output DIR` (a directory on the server's disk), verify every file's checksum, smoke-test it and swap it in without dropping a request (admin scope). A damaged or failing bundle is refused (409) and the old one keeps serving.")
             .Accepts<BundleRequest>("application/json").Produces<TrainingSummary>().ProducesProblem(409).ProducesProblem(422);
-        app.MapGet("/v1/admin/stats", Stats).WithTags("Admin")
+        admin.MapGet("/v1/admin/stats", Stats)
             .WithSummary("Latency of each pipeline stage over the recent requests (mean, p50, p95, p99 in ms; window of 8192 per stage) and how often each degraded since start (admin scope).")
             .Produces<StatsResponse>();
-        app.MapPost("/v1/admin/train", Train).WithTags("Admin")
+        admin.MapPost("/v1/admin/train", Train)
             .WithSummary("Retrain the app's pipeline from the event log now, smoke-test it and swap it in (admin scope); a bundle that fails the smoke test is refused (409) and the old one keeps serving. The server also retrains every Cascade:TrainingIntervalSeconds.")
             .Produces<TrainingSummary>().ProducesProblem(409);
     }
 
-    private static async Task<IResult> LoadBundle(HttpContext http, ApiKeyAuth auth, RecommendationService service, ServerOptions options)
+    private static IResult LoadBundle(HttpContext http, RecommendationService service)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Admin);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        var body = await JsonBody.ReadAsync<BundleRequest>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
-        if (body.Error is not null)
-        {
-            return body.Error;
-        }
-        string? path = body.Elements[0]!.Path;
+        string appName = http.App();
+        string? path = http.Body<BundleRequest>().Elements[0]!.Path;
         if (string.IsNullOrWhiteSpace(path))
         {
             return Problems.Invalid("path", "is required: the bundle directory on the server's disk");
@@ -65,7 +57,7 @@ internal static class RecommendEndpoints
         }
         try
         {
-            return Results.Ok(service.LoadBundle(appName!, path));
+            return Results.Ok(service.LoadBundle(appName, path));
         }
         catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException)
         {
@@ -74,23 +66,18 @@ internal static class RecommendEndpoints
         }
     }
 
-    private static IResult Stats(HttpContext http, ApiKeyAuth auth, RecommendationService service, OnlineFeatureStore features)
+    private static IResult Stats(HttpContext http, RecommendationService service, OnlineFeatureStore features)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Admin);
-        return denied ?? Results.Ok(new StatsResponse(service.BundleVersion(appName!), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now(),
-            StateStats.Of(appName!, service.Changes, features)));
+        string appName = http.App();
+        return Results.Ok(new StatsResponse(service.BundleVersion(appName), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now(),
+            StateStats.Of(appName, service.Changes, features)));
     }
 
-    private static IResult Train(HttpContext http, ApiKeyAuth auth, RecommendationService service)
+    private static IResult Train(HttpContext http, RecommendationService service)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Admin);
-        if (denied is not null)
-        {
-            return denied;
-        }
         try
         {
-            return Results.Ok(service.Train(appName!));
+            return Results.Ok(service.Train(http.App()));
         }
         catch (InvalidOperationException e)
         {
@@ -99,13 +86,8 @@ internal static class RecommendEndpoints
         }
     }
 
-    private static IResult Recommend(string userId, string? n, string? cursor, string? category, string? explain, string? variant, HttpContext http, ApiKeyAuth auth, RecommendationService service)
+    private static IResult Recommend(string userId, string? n, string? cursor, string? category, string? explain, string? variant, HttpContext http, RecommendationService service)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Read);
-        if (denied is not null)
-        {
-            return denied;
-        }
         if (ParseCount(n, service, out int count) is { } bad)
         {
             return bad;
@@ -118,22 +100,12 @@ internal static class RecommendEndpoints
         {
             return InvalidVariant(variant);
         }
-        return Run(service, appName!, new RecommendQuery(userId, count) { Cursor = cursor, Category = category, Explain = explainFlag, Variant = variant }, userId);
+        return Run(service, http.App(), new RecommendQuery(userId, count) { Cursor = cursor, Category = category, Explain = explainFlag, Variant = variant }, userId);
     }
 
-    private static async Task<IResult> RecommendSession(HttpContext http, ApiKeyAuth auth, RecommendationService service, ServerOptions options)
+    private static IResult RecommendSession(HttpContext http, RecommendationService service)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Read);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        var body = await JsonBody.ReadAsync<SessionRequest>(http.Request, allowSingle: true, allowBatch: false, options.MaxBatchSize);
-        if (body.Error is not null)
-        {
-            return body.Error;
-        }
-        var session = body.Elements[0]!;
+        var session = http.Body<SessionRequest>().Elements[0]!;
         int count = session.N ?? 10;
         if (count < 1 || count > service.Options.MaxResults)
         {
@@ -167,7 +139,7 @@ internal static class RecommendEndpoints
             Cursor = session.Cursor,
             Explain = session.Explain ?? false,
         };
-        return Run(service, appName!, query, session.UserId);
+        return Run(service, http.App(), query, session.UserId);
     }
 
     private static IResult Run(RecommendationService service, string app, RecommendQuery query, string? userId)
@@ -183,20 +155,15 @@ internal static class RecommendEndpoints
         }
     }
 
-    private static IResult Similar(string itemId, string? n, HttpContext http, ApiKeyAuth auth, RecommendationService service)
+    private static IResult Similar(string itemId, string? n, HttpContext http, RecommendationService service)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Read);
-        if (denied is not null)
-        {
-            return denied;
-        }
         if (ParseCount(n, service, out int count) is { } bad)
         {
             return bad;
         }
         try
         {
-            return Results.Ok(new ListingResponse(Guid.NewGuid().ToString("N"), service.Similar(appName!, itemId, count)));
+            return Results.Ok(new ListingResponse(Guid.NewGuid().ToString("N"), service.Similar(http.App(), itemId, count)));
         }
         catch (KeyNotFoundException)
         {
@@ -204,24 +171,20 @@ internal static class RecommendEndpoints
         }
     }
 
-    private static IResult Popular(string? n, string? category, HttpContext http, ApiKeyAuth auth, RecommendationService service) =>
-        Listing(n, category, http, auth, service, latest: false);
+    private static IResult Popular(string? n, string? category, HttpContext http, RecommendationService service) =>
+        Listing(n, category, http, service, latest: false);
 
-    private static IResult Latest(string? n, string? category, HttpContext http, ApiKeyAuth auth, RecommendationService service) =>
-        Listing(n, category, http, auth, service, latest: true);
+    private static IResult Latest(string? n, string? category, HttpContext http, RecommendationService service) =>
+        Listing(n, category, http, service, latest: true);
 
-    private static IResult Listing(string? n, string? category, HttpContext http, ApiKeyAuth auth, RecommendationService service, bool latest)
+    private static IResult Listing(string? n, string? category, HttpContext http, RecommendationService service, bool latest)
     {
-        var (appName, denied) = auth.Authorize(http, Scope.Read);
-        if (denied is not null)
-        {
-            return denied;
-        }
+        string appName = http.App();
         if (ParseCount(n, service, out int count) is { } bad)
         {
             return bad;
         }
-        var items = latest ? service.Latest(appName!, count, category) : service.Popular(appName!, count, category);
+        var items = latest ? service.Latest(appName, count, category) : service.Popular(appName, count, category);
         return Results.Ok(new ListingResponse(Guid.NewGuid().ToString("N"), items));
     }
 
