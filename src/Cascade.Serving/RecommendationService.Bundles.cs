@@ -26,8 +26,8 @@ public sealed partial class RecommendationService
             Serve(bundle);
             var summary = new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
             _lastTraining[app] = summary;
-            // The next start resumes the training interactions from here instead of replaying the log.
-            engine.CheckpointProjections();
+            // The next start resumes the projections from here instead of replaying the log.
+            CheckpointInBackground();
             return summary;
         }
     }
@@ -77,8 +77,8 @@ public sealed partial class RecommendationService
             Serve(bundle);
             var summary = new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
             _lastTraining[app] = summary;
-            // The next start resumes the training interactions from here instead of replaying the log.
-            engine.CheckpointProjections();
+            // The next start resumes the projections from here instead of replaying the log.
+            CheckpointInBackground();
             return summary;
         }
     }
@@ -192,6 +192,35 @@ public sealed partial class RecommendationService
             task.Start(TaskScheduler.Default);
             return unwrapped;
         }
+    }
+
+    private int _checkpointing;
+
+    /// <summary>
+    /// Checkpoints the engine's projections on the thread pool (one at a time; a request while one runs is dropped,
+    /// the next training asks again), so a training returns as soon as its bundle serves.
+    /// </summary>
+    private void CheckpointInBackground()
+    {
+        if (Interlocked.CompareExchange(ref _checkpointing, 1, 0) != 0)
+        {
+            return;
+        }
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                engine.CheckpointProjections();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or InvalidOperationException)
+            {
+                // A derived store's checkpoint: without it the next start applies more of the log, nothing is lost.
+            }
+            finally
+            {
+                Volatile.Write(ref _checkpointing, 0);
+            }
+        });
     }
 
     /// <summary>Completes when a bundle serves <paramref name="app"/> (at once when one does).</summary>
