@@ -43,7 +43,9 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 # --- 1. wrk, build, data -----------------------------------------------------------------------------------------
 if ! command -v wrk >/dev/null; then
   log "installing wrk"
-  if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
+  # A fresh machine's package lists may be empty: update them when the install alone finds nothing.
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi
+  $SUDO apt-get install -y wrk >/dev/null 2>&1 || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
 fi
 command -v python3 >/dev/null || { echo "python3 is required (bench/load/report.py formats the tables)" >&2; exit 1; }
 
