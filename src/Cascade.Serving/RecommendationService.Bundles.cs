@@ -171,13 +171,14 @@ public sealed partial class RecommendationService
             {
                 return running;
             }
-            var task = new Task<Task<TrainingSummary>>(() => Task.Run(() => Train(app)));
-            var unwrapped = task.Unwrap();
-            if (!_backgroundTraining.TryAdd(app, unwrapped))
+            // Created cold and started only once registered, so two callers never start two trainings; a dedicated
+            // thread, since a training runs for minutes.
+            var task = new Task<TrainingSummary>(() => Train(app), TaskCreationOptions.LongRunning);
+            if (!_backgroundTraining.TryAdd(app, task))
             {
                 continue;
             }
-            _ = unwrapped.ContinueWith(t =>
+            _ = task.ContinueWith(t =>
             {
                 if (t.IsFaulted)
                 {
@@ -190,7 +191,7 @@ public sealed partial class RecommendationService
                 _backgroundTraining.TryRemove(app, out _);
             }, TaskScheduler.Default);
             task.Start(TaskScheduler.Default);
-            return unwrapped;
+            return task;
         }
     }
 
