@@ -19,17 +19,28 @@ public readonly record struct SourceHit(int Source, float Score, int Rank);
 public sealed class Candidate
 {
     private List<TrailEntry>? _trail;
+    private string[] _sources;
+    private SourceHit _firstHit;
+    private SourceHit[]? _moreHits;
+    private int _hitCount;
 
     /// <summary>Creates a candidate.</summary>
     /// <param name="item">Dense item index in the item table.</param>
     /// <param name="score">Initial score (the proposing source's score).</param>
     /// <param name="source">The proposing source's name.</param>
     public Candidate(int item, float score, string source)
+        : this(item, score, [source])
+    {
+    }
+
+    // The merge stage hands in one shared one-name array per source, so a candidate costs no list of its own until a
+    // second source proposes it (the request path makes about a thousand candidates per request).
+    internal Candidate(int item, float score, string[] sources)
     {
         Item = item;
         Score = score;
         RetrievalScore = score;
-        Sources.Add(source);
+        _sources = sources;
     }
 
     /// <summary>Dense item index in the item table.</summary>
@@ -45,10 +56,10 @@ public sealed class Candidate
     public float RankerScore { get; set; } = float.NaN;
 
     /// <summary>Names of the sources that proposed the item, first proposer first.</summary>
-    public List<string> Sources { get; } = [];
+    public IReadOnlyList<string> Sources => _sources;
 
     /// <summary>Every source's proposal of this item (the ranker's features read them).</summary>
-    public List<SourceHit> Hits { get; } = [];
+    public HitList Hits => new(this);
 
     /// <summary>True when the item holds an exploration slot (it was placed for exploration, not by score).</summary>
     public bool Explored { get; set; }
@@ -58,6 +69,32 @@ public sealed class Candidate
 
     /// <summary>The trail, when explaining (null otherwise).</summary>
     public IReadOnlyList<TrailEntry>? Trail => _trail;
+
+    /// <summary>Records a source's proposal of the item, and the source's name when it is new to the candidate.</summary>
+    /// <param name="hit">The proposal.</param>
+    /// <param name="source">The proposing source's name.</param>
+    public void AddHit(SourceHit hit, string source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (_hitCount == 0)
+        {
+            _firstHit = hit;
+        }
+        else
+        {
+            _moreHits ??= new SourceHit[2];
+            if (_hitCount - 1 == _moreHits.Length)
+            {
+                Array.Resize(ref _moreHits, _moreHits.Length * 2);
+            }
+            _moreHits[_hitCount - 1] = hit;
+        }
+        _hitCount++;
+        if (Array.IndexOf(_sources, source) < 0)
+        {
+            _sources = [.. _sources, source];
+        }
+    }
 
     /// <summary>Turns on the trail for this candidate.</summary>
     public void StartTrail() => _trail ??= [];
@@ -75,6 +112,60 @@ public sealed class Candidate
         if (_trail is not null)
         {
             _trail.Add(new TrailEntry(stage, note(), Score));
+        }
+    }
+
+    /// <summary>A candidate's source hits, in the order they were added (a view; enumerating it allocates nothing).</summary>
+    public readonly struct HitList : IReadOnlyList<SourceHit>
+    {
+        private readonly Candidate _candidate;
+
+        internal HitList(Candidate candidate) => _candidate = candidate;
+
+        /// <inheritdoc/>
+        public int Count => _candidate._hitCount;
+
+        /// <inheritdoc/>
+        public SourceHit this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _candidate._hitCount);
+                return index == 0 ? _candidate._firstHit : _candidate._moreHits![index - 1];
+            }
+        }
+
+        /// <summary>An enumerator over the hits.</summary>
+        public Enumerator GetEnumerator() => new(_candidate);
+
+        IEnumerator<SourceHit> IEnumerable<SourceHit>.GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => ((IEnumerable<SourceHit>)this).GetEnumerator();
+
+        /// <summary>Enumerates a candidate's hits without allocating.</summary>
+        public struct Enumerator
+        {
+            private readonly Candidate _candidate;
+            private int _index;
+
+            internal Enumerator(Candidate candidate)
+            {
+                _candidate = candidate;
+                _index = -1;
+            }
+
+            /// <summary>The current hit.</summary>
+            public readonly SourceHit Current => _index == 0 ? _candidate._firstHit : _candidate._moreHits![_index - 1];
+
+            /// <summary>Moves to the next hit.</summary>
+            public bool MoveNext() => ++_index < _candidate._hitCount;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Cascade.Core;
 using Cascade.Pipeline.Ranking;
 using Cascade.Pipeline.Reranking;
@@ -88,6 +89,9 @@ public sealed record PipelineResult(IReadOnlyList<Candidate> Items, IReadOnlyLis
 public sealed class RecommendationPipeline
 {
     private const float FusionK = 60f;
+
+    [ThreadStatic]
+    private static Dictionary<int, Candidate>? t_byItem;
 
     /// <summary>Creates a pipeline over fitted parts.</summary>
     /// <param name="items">The item table.</param>
@@ -279,8 +283,6 @@ public sealed class RecommendationPipeline
     private List<Candidate> Merge(List<ScoredItem>?[] proposals, PipelineRequest request, SourceRequest sourceRequest, List<StageReport> reports)
     {
         long started = Stopwatch.GetTimestamp();
-        var byItem = new Dictionary<int, Candidate>();
-        var candidates = new List<Candidate>();
         string? degraded = null;
         if (proposals.All(p => p is null || p.Count == 0) && (Sources.Count == 0 || proposals.Any(p => p is null)))
         {
@@ -290,41 +292,59 @@ public sealed class RecommendationPipeline
             proposals = [fallback];
             degraded = "every source failed: served the popularity fallback";
         }
-        for (int s = 0; s < proposals.Length; s++)
+        int proposed = 0;
+        foreach (var list in proposals)
         {
-            var list = proposals[s];
-            if (list is null)
+            proposed += list?.Count ?? 0;
+        }
+        var candidates = new List<Candidate>(proposed);
+        var byItem = t_byItem ??= new Dictionary<int, Candidate>();
+        byItem.EnsureCapacity(proposed);
+        try
+        {
+            for (int s = 0; s < proposals.Length; s++)
             {
-                continue;
-            }
-            string name = degraded is null ? Sources[s].Source.Name : "fallback";
-            for (int rank = 0; rank < list.Count; rank++)
-            {
-                var (item, score) = list[rank];
-                if (!byItem.TryGetValue(item, out var candidate))
+                var list = proposals[s];
+                if (list is null)
                 {
-                    candidate = new Candidate(item, 0f, name);
-                    candidate.RetrievalScore = score;
+                    continue;
+                }
+                string name = degraded is null ? Sources[s].Source.Name : "fallback";
+                string[] proposedBy = [name];
+                for (int rank = 0; rank < list.Count; rank++)
+                {
+                    var (item, score) = list[rank];
+                    ref var candidate = ref CollectionsMarshal.GetValueRefOrAddDefault(byItem, item, out bool exists);
+                    if (!exists)
+                    {
+                        candidate = new Candidate(item, 0f, proposedBy) { RetrievalScore = score };
+                        if (request.Explain)
+                        {
+                            candidate.StartTrail();
+                        }
+                        candidates.Add(candidate);
+                    }
+                    candidate!.AddHit(new SourceHit(s, score, rank), name);
+                    candidate.Score += 1f / (FusionK + rank + 1);
                     if (request.Explain)
                     {
-                        candidate.StartTrail();
+                        ExplainProposal(candidate, name, rank, score);
                     }
-                    byItem[item] = candidate;
-                    candidates.Add(candidate);
                 }
-                else if (!candidate.Sources.Contains(name))
-                {
-                    candidate.Sources.Add(name);
-                }
-                candidate.Hits.Add(new SourceHit(s, score, rank));
-                candidate.Score += 1f / (FusionK + rank + 1);
-                candidate.Explain("source:" + name, () => $"proposed at rank {rank + 1} with score {score:G4}");
             }
+        }
+        finally
+        {
+            byItem.Clear(); // keeps its capacity for the thread's next request, not its candidates
         }
         SortByScore(candidates);
         reports.Add(new StageReport("merge", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count, degraded));
         return candidates;
     }
+
+    // Formatted only when the request explains: a lambda here would allocate its closure for every proposal.
+    private static void ExplainProposal(Candidate candidate, string source, int rank, float score) =>
+        candidate.Explain("source:" + source, $"proposed at rank {rank + 1} with score {score:G4}");
 
     private void Rank(PipelineRequest request, SourceRequest sourceRequest, List<Candidate> candidates, StageBudgets budgets, List<StageReport> reports)
     {
@@ -359,7 +379,10 @@ public sealed class RecommendationPipeline
         {
             var c = candidates[i];
             c.Score = c.RankerScore = scores[i];
-            c.Explain("ranker", () => $"{Ranker.Name} scored {scores[i]:G4}");
+            if (request.Explain)
+            {
+                c.Explain("ranker", $"{Ranker.Name} scored {scores[i]:G4}");
+            }
         }
         SortByScore(candidates);
         reports.Add(new StageReport("ranker", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count));
@@ -367,30 +390,32 @@ public sealed class RecommendationPipeline
 
     private const int ScoreBlock = 128;
 
+    [ThreadStatic]
+    private static RankingDataset? t_block;
+
     // The candidates' scores, or null when the deadline (a Stopwatch timestamp) passed before every block was scored.
+    // Rows are written block by block into a per-thread buffer and scored there: no request allocates its feature
+    // matrix, and the deadline is checked between blocks.
     private float[]? Score(PipelineRequest request, SourceRequest sourceRequest, List<Candidate> candidates, long deadline)
     {
-        var data = Features!.Build(request.History, request.NowMs, candidates, null, ScoreAll(Sources, sourceRequest, candidates));
-        var scores = new float[candidates.Count];
-        if (deadline == long.MaxValue || data.Rows <= ScoreBlock)
+        var rows = Features!.Prepare(request.History, request.NowMs, candidates, ScoreAll(Sources, sourceRequest, candidates));
+        var schema = Features.Schema;
+        int n = candidates.Count;
+        var scores = new float[n];
+        for (int start = 0; start < n; start += ScoreBlock)
         {
             if (Stopwatch.GetTimestamp() > deadline)
             {
                 return null;
             }
-            Ranker!.Predict(data, scores);
-            return scores;
-        }
-        int fields = data.Schema.FieldCount, width = data.Schema.NumericCount;
-        for (int start = 0; start < data.Rows; start += ScoreBlock)
-        {
-            if (Stopwatch.GetTimestamp() > deadline)
+            int count = Math.Min(ScoreBlock, n - start);
+            var block = count == ScoreBlock && t_block is { } reused && ReferenceEquals(reused.Schema, schema) ? reused
+                : new RankingDataset(schema, count, new int[count * schema.FieldCount], new float[count * schema.NumericCount], validate: false);
+            if (count == ScoreBlock)
             {
-                return null;
+                t_block = block;
             }
-            int count = Math.Min(ScoreBlock, data.Rows - start);
-            var block = new RankingDataset(data.Schema, count, data.Categorical.AsSpan(start * fields, count * fields).ToArray(),
-                data.Numeric.AsSpan(start * width, count * width).ToArray(), validate: false);
+            rows.Fill(start, count, block.Numeric, block.Categorical);
             Ranker!.Predict(block, scores.AsSpan(start, count));
         }
         return scores;

@@ -29,6 +29,31 @@ public class EventLogReadFromTests
         }
     }
 
+    [Fact]
+    public async Task A_follower_reading_on_from_where_it_stopped_gets_each_record_once_across_marks_and_segments()
+    {
+        using var dir = new TempDirectory();
+        using var log = EventLog.Open(dir.Path, new EventLogOptions { SegmentBytes = 1 << 20, Durability = DurabilityMode.Off });
+        long next = 1;
+        int appended = 0;
+        var rng = new Random(5);
+        while (appended < Records)
+        {
+            int n = rng.Next(1, 400);
+            await LogTesting.AppendRange(log, appended, n, batch: 37);
+            appended += n;
+            var read = LogTesting.ReadAll(log, next);
+            Assert.Equal(appended - next + 1, read.Count);
+            Assert.Equal(next, read[0].Sequence);
+            Assert.Equal($"payload-{next - 1:D6}", read[0].Payload);
+            next = read[^1].Sequence + 1;
+            // Reading again from before where the last read ended still starts at the right record.
+            long back = Math.Max(1, next - rng.Next(1, 3000));
+            Assert.Equal(back, LogTesting.ReadAll(log, back)[0].Sequence);
+        }
+        Assert.True(LogTesting.Segments(dir.Path).Length >= 2, "the test should span more than one segment");
+    }
+
     private static void AssertReadsFromEverywhere(EventLog log)
     {
         var rng = new Random(3);

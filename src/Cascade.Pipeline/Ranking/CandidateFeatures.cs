@@ -70,154 +70,201 @@ public sealed class CandidateFeatures
     /// <param name="scoresOfAll">Per source, its score of every candidate (null for sources that only score what they propose); see <see cref="RecommendationPipeline.ScoreAll"/>.</param>
     public RankingDataset Build(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]? labels = null, float[]?[]? scoresOfAll = null)
     {
-        ArgumentNullException.ThrowIfNull(history);
-        ArgumentNullException.ThrowIfNull(candidates);
-        int width = Schema.NumericCount;
+        var rows = Prepare(history, nowMs, candidates, scoresOfAll);
         int n = candidates.Count;
-        var numeric = new float[n * width];
+        var numeric = new float[n * Schema.NumericCount];
         var categorical = new int[n];
-        Span<float> best = stackalloc float[_sources.Count];
-        best.Fill(float.NegativeInfinity);
-        foreach (var c in candidates)
-        {
-            foreach (var hit in c.Hits)
-            {
-                best[hit.Source] = Math.Max(best[hit.Source], hit.Score);
-            }
-        }
-        // Each scoring source's best score over all candidates ("all" scores are relative to it) and the mean and sd of
-        // its scores ("z": mean 0, sd 1 per request), both scale-free; z-scores let a linear ranker weigh models against each other.
-        var bestOfAll = new float[_sources.Count];
-        var meanOfAll = new float[_sources.Count];
-        var inverseSdOfAll = new float[_sources.Count];
-        for (int s = 0; scoresOfAll is not null && s < _sources.Count; s++)
-        {
-            if (scoresOfAll[s] is { } all)
-            {
-                float top = float.NegativeInfinity;
-                double sum = 0, squares = 0;
-                int finite = 0;
-                foreach (float v in all)
-                {
-                    if (float.IsFinite(v))
-                    {
-                        top = Math.Max(top, v);
-                        sum += v;
-                        squares += (double)v * v;
-                        finite++;
-                    }
-                }
-                bestOfAll[s] = top;
-                double mean = finite == 0 ? 0 : sum / finite;
-                double variance = finite < 2 ? 0 : Math.Max(0, squares / finite - mean * mean);
-                meanOfAll[s] = (float)mean;
-                inverseSdOfAll[s] = variance > 1e-12 ? (float)(1 / Math.Sqrt(variance)) : 0;
-            }
-        }
-        var categoryCounts = new Dictionary<int, int>();
-        int recent = Math.Min(history.Count, 100);
-        for (int h = 0; h < recent; h++)
-        {
-            foreach (int category in _items.Categories[history[h]])
-            {
-                categoryCounts[category] = categoryCounts.GetValueOrDefault(category) + 1;
-            }
-        }
-        float historyFeature = MathF.Log(1 + history.Count);
-        // The user's taste for popular or niche items: mean log popularity of the recent history (both sides shift
-        // alike when the data grows, so the difference below is scale-free).
-        double userPopularity = 0;
-        for (int h = 0; h < recent; h++)
-        {
-            userPopularity += Math.Log(1 + Math.Max(0, _popularity[history[h]]));
-        }
-        float userLogPopularity = recent == 0 ? float.NaN : (float)(userPopularity / recent);
-        for (int r = 0; r < n; r++)
-        {
-            var c = candidates[r];
-            var row = numeric.AsSpan(r * width, width);
-            row[..(_sources.Count * PerSource)].Fill(float.NaN);
-            foreach (var hit in c.Hits)
-            {
-                row[hit.Source * PerSource] = best[hit.Source] > 0 ? hit.Score / best[hit.Source] : float.NaN;
-                row[hit.Source * PerSource + 3] = hit.Rank;
-            }
-            if (scoresOfAll is not null)
-            {
-                for (int s = 0; s < _sources.Count; s++)
-                {
-                    if (scoresOfAll[s] is { } all && float.IsFinite(all[r]))
-                    {
-                        if (bestOfAll[s] > 0)
-                        {
-                            row[s * PerSource + 1] = all[r] / bestOfAll[s];
-                        }
-                        if (inverseSdOfAll[s] > 0)
-                        {
-                            row[s * PerSource + 2] = (all[r] - meanOfAll[s]) * inverseSdOfAll[s];
-                        }
-                    }
-                }
-            }
-            int at = _sources.Count * PerSource;
-            int item = c.Item;
-            row[at] = c.Hits.Count;
-            row[at + 1] = _topPopularity > 0 ? Math.Max(0, _popularity[item]) / _topPopularity : 0;
-            row[at + 2] = (float)(Math.Max(0, nowMs - _items.CreatedAtMs[item]) / 86_400_000.0);
-            row[at + 3] = historyFeature;
-            int shared = 0;
-            foreach (int category in _items.Categories[item])
-            {
-                shared = Math.Max(shared, categoryCounts.GetValueOrDefault(category));
-            }
-            row[at + 4] = recent == 0 ? float.NaN : (float)shared / recent;
-            row[at + 5] = MathF.Log(1 + Math.Max(0, _popularity[item])) - userLogPopularity;
-            categorical[r] = _items.PrimaryCategory(item) + 1;
-        }
-        AddTrends(numeric, width, nowMs, candidates, _sources.Count * PerSource + 6);
+        rows.Fill(0, n, numeric, categorical);
         return new RankingDataset(Schema, n, categorical, numeric, labels, labels is null ? null : [0, n], validate: false);
     }
 
     /// <summary>
-    /// What was trending at the request's time: each candidate's interactions in the 7 and 30 days before it,
-    /// relative to the most of any candidate (scale-free), the share of its interactions up to then that fall in
-    /// the last 30 days, and the days since its first interaction. Only the past of the request's time is read, so
-    /// an offline request replayed at a user's time does not see later interactions.
+    /// Computes what the rows of one request share (each source's best score, the user's categories and taste, the
+    /// trend counts), so that rows can then be written block by block (<see cref="CandidateRows.Fill"/>) into buffers
+    /// the caller reuses: the rows are the same as <see cref="Build"/>'s.
     /// </summary>
-    private void AddTrends(float[] numeric, int width, long nowMs, IReadOnlyList<Candidate> candidates, int at)
+    /// <param name="history">The user's items, newest first.</param>
+    /// <param name="nowMs">Request time (Unix ms).</param>
+    /// <param name="candidates">The candidates with their source hits.</param>
+    /// <param name="scoresOfAll">Per source, its score of every candidate, or null.</param>
+    public CandidateRows Prepare(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]?[]? scoresOfAll = null)
     {
-        int n = candidates.Count;
-        if (_timeline is null)
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(candidates);
+        return new CandidateRows(this, history, nowMs, candidates, scoresOfAll);
+    }
+
+    /// <summary>The feature rows of one request's candidates, ready to be written in blocks.</summary>
+    public sealed class CandidateRows
+    {
+        private readonly CandidateFeatures _f;
+        private readonly long _nowMs;
+        private readonly IReadOnlyList<Candidate> _candidates;
+        private readonly float[]?[]? _scoresOfAll;
+        private readonly float[] _best, _bestOfAll, _meanOfAll, _inverseSdOfAll;
+        private readonly Dictionary<int, int> _categoryCounts = [];
+        private readonly int _recent;
+        private readonly float _historyFeature, _userLogPopularity;
+        private readonly int[]? _trendCounts;
+        private readonly int[] _trendBest = new int[TrendWindowsMs.Length];
+
+        internal CandidateRows(CandidateFeatures features, IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]?[]? scoresOfAll)
         {
-            for (int r = 0; r < n; r++)
+            _f = features;
+            _nowMs = nowMs;
+            _candidates = candidates;
+            _scoresOfAll = scoresOfAll;
+            int sources = features._sources.Count;
+            _best = new float[sources];
+            Array.Fill(_best, float.NegativeInfinity);
+            foreach (var c in candidates)
             {
-                numeric.AsSpan(r * width + at, TrendWindowsMs.Length + 2).Fill(float.NaN);
+                foreach (var hit in c.Hits)
+                {
+                    _best[hit.Source] = Math.Max(_best[hit.Source], hit.Score);
+                }
             }
-            return;
+            // Each scoring source's best score over all candidates ("all" scores are relative to it) and the mean and sd of
+            // its scores ("z": mean 0, sd 1 per request), both scale-free; z-scores let a linear ranker weigh models against each other.
+            _bestOfAll = new float[sources];
+            _meanOfAll = new float[sources];
+            _inverseSdOfAll = new float[sources];
+            for (int s = 0; scoresOfAll is not null && s < sources; s++)
+            {
+                if (scoresOfAll[s] is { } all)
+                {
+                    float top = float.NegativeInfinity;
+                    double sum = 0, squares = 0;
+                    int finite = 0;
+                    foreach (float v in all)
+                    {
+                        if (float.IsFinite(v))
+                        {
+                            top = Math.Max(top, v);
+                            sum += v;
+                            squares += (double)v * v;
+                            finite++;
+                        }
+                    }
+                    _bestOfAll[s] = top;
+                    double mean = finite == 0 ? 0 : sum / finite;
+                    double variance = finite < 2 ? 0 : Math.Max(0, squares / finite - mean * mean);
+                    _meanOfAll[s] = (float)mean;
+                    _inverseSdOfAll[s] = variance > 1e-12 ? (float)(1 / Math.Sqrt(variance)) : 0;
+                }
+            }
+            _recent = Math.Min(history.Count, 100);
+            for (int h = 0; h < _recent; h++)
+            {
+                foreach (int category in features._items.Categories[history[h]])
+                {
+                    _categoryCounts[category] = _categoryCounts.GetValueOrDefault(category) + 1;
+                }
+            }
+            _historyFeature = MathF.Log(1 + history.Count);
+            // The user's taste for popular or niche items: mean log popularity of the recent history (both sides shift
+            // alike when the data grows, so the difference below is scale-free).
+            double userPopularity = 0;
+            for (int h = 0; h < _recent; h++)
+            {
+                userPopularity += Math.Log(1 + Math.Max(0, features._popularity[history[h]]));
+            }
+            _userLogPopularity = _recent == 0 ? float.NaN : (float)(userPopularity / _recent);
+            if (features._timeline is { } timeline)
+            {
+                int n = candidates.Count;
+                _trendCounts = new int[TrendWindowsMs.Length * n];
+                for (int r = 0; r < n; r++)
+                {
+                    for (int w = 0; w < TrendWindowsMs.Length; w++)
+                    {
+                        int count = timeline.CountBetween(candidates[r].Item, nowMs - TrendWindowsMs[w], nowMs);
+                        _trendCounts[w * n + r] = count;
+                        _trendBest[w] = Math.Max(_trendBest[w], count);
+                    }
+                }
+            }
         }
-        var counts = new int[TrendWindowsMs.Length * n];
-        var best = new int[TrendWindowsMs.Length];
-        for (int r = 0; r < n; r++)
+
+        /// <summary>Writes the rows of candidates [<paramref name="start"/>, start + count) into the buffers.</summary>
+        /// <param name="start">First candidate.</param>
+        /// <param name="count">How many rows.</param>
+        /// <param name="numeric">At least count × the schema's numeric width values.</param>
+        /// <param name="categorical">At least count codes.</param>
+        public void Fill(int start, int count, Span<float> numeric, Span<int> categorical)
         {
+            ArgumentOutOfRangeException.ThrowIfNegative(start);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _candidates.Count - start);
+            var f = _f;
+            int width = f.Schema.NumericCount, sources = f._sources.Count;
+            for (int i = 0; i < count; i++)
+            {
+                int r = start + i;
+                var c = _candidates[r];
+                var row = numeric.Slice(i * width, width);
+                row[..(sources * PerSource)].Fill(float.NaN);
+                foreach (var hit in c.Hits)
+                {
+                    row[hit.Source * PerSource] = _best[hit.Source] > 0 ? hit.Score / _best[hit.Source] : float.NaN;
+                    row[hit.Source * PerSource + 3] = hit.Rank;
+                }
+                if (_scoresOfAll is not null)
+                {
+                    for (int s = 0; s < sources; s++)
+                    {
+                        if (_scoresOfAll[s] is { } all && float.IsFinite(all[r]))
+                        {
+                            if (_bestOfAll[s] > 0)
+                            {
+                                row[s * PerSource + 1] = all[r] / _bestOfAll[s];
+                            }
+                            if (_inverseSdOfAll[s] > 0)
+                            {
+                                row[s * PerSource + 2] = (all[r] - _meanOfAll[s]) * _inverseSdOfAll[s];
+                            }
+                        }
+                    }
+                }
+                int at = sources * PerSource;
+                int item = c.Item;
+                row[at] = c.Hits.Count;
+                row[at + 1] = f._topPopularity > 0 ? Math.Max(0, f._popularity[item]) / f._topPopularity : 0;
+                row[at + 2] = (float)(Math.Max(0, _nowMs - f._items.CreatedAtMs[item]) / 86_400_000.0);
+                row[at + 3] = _historyFeature;
+                int shared = 0;
+                foreach (int category in f._items.Categories[item])
+                {
+                    shared = Math.Max(shared, _categoryCounts.GetValueOrDefault(category));
+                }
+                row[at + 4] = _recent == 0 ? float.NaN : (float)shared / _recent;
+                row[at + 5] = MathF.Log(1 + Math.Max(0, f._popularity[item])) - _userLogPopularity;
+                categorical[i] = f._items.PrimaryCategory(item) + 1;
+                AddTrends(row.Slice(at + 6, TrendWindowsMs.Length + 2), r);
+            }
+        }
+
+        /// <summary>
+        /// What was trending at the request's time: the candidate's interactions in the 7 and 30 days before it,
+        /// relative to the most of any candidate (scale-free), the share of its interactions up to then that fall in
+        /// the last 30 days, and the days since its first interaction. Only the past of the request's time is read, so
+        /// an offline request replayed at a user's time does not see later interactions.
+        /// </summary>
+        private void AddTrends(Span<float> row, int r)
+        {
+            if (_f._timeline is not { } timeline || _trendCounts is null)
+            {
+                row.Fill(float.NaN);
+                return;
+            }
+            int n = _candidates.Count, item = _candidates[r].Item;
             for (int w = 0; w < TrendWindowsMs.Length; w++)
             {
-                int count = _timeline.CountBetween(candidates[r].Item, nowMs - TrendWindowsMs[w], nowMs);
-                counts[w * n + r] = count;
-                best[w] = Math.Max(best[w], count);
+                row[w] = _trendBest[w] > 0 ? (float)_trendCounts[w * n + r] / _trendBest[w] : 0;
             }
-        }
-        for (int r = 0; r < n; r++)
-        {
-            var row = numeric.AsSpan(r * width + at, TrendWindowsMs.Length + 2);
-            int item = candidates[r].Item;
-            for (int w = 0; w < TrendWindowsMs.Length; w++)
-            {
-                row[w] = best[w] > 0 ? (float)counts[w * n + r] / best[w] : 0;
-            }
-            int upToNow = _timeline.CountBetween(item, long.MinValue, nowMs);
+            int upToNow = timeline.CountBetween(item, long.MinValue, _nowMs);
             int last = TrendWindowsMs.Length - 1;
-            row[last + 1] = upToNow > 0 ? (float)counts[last * n + r] / upToNow : float.NaN;
-            row[last + 2] = _timeline.FirstAtOrBefore(item, nowMs) is { } first ? (float)((nowMs - first) / 86_400_000.0) : float.NaN;
+            row[last + 1] = upToNow > 0 ? (float)_trendCounts[last * n + r] / upToNow : float.NaN;
+            row[last + 2] = timeline.FirstAtOrBefore(item, _nowMs) is { } first ? (float)((_nowMs - first) / 86_400_000.0) : float.NaN;
         }
     }
 }

@@ -276,7 +276,7 @@ public sealed partial class CascadeEngine
     private bool CatchUpOneChunk(Slot slot)
     {
         slot.Cursor ??= Log.ReadFrom(slot.Projection.AppliedSequence + 1).GetEnumerator();
-        var chunk = new List<LogRecord>(ApplyChunk);
+        var chunk = new List<LogRecord>();
         while (chunk.Count < ApplyChunk && slot.Cursor.MoveNext())
         {
             chunk.Add(slot.Cursor.Current);
@@ -351,7 +351,9 @@ public sealed partial class CascadeEngine
 
     private static IEnumerable<List<LogRecord>> Chunks(IEnumerable<LogRecord> records, long upTo)
     {
-        var chunk = new List<LogRecord>(ApplyChunk);
+        // Starts small and grows: a pass that tails the log applies a few dozen records, and a full chunk's array
+        // (4,096 × 32 bytes) would land on the large-object heap at every pass.
+        var chunk = new List<LogRecord>();
         foreach (var record in records)
         {
             if (record.Sequence > upTo)

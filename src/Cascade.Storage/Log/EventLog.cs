@@ -104,25 +104,27 @@ public sealed partial class EventLog : IDisposable
     {
         // Snapshot what is committed now; each segment is read from the nearest mark at or before the first
         // wanted record, so tailing the log costs what was appended, not the size of the active segment.
-        (string Path, long Start, long Length)[] reads;
+        (Segment Segment, long Start, long Length)[] reads;
         lock (_gate)
         {
-            var list = new List<(string, long, long)>();
+            var list = new List<(Segment, long, long)>();
             for (int s = 0; s < _segments.Count; s++)
             {
                 var seg = _segments[s];
                 long next = s + 1 < _segments.Count ? _segments[s + 1].FirstSequence : long.MaxValue;
                 if (next > fromSequence)
                 {
-                    list.Add((seg.Path, seg.OffsetOf(fromSequence), seg.Length));
+                    list.Add((seg, seg.OffsetOf(fromSequence), seg.Length));
                 }
             }
             reads = [.. list];
         }
-        foreach (var (path, start, length) in reads)
+        foreach (var (segment, start, length) in reads)
         {
+            string path = segment.Path;
             byte[] data = ReadRange(path, start, length);
             int offset = 0;
+            long last = 0;
             while (offset < data.Length)
             {
                 var status = SegmentFormat.TryParse(data.AsSpan(offset), out int size, out long seq, out var kind, out _, out _, out int po, out int pl);
@@ -130,11 +132,19 @@ public sealed partial class EventLog : IDisposable
                 {
                     throw new LogCorruptException(path, start + offset, $"record unreadable while reading ({status})");
                 }
+                last = seq;
                 if (seq >= fromSequence)
                 {
                     yield return new LogRecord(seq, kind, data.AsMemory(offset + po, pl));
                 }
                 offset += size;
+            }
+            if (last > 0)
+            {
+                lock (_gate)
+                {
+                    segment.Remember(last + 1, start + data.Length);
+                }
             }
         }
     }
@@ -216,6 +226,18 @@ public sealed partial class EventLog : IDisposable
             }
         }
 
+        // Where the last read of this segment ended (the next record's sequence and offset): a follower that reads on
+        // from there starts at that record instead of the mark before it (up to MarkSpacing bytes re-read each time).
+        private (long Sequence, long Offset) _readEnd;
+
+        public void Remember(long nextSequence, long offset)
+        {
+            if (offset <= Length)
+            {
+                _readEnd = (nextSequence, offset);
+            }
+        }
+
         public long OffsetOf(long sequence)
         {
             int lo = 0, hi = _marks.Count - 1;
@@ -231,7 +253,10 @@ public sealed partial class EventLog : IDisposable
                     hi = mid - 1;
                 }
             }
-            return _marks[lo].Offset;
+            var (readSequence, readOffset) = _readEnd;
+            return readSequence > 0 && readSequence <= sequence && readOffset > _marks[lo].Offset && readOffset <= Length
+                ? readOffset
+                : _marks[lo].Offset;
         }
     }
 
