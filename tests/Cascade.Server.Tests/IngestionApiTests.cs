@@ -81,7 +81,7 @@ public sealed class IngestionApiTests : IAsyncLifetime
     public async Task User_events_come_newest_first_with_all_fields_and_a_limit()
     {
         var response = await _server.PostJson("/v1/events", """
-            [{"userId":"u5","itemId":"i1","type":"impression","timestamp":"2026-01-01T10:00:00Z","requestId":"r1","position":0},
+            [{"userId":"u5","itemId":"i1","type":"click","timestamp":"2026-01-01T10:00:00Z","requestId":"r1","position":0},
              {"userId":"u5","itemId":"i1","type":"rating","value":4.5,"timestamp":"2026-01-01T11:00:00Z"},
              {"userId":"u5","itemId":"i2","type":"like","timestamp":"2026-01-01T09:00:00Z"}]
             """);

@@ -2,6 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Cascade.Core.Domain;
+using Cascade.Storage.Engine;
+using Cascade.Storage.Log;
+using Cascade.Storage.Records;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Cascade.Server.Tests;
 
@@ -131,12 +136,20 @@ public sealed class PipelineApiTests
         string requestId = r.GetProperty("requestId").GetString()!;
         var ids = Ids(r);
         await server.SettledAsync(); // impressions are written after the response, without delaying it
-        var events = await server.Client.GetFromJsonAsync<JsonElement>("/v1/users/u4/events?limit=100");
-        JsonElement[] impressions = [.. events.EnumerateArray().Where(e => e.GetProperty("type").GetString() == "impression" && e.GetProperty("requestId").GetString() == requestId)];
+        // Impressions live in the event log (the projections that need them read it there), not in the catalog's
+        // per-user event rows: the user's event list shows interactions only.
+        var engine = server.Services.GetRequiredService<CascadeEngine>();
+        FeedbackEvent[] impressions = [.. engine.Log.ReadFrom(1)
+            .Where(record => record.Kind == RecordKind.Event)
+            .Select(record => RecordCodec.DecodeEvent(record.Payload.Span))
+            .Where(e => e.Type == "impression" && e.RequestId == requestId)];
         Assert.Equal(3, impressions.Length);
+        Assert.All(impressions, e => Assert.Equal("u4", e.UserId));
         Assert.Equal("default", r.GetProperty("variant").GetString());
-        var byPosition = impressions.OrderBy(e => e.GetProperty("position").GetInt32()).Select(e => e.GetProperty("itemId").GetString()).ToArray();
-        Assert.Equal(ids, byPosition);
+        Assert.Equal(ids, impressions.OrderBy(e => e.Position).Select(e => e.ItemId));
+        var events = await server.Client.GetFromJsonAsync<JsonElement>("/v1/users/u4/events?limit=1000");
+        Assert.NotEmpty(events.EnumerateArray());
+        Assert.DoesNotContain(events.EnumerateArray(), e => e.GetProperty("type").GetString() == "impression");
     }
 
     [Fact]

@@ -88,6 +88,32 @@ public class CascadeEngineTests
     }
 
     [Fact]
+    public async Task Impressions_stay_in_the_log_and_make_no_catalog_rows_even_across_a_restart()
+    {
+        using var dir = new TempDirectory();
+        using (var engine = OpenEngine(dir.Path))
+        {
+            await engine.AppendEventsAsync([Event("u1", "i1"), Event("u1", "i2", type: "impression")]);
+            // A batch of impressions only: applied (the position moves on) without a catalog write.
+            await engine.AppendEventsAsync([Event("u2", "i3", type: "impression"), Event("u1", "i4", type: "impression")]);
+            await engine.WaitForCatalogAsync(engine.Log.LastSequence, TimeSpan.FromSeconds(30));
+            Assert.Equal(4, engine.Catalog.AppliedSequence);
+            Assert.Equal(["i1"], engine.Catalog.GetUserEvents(Apps.Default, "u1", 10).Select(e => e.ItemId));
+            Assert.Null(engine.Catalog.GetUser(Apps.Default, "u2"));
+            Assert.Equal(1, engine.Catalog.Count(Apps.Default).Events);
+            Assert.Equal(4, engine.Log.ReadFrom(1).Count());
+        }
+        using (var reopened = OpenEngine(dir.Path))
+        {
+            await reopened.AppendEventsAsync([Event("u1", "i5")]);
+            await reopened.WaitForCatalogAsync(reopened.Log.LastSequence, TimeSpan.FromSeconds(30));
+            Assert.Equal(5, reopened.Catalog.AppliedSequence);
+            Assert.Equal(["i5", "i1"], reopened.Catalog.GetUserEvents(Apps.Default, "u1", 10).Select(e => e.ItemId));
+            Assert.Equal(2, reopened.Catalog.Count(Apps.Default).Events);
+        }
+    }
+
+    [Fact]
     public async Task The_catalog_catches_up_on_open_with_records_it_has_not_applied()
     {
         using var dir = new TempDirectory();

@@ -92,6 +92,7 @@ public class CrashTests(ITestOutputHelper output)
         using var engine = CascadeEngine.Open(Options(dataDir));
 
         var stored = new Dictionary<string, long>(StringComparer.Ordinal);
+        var rows = new HashSet<string>(StringComparer.Ordinal);
         long events = 0;
         foreach (var record in engine.Log.ReadFrom(1))
         {
@@ -100,6 +101,10 @@ public class CrashTests(ITestOutputHelper output)
             Assert.NotNull(e.EventId);
             Assert.True(stored.TryAdd(e.EventId, record.Sequence), $"run {run}: event id {e.EventId} is stored twice (sequences {(stored.TryGetValue(e.EventId, out long s) ? s : 0)} and {record.Sequence})");
             events++;
+            if (e.Type != "impression")
+            {
+                rows.Add(e.EventId); // impressions stay in the log; the catalog makes rows of the other events
+            }
         }
         foreach (var (id, sequence) in acknowledged)
         {
@@ -110,7 +115,7 @@ public class CrashTests(ITestOutputHelper output)
         // The catalog, derived from the log, agrees with it once caught up.
         await engine.WaitForCatalogAsync(engine.Log.LastSequence, TimeSpan.FromSeconds(60));
         Assert.Equal(engine.Log.LastSequence, engine.Catalog.AppliedSequence);
-        Assert.Equal(events, engine.Catalog.Count(Apps.Default).Events);
+        Assert.Equal(rows.Count, engine.Catalog.Count(Apps.Default).Events);
         var inCatalog = new HashSet<string>(StringComparer.Ordinal);
         for (int u = 0; u < Users; u++)
         {
@@ -119,7 +124,7 @@ public class CrashTests(ITestOutputHelper output)
                 Assert.True(inCatalog.Add(e.EventId!), $"run {run}: the catalog holds event {e.EventId} twice");
             }
         }
-        Assert.True(inCatalog.SetEquals(stored.Keys), $"run {run}: the catalog's events differ from the log's");
+        Assert.True(inCatalog.SetEquals(rows), $"run {run}: the catalog's events differ from the log's");
         return (events, engine.Log.Recovery.TruncatedBytes);
     }
 

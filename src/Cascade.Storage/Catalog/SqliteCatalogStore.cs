@@ -37,10 +37,18 @@ public sealed class SqliteCatalogStore : ICatalogStore
     private readonly ConcurrentDictionary<(string App, IdKind Kind), IdInterner> _interners = new();
     private long _applied;
 
+    private readonly Func<string, bool> _storesEventType;
+
     /// <summary>Opens (creating if needed) the catalog database at <paramref name="path"/>.</summary>
-    public SqliteCatalogStore(string path)
+    /// <param name="path">The database file.</param>
+    /// <param name="storesEventType">
+    /// Which event types become per-user rows (null: all). The engine leaves out impressions: they outnumber every
+    /// other event, nothing reads them from the catalog, and the log keeps them for the projections that need them.
+    /// </param>
+    public SqliteCatalogStore(string path, Func<string, bool>? storesEventType = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        _storesEventType = storesEventType ?? (static _ => true);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true, DefaultTimeout = 30 }.ToString();
         _writer = new SqliteConnection(_connectionString);
@@ -67,6 +75,24 @@ public sealed class SqliteCatalogStore : ICatalogStore
         Apply(new LogBatch(records));
     }
 
+    private bool Writes(LogBatch batch, int first)
+    {
+        var records = batch.Records;
+        for (int index = first; index < records.Count; index++)
+        {
+            if (records[index].Kind != RecordKind.Event)
+            {
+                return true;
+            }
+            var e = batch.Event(index);
+            if (_storesEventType(e.Type) || IsNew(e.App, IdKind.User, e.UserId) || IsNew(e.App, IdKind.Item, e.ItemId))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <inheritdoc />
     public void Apply(LogBatch batch)
     {
@@ -74,6 +100,14 @@ public sealed class SqliteCatalogStore : ICatalogStore
         var records = batch.Records;
         lock (_writeGate)
         {
+            int first = batch.StartAfter(_applied);
+            if (first < records.Count && !Writes(batch, first))
+            {
+                // Nothing to store (a batch of impressions): no transaction. The persisted position catches up with
+                // the next batch that writes; after a restart the records in between are read again and skipped.
+                Interlocked.Exchange(ref _applied, records[^1].Sequence);
+                return;
+            }
             using var tx = _writer.BeginTransaction();
             using var insEvent = new EventRows(this, tx);
             using var insId = Command(tx, "INSERT OR IGNORE INTO ids(app, kind, id, dense) VALUES ($a,$k,$id,$d)");
@@ -95,8 +129,14 @@ public sealed class SqliteCatalogStore : ICatalogStore
                     {
                         case RecordKind.Event:
                             var e = batch.Event(index);
+                            // Every event's ids are numbered, stored or not: dense ids follow the log's order, as the
+                            // interaction snapshot numbers them.
                             int u = Intern(insId, e.App, IdKind.User, e.UserId, added);
                             int i = Intern(insId, e.App, IdKind.Item, e.ItemId, added);
+                            if (!_storesEventType(e.Type))
+                            {
+                                break;
+                            }
                             insEvent.Add(r.Sequence, e.App, u, i, e.Type, e.Value, e.TimestampMs, e.EventId, e.RequestId, e.Position);
                             break;
                         case RecordKind.ItemUpsert:
@@ -330,6 +370,8 @@ public sealed class SqliteCatalogStore : ICatalogStore
             _interners.GetOrAdd(key, _ => new IdInterner()).Restore(r.GetString(2), r.GetInt32(3));
         }
     }
+
+    private bool IsNew(string app, IdKind kind, string id) => !_interners.TryGetValue((app, kind), out var interner) || !interner.TryGet(id, out _);
 
     private int Intern(SqliteCommand insId, string app, IdKind kind, string id, List<(string, IdKind, string)> added)
     {

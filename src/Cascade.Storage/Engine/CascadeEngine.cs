@@ -74,7 +74,8 @@ public sealed partial class CascadeEngine : IDisposable
         SqliteCatalogStore? catalog = null;
         try
         {
-            catalog = new SqliteCatalogStore(options.CatalogPath);
+            var types = options.EventTypes;
+            catalog = new SqliteCatalogStore(options.CatalogPath, type => !types.TryGet(type, out var t) || t.Role != EventRole.Impression);
             if (catalog.AppliedSequence > log.LastSequence)
             {
                 // The catalog saw records the log no longer has (a torn tail was truncated): derive it again.
