@@ -195,7 +195,7 @@ public class CrashTests(ITestOutputHelper output)
     }
 
     /// <summary>Finds the child's build output next to this test assembly's (artifacts layout or classic bin/ layout).</summary>
-    private static string LocateChild()
+    internal static string LocateChild()
     {
         const string Name = "Cascade.CrashChild";
         var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
