@@ -42,7 +42,7 @@ public sealed class DataFolderLock : IDisposable
         {
             file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
         }
-        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException and not PathTooLongException)
+        catch (IOException e) when (IsLockConflict(e))
         {
             throw new DataFolderLockedException(directory, ReadHolder(directory), e);
         }
@@ -52,6 +52,12 @@ public sealed class DataFolderLock : IDisposable
         File.Move(temporary, pidPath, overwrite: true);
         return new DataFolderLock(directory, file);
     }
+
+    // The lock is held elsewhere: EWOULDBLOCK from flock on Unix (errno 11 on Linux, 35 on macOS, as the HResult .NET
+    // sets), a sharing or lock violation on Windows. Any other I/O error is reported as itself.
+    private static bool IsLockConflict(IOException e) => OperatingSystem.IsWindows()
+        ? (e.HResult & 0xFFFF) is 32 or 33
+        : e.HResult is 11 or 35;
 
     /// <summary>The process id written by the holder of <paramref name="directory"/>'s lock, or null when unknown.</summary>
     /// <param name="directory">The data folder.</param>
