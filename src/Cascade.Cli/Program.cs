@@ -2,6 +2,8 @@ using System.CommandLine;
 using Cascade.Cli.Commands;
 using Cascade.Models;
 using Cascade.Pipeline;
+using Cascade.Storage.Engine;
+using Cascade.Storage.Log;
 
 // The models `evaluate` and `tune` can build: those of Cascade.Models and the multi-stage pipeline.
 var models = new ModelCatalog([PipelineConfiguration.ModelFactory]);
@@ -12,9 +14,23 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
 root.Subcommands.Add(RebuildCommand.Create());
+root.Subcommands.Add(RecoverCommand.Create());
 root.Subcommands.Add(BatchCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create(models));
 root.Subcommands.Add(TuneCommand.Create(models));
 root.Subcommands.Add(CtrCommand.Create());
-return await root.Parse(args).InvokeAsync();
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is DataFolderLockedException or LogMismatchException or LogCorruptException)
+{
+    // A data folder that is in use or whose log cannot be trusted: the message says what to do; no stack trace.
+    return CommonOptions.Fail(e.Message);
+}
+catch (Exception e)
+{
+    await Console.Error.WriteLineAsync($"Unhandled error: {e}");
+    return 1;
+}

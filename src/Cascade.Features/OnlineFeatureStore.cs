@@ -23,6 +23,7 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
     private readonly FeatureState _empty;
     private readonly object _catchUpGate = new();
     private long _appliedSequence;
+    private LogMark _mark;
 
     /// <summary>Creates an empty store.</summary>
     /// <param name="features">The feature definitions (the same as training's).</param>
@@ -37,7 +38,7 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
     }
 
     private const uint Magic = 0x53464343; // "CCFS" little-endian: Cascade feature store
-    private const ushort FormatVersion = 1;
+    private const ushort FormatVersion = 2;
 
     /// <summary>Where <see cref="Checkpoint()"/> writes, or null (it does not).</summary>
     public string? CheckpointPath { get; private init; }
@@ -65,7 +66,7 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
         try
         {
             string fingerprint = store.Fingerprint();
-            var (sequence, apps) = CheckpointFile.Read(checkpointPath, r =>
+            var (restored, apps) = CheckpointFile.Read(checkpointPath, (r, mark) =>
             {
                 if (r.ReadUInt32() != Magic || r.ReadUInt16() != FormatVersion)
                 {
@@ -75,10 +76,9 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
                 {
                     throw new InvalidDataException($"'{checkpointPath}' was written for other feature definitions or event types.");
                 }
-                long at = r.ReadInt64();
-                if (at < 0 || at > logLastSequence)
+                if (mark.Sequence > logLastSequence)
                 {
-                    throw new InvalidDataException($"'{checkpointPath}' was taken at sequence {at}, beyond the log's {logLastSequence}.");
+                    throw new InvalidDataException($"'{checkpointPath}' was taken at sequence {mark.Sequence}, beyond the log's {logLastSequence}.");
                 }
                 int count = r.ReadInt32();
                 var states = new List<(string, FeatureState)>();
@@ -86,13 +86,14 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
                 {
                     states.Add((r.ReadString(), FeatureState.Read(r, features)));
                 }
-                return (at, states);
+                return (mark, states);
             });
             foreach (var (app, state) in apps)
             {
                 store._apps[app] = new AppSlot(state);
             }
-            store._appliedSequence = sequence;
+            store._appliedSequence = restored.Sequence;
+            store._mark = restored;
             store.RestoredFrom = checkpointPath;
             return store;
         }
@@ -112,14 +113,13 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
         // The applier waits while the state is written (requests keep reading): the file holds one sequence exactly.
         lock (_catchUpGate)
         {
-            long sequence = AppliedSequence;
+            var mark = _mark;
             string fingerprint = Fingerprint();
-            CheckpointFile.Write(CheckpointPath, w =>
+            CheckpointFile.Write(CheckpointPath, mark, w =>
             {
                 w.Write(Magic);
                 w.Write(FormatVersion);
                 w.Write(fingerprint);
-                w.Write(sequence);
                 var apps = _apps.ToArray();
                 w.Write(apps.Length);
                 foreach (var (app, slot) in apps)
@@ -136,7 +136,7 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
                     }
                 }
             });
-            return sequence;
+            return mark.Sequence;
         }
     }
 
@@ -188,6 +188,10 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
                         break;
                 }
                 Interlocked.Exchange(ref _appliedSequence, records[i].Sequence);
+            }
+            if (batch.LastSequence == AppliedSequence)
+            {
+                _mark = batch.EndMark;
             }
         }
     }
@@ -289,6 +293,7 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
                 }
                 Observe(record);
                 Interlocked.Exchange(ref _appliedSequence, record.Sequence);
+                _mark = new LogMark(record.Sequence, log.Id, record.Checksum);
                 applied++;
             }
             return applied;

@@ -143,6 +143,14 @@ public static class CascadeServer
         });
 
         var app = builder.Build();
+        // Every repair opening the data folder made (a torn tail truncated, a derived store rebuilt by recover) is
+        // logged loudly and listed by /health/ready.
+        var storage = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cascade.Storage");
+        foreach (var repair in engine.Repairs)
+        {
+            storage.LogWarning("Data folder repaired at open ({Kind}): {Detail} Records lost: {RecordsLost}; events lost: {EventsLost}; bytes dropped: {BytesDropped}",
+                repair.Kind, repair.Detail, repair.RecordsLost, repair.EventsLost, repair.BytesDropped);
+        }
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandled));
         app.UseStatusCodePages();
         app.MapOpenApi();

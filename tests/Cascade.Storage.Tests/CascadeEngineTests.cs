@@ -140,7 +140,7 @@ public class CascadeEngineTests
     }
 
     [Fact]
-    public async Task A_catalog_ahead_of_a_truncated_log_is_derived_again()
+    public async Task A_torn_tail_holding_records_the_catalog_applied_is_refused_and_recover_derives_the_catalog_again()
     {
         using var dir = new TempDirectory();
         var options = new EngineOptions { DataDirectory = dir.Path };
@@ -153,7 +153,14 @@ public class CascadeEngineTests
         string segment = Segments(options.LogDirectory).Single();
         Truncate(segment, new FileInfo(segment).Length - 3);
 
-        using var reopened = CascadeEngine.Open(options);
+        // The torn tail held a record the catalog had applied (an acknowledged one): refused, naming the positions.
+        var refused = Assert.Throws<LogMismatchException>(() => CascadeEngine.Open(options));
+        Assert.Contains("applied the log up to sequence 10, but the log ends at sequence 9", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("cascade recover", refused.Message, StringComparison.Ordinal);
+
+        using var reopened = CascadeEngine.Open(options with { AcceptLogAsIs = true });
+        var repair = Assert.Single(reopened.Repairs);
+        Assert.Equal(("derived-stores-rebuilt", 1, 1), (repair.Kind, repair.RecordsLost, repair.EventsLost));
         await reopened.WaitForCatalogAsync(reopened.Log.LastSequence, TimeSpan.FromSeconds(30)); // the catalog catches up in the background
 
         Assert.Equal(9, reopened.Log.LastSequence);

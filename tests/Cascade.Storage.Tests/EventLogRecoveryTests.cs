@@ -35,12 +35,12 @@ public class EventLogRecoveryTests
         return ex;
     }
 
-    private static void AssertRecovered(string dir, int expectedRecords, long truncatedBytes, string? truncatedSegment)
+    private static void AssertRecovered(string dir, int expectedRecords, long truncatedBytes, string? truncatedSegment, bool segmentRemoved = false)
     {
         using (var log = EventLog.Open(dir))
         {
             Assert.Equal(expectedRecords, log.LastSequence);
-            Assert.Equal(new RecoveryReport(expectedRecords, truncatedBytes, truncatedSegment is null ? null : Path.GetFullPath(truncatedSegment)), log.Recovery);
+            Assert.Equal(new RecoveryReport(expectedRecords, truncatedBytes, truncatedSegment is null ? null : Path.GetFullPath(truncatedSegment), segmentRemoved), log.Recovery);
             Assert.Equal(Enumerable.Range(0, expectedRecords).Select(i => $"payload-{i:D6}"), ReadAll(log).Select(r => r.Payload));
             // The log accepts writes again, continuing the sequence.
             Assert.Equal(new AppendResult(expectedRecords + 1, false), log.AppendAsync(Entry(expectedRecords)).GetAwaiter().GetResult());
@@ -128,7 +128,7 @@ public class EventLogRecoveryTests
         string stub = Path.Combine(dir.Path, "00000000000000000011.log");
         File.WriteAllBytes(stub, "CASC"u8.ToArray());
 
-        AssertRecovered(dir.Path, 10, 4, stub);
+        AssertRecovered(dir.Path, 10, 4, stub, segmentRemoved: true);
         Assert.False(File.Exists(stub));
     }
 
@@ -276,7 +276,7 @@ public class EventLogRecoveryTests
         using var dir = new TempDirectory();
         string segment = Path.Combine(dir.Path, "00000000000000000001.log");
         var data = new byte[1024];
-        SegmentFormat.WriteHeader(data, 1);
+        SegmentFormat.WriteHeader(data, 1, 0);
         int offset = SegmentFormat.HeaderSize;
         var offsets = new List<int>();
         foreach (long seq in new long[] { 1, 2, 4, 5 })
@@ -296,7 +296,7 @@ public class EventLogRecoveryTests
         using var dir = new TempDirectory();
         string segment = Path.Combine(dir.Path, "00000000000000000001.log");
         var data = new byte[SegmentFormat.HeaderSize];
-        SegmentFormat.WriteHeader(data, 5);
+        SegmentFormat.WriteHeader(data, 5, 0);
         File.WriteAllBytes(segment, data);
 
         AssertRefused(dir.Path, segment, 16);
@@ -321,7 +321,7 @@ public class EventLogRecoveryTests
         WriteLog(dir.Path, 5);
         string segment = Segments(dir.Path).Single();
         var header = new byte[SegmentFormat.HeaderSize];
-        SegmentFormat.WriteHeader(header, 1);
+        SegmentFormat.WriteHeader(header, 1, 0);
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(8), 2);
         WriteAt(segment, 0, header);
 

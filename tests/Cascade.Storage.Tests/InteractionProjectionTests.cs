@@ -112,6 +112,13 @@ public class InteractionProjectionTests
             }
             await File.WriteAllBytesAsync(path, damage == "truncate" ? bytes[..(bytes.Length / 3)] : bytes);
         }
+        if (damage == "ahead")
+        {
+            // Intact, but of a longer (here: another) log: the folder is refused until the operator accepts the log.
+            var refused = Assert.Throws<LogMismatchException>(() => CascadeEngine.Open(options));
+            Assert.Contains("interactions.ckpt", refused.Message, StringComparison.Ordinal);
+            options = options with { AcceptLogAsIs = true };
+        }
         using var reopened = CascadeEngine.Open(options);
         Assert.Null(reopened.Interactions.RestoredFrom);
         await reopened.WaitForAsync(reopened.Interactions, reopened.Log.LastSequence, TimeSpan.FromSeconds(30));

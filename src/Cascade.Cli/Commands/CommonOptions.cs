@@ -24,15 +24,23 @@ internal static class CommonOptions
         DefaultValueFactory = _ => DurabilityMode.EveryBatch,
     };
 
-    /// <summary>Opens the engine of the data folder, reporting what recovery did.</summary>
-    public static CascadeEngine OpenEngine(string dataDir, DurabilityMode durability = DurabilityMode.EveryBatch)
+    /// <summary>The engine options of <paramref name="dataDir"/>: the server's configuration (appsettings.json, Cascade__* variables), so verbs accept the same event types.</summary>
+    public static EngineOptions EngineOptionsFor(string dataDir, DurabilityMode durability = DurabilityMode.EveryBatch)
     {
-        // The same configuration as the server (appsettings.json, Cascade__* variables), so imports accept the same event types.
         var configured = ServerOptions.Load().ToEngineOptions();
-        var engine = CascadeEngine.Open(configured with { DataDirectory = dataDir, Log = configured.Log with { Durability = durability } });
-        if (engine.Log.Recovery.TruncatedBytes > 0)
+        return configured with { DataDirectory = dataDir, Log = configured.Log with { Durability = durability } };
+    }
+
+    /// <summary>Opens the engine of the data folder, reporting every repair opening it made.</summary>
+    public static CascadeEngine OpenEngine(string dataDir, DurabilityMode durability = DurabilityMode.EveryBatch) =>
+        ReportRepairs(CascadeEngine.Open(EngineOptionsFor(dataDir, durability)));
+
+    /// <summary>Prints the engine's repairs (warnings) and returns it.</summary>
+    public static CascadeEngine ReportRepairs(CascadeEngine engine)
+    {
+        foreach (var repair in engine.Repairs)
         {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]Recovered the event log: removed a torn tail of {engine.Log.Recovery.TruncatedBytes} bytes from {engine.Log.Recovery.TruncatedSegment}.[/]");
+            AnsiConsole.MarkupLineInterpolated($"[yellow]warning: repaired the data folder ({repair.Kind}): {repair.Detail}[/]");
         }
         return engine;
     }

@@ -29,8 +29,9 @@ internal static class HealthEndpoints
                 logSequence = engine.Log.LastSequence,
                 catalogSequence = engine.Catalog.AppliedSequence,
                 projections = projections.Select(p => new { name = p.Name, appliedSequence = p.AppliedSequence, lag = p.Lag, fault = p.Fault }),
+                repairs = engine.Repairs.Select(r => new { kind = r.Kind, detail = r.Detail, recordsLost = r.RecordsLost, eventsLost = r.EventsLost, bytesDropped = r.BytesDropped, at = r.At }),
             };
             return ready ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
-        }).WithTags("Health").WithSummary("Ready (200) when every projection of the log (catalog, recent changes, online features) is within 100,000 records of it; otherwise 503 with status catching-up or failed. The body names each projection's applied sequence, lag and fault, and the default app's bundle version (null until the first training: recommendations answer 503 with Retry-After until then).");
+        }).WithTags("Health").WithSummary("Ready (200) when every projection of the log (catalog, recent changes, online features) is within 100,000 records of it; otherwise 503 with status catching-up or failed. The body names each projection's applied sequence, lag and fault, the repairs opening the data folder made (torn tail truncated, derived stores rebuilt; with counts), and the default app's bundle version (null until the first training: recommendations answer 503 with Retry-After until then).");
     }
 }

@@ -11,6 +11,14 @@ namespace Cascade.Storage.Catalog;
 /// </summary>
 public interface ICatalogStore : ILogProjection, IDisposable
 {
+    /// <summary>
+    /// The log position of the catalog (its last applied record: sequence, log id and the record's CRC), committed with
+    /// the rows; the engine checks it against the log when it opens (docs/formats/log-identity.md).
+    /// </summary>
+    LogMark Mark { get; }
+
+    /// <summary>Events in the catalog (all apps) from log records after <paramref name="sequence"/>: what a log cut at that sequence lost.</summary>
+    long CountEventsAfter(long sequence);
 
     /// <summary>
     /// Applies log records in sequence order, atomically with the new <see cref="ILogProjection.AppliedSequence"/>. Records at or

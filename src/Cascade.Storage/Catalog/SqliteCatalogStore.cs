@@ -29,13 +29,14 @@ public sealed class SqliteCatalogStore : ICatalogStore
 
     // Bumped whenever the schema changes. The catalog is derived from the log, so a file of another version is
     // not migrated: its tables are dropped and the engine applies the whole log again.
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3; // 3: the log mark (log_id, applied_crc) in meta
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly Lock _writeGate = new();
     private readonly ConcurrentDictionary<(string App, IdKind Kind), IdInterner> _interners = new();
     private long _applied;
+    private LogMark _mark;
 
     private readonly Func<string, bool> _storesEventType;
 
@@ -56,10 +57,39 @@ public sealed class SqliteCatalogStore : ICatalogStore
         // A large page cache keeps the per-user event index hot: inserts land on pages spread over all users.
         Execute(_writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;");
         EnsureSchema();
-        using var cmd = _writer.CreateCommand();
-        cmd.CommandText = "SELECT value FROM meta WHERE key = 'applied_seq'";
-        _applied = cmd.ExecuteScalar() is long v ? v : 0;
+        _applied = Meta("applied_seq");
+        _mark = new LogMark(_applied, (uint)Meta("log_id"), (uint)Meta("applied_crc"));
         LoadInterners();
+    }
+
+    /// <inheritdoc />
+    public LogMark Mark
+    {
+        get
+        {
+            lock (_writeGate)
+            {
+                return _mark;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public long CountEventsAfter(long sequence)
+    {
+        using var c = OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT count(*) FROM events WHERE seq > $s";
+        cmd.Parameters.AddWithValue("$s", sequence);
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    private long Meta(string key)
+    {
+        using var cmd = _writer.CreateCommand();
+        cmd.CommandText = "SELECT value FROM meta WHERE key = $k";
+        cmd.Parameters.AddWithValue("$k", key);
+        return cmd.ExecuteScalar() is long v ? v : 0;
     }
 
     /// <inheritdoc />
@@ -159,9 +189,17 @@ public sealed class SqliteCatalogStore : ICatalogStore
                     }
                     applied = r.Sequence;
                 }
-                using var meta = Command(tx, "INSERT INTO meta(key, value) VALUES ('applied_seq', $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-                Run(meta, applied);
+                var mark = applied == batch.LastSequence && applied > _applied ? batch.EndMark : _mark;
+                using var meta = Command(tx, "INSERT INTO meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+                foreach (var (key, value) in new[] { ("applied_seq", applied), ("log_id", (long)mark.LogId), ("applied_crc", (long)mark.Checksum) })
+                {
+                    meta.Parameters.Clear();
+                    meta.Parameters.AddWithValue("$k", key);
+                    meta.Parameters.AddWithValue("$v", value);
+                    meta.ExecuteNonQuery();
+                }
                 tx.Commit();
+                _mark = mark;
                 Interlocked.Exchange(ref _applied, applied);
             }
             catch
@@ -181,6 +219,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
         {
             Execute(_writer, "DELETE FROM events; DELETE FROM items; DELETE FROM users; DELETE FROM ids; DELETE FROM meta;");
             Interlocked.Exchange(ref _applied, 0);
+            _mark = LogMark.None;
             _interners.Clear();
         }
     }

@@ -250,7 +250,7 @@ public sealed partial class CascadeEngine
         {
             foreach (var chunk in Chunks(Log.ReadFrom(headFrom), target))
             {
-                var batch = new LogBatch(chunk);
+                var batch = new LogBatch(chunk, Log.Id);
                 // Newest-attached first, the catalog last: a request that sees a write in the catalog finds it in the
                 // request path's projections too.
                 for (int k = head.Count - 1; k >= 0; k--)
@@ -289,7 +289,7 @@ public sealed partial class CascadeEngine
         {
             return false;
         }
-        ApplyTo(slot, new LogBatch(chunk));
+        ApplyTo(slot, new LogBatch(chunk, Log.Id));
         Complete(slot);
         return true;
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cascade.Core.Domain;
 using Cascade.Storage.Catalog;
 using Cascade.Storage.Log;
@@ -16,9 +17,13 @@ namespace Cascade.Storage.Engine;
 /// </summary>
 public sealed partial class CascadeEngine : IDisposable
 {
-    private CascadeEngine(EngineOptions options, EventLog log, ICatalogStore catalog, InteractionProjection interactions)
+    private readonly DataFolderLock _folderLock;
+
+    private CascadeEngine(EngineOptions options, DataFolderLock folderLock, EventLog log, ICatalogStore catalog, InteractionProjection interactions, IReadOnlyList<EngineRepair> repairs)
     {
         Options = options;
+        _folderLock = folderLock;
+        Repairs = repairs;
         Log = log;
         Catalog = catalog;
         Interactions = interactions;
@@ -30,6 +35,12 @@ public sealed partial class CascadeEngine : IDisposable
 
     /// <summary>The engine's options.</summary>
     public EngineOptions Options { get; }
+
+    /// <summary>
+    /// What opening the data folder repaired (a torn tail truncated, an empty segment removed, derived stores rebuilt
+    /// under <see cref="EngineOptions.AcceptLogAsIs"/>), with counts; empty when nothing. Hosts log these at Warning.
+    /// </summary>
+    public IReadOnlyList<EngineRepair> Repairs { get; }
 
     /// <summary>The event log (source of truth).</summary>
     public EventLog Log { get; }
@@ -64,32 +75,123 @@ public sealed partial class CascadeEngine : IDisposable
         return oldest == long.MaxValue ? 0 : oldest;
     }
 
-    /// <summary>Opens the data folder: recovers the log, opens the catalog and applies what it lacks.</summary>
+    /// <summary>
+    /// Opens the data folder: takes its lock (one process per folder), recovers the log, checks that the log holds
+    /// what the catalog and every checkpoint were built from, opens the catalog and applies what it lacks.
+    /// </summary>
+    /// <exception cref="DataFolderLockedException">Another process (or engine) has the folder open.</exception>
+    /// <exception cref="LogCorruptException">The log is damaged other than by a torn tail.</exception>
+    /// <exception cref="LogMismatchException">The log is shorter than, or another log than, what derived stores saw (unless <see cref="EngineOptions.AcceptLogAsIs"/>).</exception>
     public static CascadeEngine Open(EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        Directory.CreateDirectory(options.DataDirectory);
-        var log = EventLog.Open(options.LogDirectory, options.Log);
+        return OpenFolder(options, (folderLock, log, catalog, check) =>
+        {
+            var repairs = new List<EngineRepair>();
+            if (log.Recovery.Repaired)
+            {
+                repairs.Add(new EngineRepair(log.Recovery.SegmentRemoved ? "log-segment-removed" : "log-torn-tail",
+                    "The event log " + log.Recovery.Describe() + ".", 0, 0, log.Recovery.TruncatedBytes, DateTimeOffset.UtcNow));
+            }
+            if (!check.Agrees)
+            {
+                if (!options.AcceptLogAsIs)
+                {
+                    throw new LogMismatchException(check);
+                }
+                foreach (var mismatch in check.Mismatches)
+                {
+                    if (mismatch.Store == catalog.Name)
+                    {
+                        catalog.Reset();
+                    }
+                    else
+                    {
+                        File.Delete(mismatch.Path);
+                    }
+                }
+                repairs.Add(new EngineRepair("derived-stores-rebuilt", string.Create(CultureInfo.InvariantCulture,
+                    $"The log (ending at sequence {check.LogLastSequence}) was accepted as it is: {string.Join(", ", check.Mismatches.Select(m => m.Store))} discarded and derived again from it; {check.RecordsLost} log record(s) and {check.EventsLost} catalog event(s) they held are lost.\n{check.Describe()}").TrimEnd(),
+                    check.RecordsLost, check.EventsLost, 0, DateTimeOffset.UtcNow));
+            }
+            var interactions = InteractionProjection.Open(options.InteractionsCheckpointPath, options.EventTypes, log.LastSequence);
+            return new CascadeEngine(options, folderLock, log, catalog, interactions, repairs);
+        });
+    }
+
+    /// <summary>
+    /// Compares the data folder's log with its derived stores without opening an engine (what <c>cascade recover</c>
+    /// shows before it changes anything). Takes the folder's lock while it reads; opening the log repairs a torn tail
+    /// as every open does (<see cref="DataFolderCheck.LogRecovery"/>); nothing else is modified.
+    /// </summary>
+    /// <exception cref="DataFolderLockedException">Another process has the folder open.</exception>
+    /// <exception cref="LogCorruptException">The log is damaged other than by a torn tail.</exception>
+    public static DataFolderCheck Inspect(EngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return OpenFolder(options, (folderLock, log, catalog, check) =>
+        {
+            catalog.Dispose();
+            log.Dispose();
+            folderLock.Dispose();
+            return check;
+        });
+    }
+
+    // Takes the lock, opens the log and the catalog, compares every derived store's mark with the log and hands all
+    // of it to `use`, which owns them from then on; anything thrown before (or by `use`) closes them.
+    private static T OpenFolder<T>(EngineOptions options, Func<DataFolderLock, EventLog, SqliteCatalogStore, DataFolderCheck, T> use)
+    {
+        var folderLock = DataFolderLock.Acquire(options.DataDirectory);
+        EventLog? log = null;
         SqliteCatalogStore? catalog = null;
         try
         {
+            log = EventLog.Open(options.LogDirectory, options.Log);
             var types = options.EventTypes;
             catalog = new SqliteCatalogStore(options.CatalogPath, type => !types.TryGet(type, out var t) || t.Role != EventRole.Impression);
-            if (catalog.AppliedSequence > log.LastSequence)
-            {
-                // The catalog saw records the log no longer has (a torn tail was truncated): derive it again.
-                catalog.Reset();
-            }
-            var interactions = InteractionProjection.Open(options.InteractionsCheckpointPath, options.EventTypes, log.LastSequence);
-            return new CascadeEngine(options, log, catalog, interactions);
+            var check = Compare(options, log, catalog);
+            return use(folderLock, log, catalog, check);
         }
         catch
         {
             catalog?.Dispose();
-            log.Dispose();
+            log?.Dispose();
+            folderLock.Dispose();
             throw;
         }
+    }
+
+    private static DataFolderCheck Compare(EngineOptions options, EventLog log, SqliteCatalogStore catalog)
+    {
+        long last = log.LastSequence;
+        var mismatches = new List<StoreMismatch>();
+        long recordsLost = 0, eventsLost = 0;
+        void Check(string store, string path, LogMark mark)
+        {
+            if (log.Disagreement(mark) is { } reason)
+            {
+                mismatches.Add(new StoreMismatch(store, path, mark, reason));
+                // A shorter log lost what lies beyond its end; another log makes everything the store saw unmatched.
+                recordsLost = Math.Max(recordsLost, mark.Sequence > last ? mark.Sequence - last : mark.Sequence);
+            }
+        }
+        var catalogMark = catalog.Mark;
+        Check(catalog.Name, Path.GetFullPath(options.CatalogPath), catalogMark);
+        if (mismatches.Count > 0)
+        {
+            eventsLost = catalog.CountEventsAfter(catalogMark.Sequence > last ? last : 0);
+        }
+        foreach (string path in Directory.GetFiles(options.DataDirectory, "*" + CheckpointFile.Extension).Order(StringComparer.Ordinal))
+        {
+            if (CheckpointFile.ReadMark(path) is { } mark)
+            {
+                Check(Path.GetFileName(path), Path.GetFullPath(path), mark);
+            }
+        }
+        return new DataFolderCheck(Path.GetFullPath(options.DataDirectory), last, log.Id, log.Recovery, mismatches, recordsLost, eventsLost);
     }
 
     /// <summary>Appends events (already validated) and completes when they are durable per the log's policy.</summary>
@@ -154,7 +256,7 @@ public sealed partial class CascadeEngine : IDisposable
             long total = 0;
             foreach (var chunk in Chunks(Log.ReadFrom(1), long.MaxValue))
             {
-                Catalog.Apply(new LogBatch(chunk));
+                Catalog.Apply(new LogBatch(chunk, Log.Id));
                 total += chunk.Count;
                 progress?.Report(total);
             }
@@ -196,6 +298,7 @@ public sealed partial class CascadeEngine : IDisposable
         }
         Catalog.Dispose();
         Log.Dispose();
+        _folderLock.Dispose();
         _stop.Dispose();
         _wake.Dispose();
         _urgent.Dispose();

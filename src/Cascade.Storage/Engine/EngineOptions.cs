@@ -30,6 +30,14 @@ public sealed record EngineOptions
     /// </summary>
     public TimeSpan ApplyInterval { get; init; } = DefaultApplyInterval;
 
+    /// <summary>
+    /// What to do when the log does not hold what a derived store (the catalog, a checkpoint) was built from — the
+    /// log was cut shorter, emptied or replaced while the engine was down. False (the default): refuse to open with
+    /// <see cref="LogMismatchException"/>, changing nothing. True (<c>cascade recover --yes</c>): accept the log as it
+    /// is, discard those stores and derive them again from it, and report the loss in <see cref="CascadeEngine.Repairs"/>.
+    /// </summary>
+    public bool AcceptLogAsIs { get; init; }
+
     /// <summary>The folder of the event log.</summary>
     public string LogDirectory => Path.Combine(DataDirectory, "log");
 

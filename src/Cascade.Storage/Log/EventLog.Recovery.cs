@@ -13,6 +13,7 @@ public sealed partial class EventLog
         long records = 0;
         long truncated = 0;
         string? truncatedPath = null;
+        bool removed = false;
         for (int f = 0; f < files.Length; f++)
         {
             string path = files[f];
@@ -26,12 +27,21 @@ public sealed partial class EventLog
                 DirectorySync.Fsync(_directory);
                 truncated += data.Length;
                 truncatedPath = path;
+                removed = true;
                 break;
             }
-            long first = SegmentFormat.ReadHeader(data, path);
+            var (first, id) = SegmentFormat.ReadHeader(data, path);
             if (first != expected)
             {
                 throw new LogCorruptException(path, 16, $"the segment starts at sequence {first} but the previous segment ends at {expected - 1} (a segment is missing or out of place)");
+            }
+            if (f == 0)
+            {
+                _id = id;
+            }
+            else if (id != _id)
+            {
+                throw new LogCorruptException(path, 24, $"the segment belongs to log {id:x8}, but the log's first segment belongs to log {_id:x8} (a segment of another log was put in place)");
             }
             var segment = new Segment(path, first);
             int offset = SegmentFormat.HeaderSize;
@@ -78,6 +88,11 @@ public sealed partial class EventLog
         _lastSequence = expected - 1;
         if (_segments.Count == 0)
         {
+            // A new log (or one whose every segment is gone): a new identity, so derived stores of another log see it.
+            while (_id == 0)
+            {
+                _id = BitConverter.ToUInt32(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+            }
             CreateSegment(expected);
         }
         else
@@ -86,7 +101,7 @@ public sealed partial class EventLog
             _active = new FileStream(seg.Path, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
             _active.Position = seg.Length;
         }
-        Recovery = new RecoveryReport(records, truncated, truncatedPath);
+        Recovery = new RecoveryReport(records, truncated, truncatedPath, removed);
     }
 
     // A torn write (a crash during the newest group commits) leaves damage that no intact record follows: a record
@@ -130,7 +145,7 @@ public sealed partial class EventLog
         string path = Path.Combine(_directory, SegmentFormat.FileName(firstSequence));
         var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
         Span<byte> header = stackalloc byte[SegmentFormat.HeaderSize];
-        SegmentFormat.WriteHeader(header, firstSequence);
+        SegmentFormat.WriteHeader(header, firstSequence, _id);
         fs.Write(header);
         fs.Flush(flushToDisk: true);
         DirectorySync.Fsync(_directory);

@@ -47,9 +47,10 @@ public sealed partial class EventLog
             }
             try
             {
+                Written? written = null;
                 if (batch.Count > 0)
                 {
-                    WriteBatch(batch, ref buffer);
+                    written = WriteBatch(batch, ref buffer);
                     dirty = true;
                 }
                 if (dirty && (_options.Durability == DurabilityMode.EveryBatch ||
@@ -58,6 +59,12 @@ public sealed partial class EventLog
                     _active.Flush(flushToDisk: true);
                     dirty = false;
                     sinceFsync.Restart();
+                }
+                // Readers (the projections) see a group commit only now: under EveryBatch after its fsync, so a derived
+                // store never holds a record the log could lose in an OS crash.
+                if (written is { } w)
+                {
+                    Publish(w);
                 }
                 foreach (var p in batch)
                 {
@@ -76,7 +83,7 @@ public sealed partial class EventLog
         }
     }
 
-    private void WriteBatch(List<Pending> batch, ref byte[] buffer)
+    private Written WriteBatch(List<Pending> batch, ref byte[] buffer)
     {
         long total = 0;
         foreach (var p in batch)
@@ -129,16 +136,24 @@ public sealed partial class EventLog
         }
         long batchStart = _active.Position;
         _active.Write(buffer, 0, used);
+        return new Written(batchStart, _active.Position, seq);
+    }
+
+    // Makes a written group commit visible to readers and to LastSequence.
+    private void Publish(Written w)
+    {
         lock (_gate)
         {
-            if (seq > _lastSequence)
+            if (w.LastSequence > _lastSequence)
             {
-                _segments[^1].Mark(_lastSequence + 1, batchStart);
+                _segments[^1].Mark(_lastSequence + 1, w.Start);
             }
-            _segments[^1].Length = _active.Position;
+            _segments[^1].Length = w.End;
         }
-        Interlocked.Exchange(ref _lastSequence, seq);
+        Interlocked.Exchange(ref _lastSequence, w.LastSequence);
     }
+
+    private readonly record struct Written(long Start, long End, long LastSequence);
 
     private void Fail(List<Pending> batch, Exception ex)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -22,6 +23,7 @@ public sealed partial class EventLog : IDisposable
     private readonly Thread _writer;
     private FileStream _active = null!;
     private long _lastSequence;
+    private uint _id;
     private bool _closing;
     private Exception? _fault;
 
@@ -34,6 +36,12 @@ public sealed partial class EventLog : IDisposable
 
     /// <summary>What recovery found when the log was opened.</summary>
     public RecoveryReport Recovery { get; private set; } = new(0, 0, null);
+
+    /// <summary>
+    /// The log's id: a random number drawn when the log is created and written into every segment's header, so that
+    /// a derived store can tell this log from another one (<see cref="LogMark"/>). 0 for a log created before ids.
+    /// </summary>
+    public uint Id => _id;
 
     /// <summary>The sequence of the newest record written (0 when the log is empty).</summary>
     public long LastSequence => Interlocked.Read(ref _lastSequence);
@@ -135,7 +143,7 @@ public sealed partial class EventLog : IDisposable
                 last = seq;
                 if (seq >= fromSequence)
                 {
-                    yield return new LogRecord(seq, kind, data.AsMemory(offset + po, pl));
+                    yield return new LogRecord(seq, kind, data.AsMemory(offset + po, pl), System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(offset + 4)));
                 }
                 offset += size;
             }
@@ -147,6 +155,76 @@ public sealed partial class EventLog : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>The mark of the record at <paramref name="sequence"/> (1 … <see cref="LastSequence"/>) in this log.</summary>
+    /// <param name="sequence">A sequence the log holds.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The log does not hold it.</exception>
+    public LogMark MarkAt(long sequence)
+    {
+        if (sequence < 1 || sequence > LastSequence)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sequence), sequence, $"The log holds sequences 1 to {LastSequence}.");
+        }
+        string path;
+        long offset, length;
+        lock (_gate)
+        {
+            int s = _segments.FindLastIndex(seg => seg.FirstSequence <= sequence);
+            path = _segments[s].Path;
+            offset = _segments[s].OffsetOf(sequence);
+            length = _segments[s].Length;
+        }
+        // Hop from the nearest mark record by record, reading only each record's prefix and sequence (recovery checked
+        // every record's checksum when the log was opened).
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        Span<byte> head = stackalloc byte[SegmentFormat.RecordPrefix + 8];
+        while (offset + head.Length <= length)
+        {
+            if (RandomAccess.Read(handle, head, offset) < head.Length)
+            {
+                break;
+            }
+            uint body = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(head);
+            long at = System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(head[SegmentFormat.RecordPrefix..]);
+            if (at == sequence)
+            {
+                return new LogMark(sequence, Id, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(head[4..]));
+            }
+            offset += SegmentFormat.RecordPrefix + body;
+        }
+        throw new LogCorruptException(path, offset, $"record {sequence} was not found where the index of the log places it");
+    }
+
+    /// <summary>
+    /// Whether this log holds what a derived store saw (<paramref name="mark"/>): null when it does (the store may
+    /// apply the rest), else why not — the log ends before the mark, is another log, or holds another record there.
+    /// </summary>
+    /// <param name="mark">What the store recorded about the last record it applied.</param>
+    public string? Disagreement(LogMark mark)
+    {
+        if (mark.Sequence <= 0)
+        {
+            return null;
+        }
+        long last = LastSequence;
+        if (mark.Sequence > last)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"it applied the log up to sequence {mark.Sequence}, but the log ends at sequence {last}: {mark.Sequence - last} record(s) it saw are no longer in the log");
+        }
+        if (mark.LogId != Id)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"it was derived from log {mark.LogId:x8}, but the log in '{Directory}' is log {Id:x8} (the log was replaced or recreated)");
+        }
+        var here = MarkAt(mark.Sequence);
+        if (here.Checksum != mark.Checksum)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"it applied record {mark.Sequence} with CRC-32C {mark.Checksum:x8}, but the log's record {mark.Sequence} has CRC-32C {here.Checksum:x8} (the log was rewritten)");
+        }
+        return null;
     }
 
     /// <summary>Flushes everything written to stable storage, stops the writer and closes the files.</summary>
@@ -274,4 +352,14 @@ public sealed partial class EventLog : IDisposable
 /// <param name="Records">Intact records found.</param>
 /// <param name="TruncatedBytes">Bytes of a torn tail removed from the newest segment (0 when none).</param>
 /// <param name="TruncatedSegment">The segment that was truncated, if any.</param>
-public sealed record RecoveryReport(long Records, long TruncatedBytes, string? TruncatedSegment);
+/// <param name="SegmentRemoved">True when the newest segment was deleted whole (shorter than its header or all zeros).</param>
+public sealed record RecoveryReport(long Records, long TruncatedBytes, string? TruncatedSegment, bool SegmentRemoved = false)
+{
+    /// <summary>Whether recovery changed the log.</summary>
+    public bool Repaired => TruncatedBytes > 0 || SegmentRemoved;
+
+    /// <summary>What was done, in one sentence (empty when nothing).</summary>
+    public string Describe() => !Repaired ? "" : SegmentRemoved
+        ? string.Create(CultureInfo.InvariantCulture, $"removed the newest segment '{TruncatedSegment}' ({TruncatedBytes} bytes, shorter than a segment header or all zeros: no intact record); the log now ends at sequence {Records}")
+        : string.Create(CultureInfo.InvariantCulture, $"truncated a torn tail of {TruncatedBytes} bytes (no intact record in it) from '{TruncatedSegment}'; the log now ends at sequence {Records}");
+}

@@ -26,7 +26,8 @@ public readonly record struct LogEntry(RecordKind Kind, ReadOnlyMemory<byte> Pay
 /// <param name="Sequence">Its position in the log: 1, 2, 3, … without gaps.</param>
 /// <param name="Kind">The record kind.</param>
 /// <param name="Payload">The payload (valid until the reader moves on unless copied).</param>
-public readonly record struct LogRecord(long Sequence, RecordKind Kind, ReadOnlyMemory<byte> Payload);
+/// <param name="Checksum">The CRC-32C stored with the record (of its body: sequence, kind, key and payload); 0 for a record not read from a log.</param>
+public readonly record struct LogRecord(long Sequence, RecordKind Kind, ReadOnlyMemory<byte> Payload, uint Checksum = 0);
 
 /// <summary>The outcome of one appended entry.</summary>
 /// <param name="Sequence">The record's sequence, or that of the earlier record with the same idempotency key.</param>

@@ -12,7 +12,8 @@ namespace Cascade.Storage.Log;
 ///   8   4  format version (u32, currently 1)
 ///   12  4  header size (u32, 32)
 ///   16  8  sequence of the segment's first record (u64)
-///   24  4  reserved (0)
+///   24  4  log id (u32): the same in every segment of one log, random when the log is created (0 in logs
+///            created before log ids existed); see docs/formats/log-identity.md
 ///   28  4  CRC-32C of bytes 0..27
 /// record (repeated; little-endian)
 ///   0   4  body length n (u32)
@@ -37,18 +38,19 @@ internal static class SegmentFormat
 
     public static string FileName(long firstSequence) => $"{firstSequence:D20}.log";
 
-    public static void WriteHeader(Span<byte> header, long firstSequence)
+    public static void WriteHeader(Span<byte> header, long firstSequence, uint logId)
     {
         header.Clear();
         Magic.CopyTo(header);
         BinaryPrimitives.WriteUInt32LittleEndian(header[8..], Version);
         BinaryPrimitives.WriteUInt32LittleEndian(header[12..], HeaderSize);
         BinaryPrimitives.WriteInt64LittleEndian(header[16..], firstSequence);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[24..], logId);
         BinaryPrimitives.WriteUInt32LittleEndian(header[28..], Crc32C.Compute(header[..28]));
     }
 
-    /// <summary>Checks a header and returns the segment's first sequence, or a reason it is unreadable.</summary>
-    public static long ReadHeader(ReadOnlySpan<byte> header, string path)
+    /// <summary>Checks a header and returns the segment's first sequence and log id, or a reason it is unreadable.</summary>
+    public static (long FirstSequence, uint LogId) ReadHeader(ReadOnlySpan<byte> header, string path)
     {
         if (header.Length < HeaderSize)
         {
@@ -67,7 +69,7 @@ internal static class SegmentFormat
         {
             throw new LogCorruptException(path, 28, "the segment header checksum does not match");
         }
-        return BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
+        return (BinaryPrimitives.ReadInt64LittleEndian(header[16..]), BinaryPrimitives.ReadUInt32LittleEndian(header[24..]));
     }
 
     /// <summary>Encodes one record into <paramref name="destination"/> and returns its size.</summary>

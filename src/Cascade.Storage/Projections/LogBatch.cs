@@ -15,12 +15,23 @@ public sealed class LogBatch
 
     /// <summary>Wraps records read from the log (consecutive, ascending sequences).</summary>
     /// <param name="records">The records.</param>
-    public LogBatch(IReadOnlyList<LogRecord> records)
+    /// <param name="logId">The id of the log they were read from (<see cref="EventLog.Id"/>), for <see cref="EndMark"/>.</param>
+    public LogBatch(IReadOnlyList<LogRecord> records, uint logId = 0)
     {
         ArgumentNullException.ThrowIfNull(records);
         _records = records;
         _decoded = new object?[records.Count];
+        LogId = logId;
     }
+
+    /// <summary>The id of the log the records were read from.</summary>
+    public uint LogId { get; }
+
+    /// <summary>
+    /// The mark of the batch's last record: what a derived store that applied the batch records about its position,
+    /// so a later open can check the log still holds it (<see cref="EventLog.Disagreement"/>). None when empty.
+    /// </summary>
+    public LogMark EndMark => _records.Count == 0 ? LogMark.None : new LogMark(_records[^1].Sequence, LogId, _records[^1].Checksum);
 
     /// <summary>How many records.</summary>
     public int Count => _records.Count;

@@ -16,12 +16,13 @@ namespace Cascade.Storage.Snapshot;
 public sealed class InteractionProjection : ICheckpointedProjection
 {
     private const uint Magic = 0x50494343; // "CCIP" little-endian: Cascade interaction projection
-    private const ushort FormatVersion = 1;
+    private const ushort FormatVersion = 2;
 
     private readonly EventTypeRegistry _types;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, AppInteractions> _apps = new(StringComparer.Ordinal);
     private long _applied;
+    private LogMark _mark;
 
     /// <summary>An empty projection (it applies the log from its start).</summary>
     /// <param name="types">The configured event types (weights and roles; impressions make no entry).</param>
@@ -95,6 +96,22 @@ public sealed class InteractionProjection : ICheckpointedProjection
                 }
                 Interlocked.Exchange(ref _applied, records[i].Sequence);
             }
+            if (batch.LastSequence == _applied)
+            {
+                _mark = batch.EndMark;
+            }
+        }
+    }
+
+    /// <summary>The log position of the state (the last record applied, or the checkpoint's), as a checkpoint records it.</summary>
+    public LogMark Mark
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _mark;
+            }
         }
     }
 
@@ -134,17 +151,16 @@ public sealed class InteractionProjection : ICheckpointedProjection
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         (string App, string[] Users, string[] Items, CsrMatrixBuilder Entries)[] apps;
-        long sequence;
+        LogMark mark;
         lock (_gate)
         {
-            sequence = _applied;
+            mark = _mark;
             apps = [.. _apps.Select(a => (a.Key, a.Value.Users.ToArray(), a.Value.Items.ToArray(), a.Value.Builder.Freeze()))];
         }
-        CheckpointFile.Write(path, writer =>
+        CheckpointFile.Write(path, mark, writer =>
         {
             writer.Write(Magic);
             writer.Write(FormatVersion);
-            writer.Write(sequence);
             writer.Write(apps.Length);
             foreach (var (app, users, items, entries) in apps)
             {
@@ -154,7 +170,7 @@ public sealed class InteractionProjection : ICheckpointedProjection
                 entries.WriteEntries(writer);
             }
         });
-        return sequence;
+        return mark.Sequence;
     }
 
     /// <summary>
@@ -185,14 +201,14 @@ public sealed class InteractionProjection : ICheckpointedProjection
 
     private void Restore(string path, long logLastSequence)
     {
-        CheckpointFile.Read(path, reader =>
+        CheckpointFile.Read(path, (reader, mark) =>
         {
             if (reader.ReadUInt32() != Magic || reader.ReadUInt16() != FormatVersion)
             {
                 throw new InvalidDataException($"'{path}' is not an interaction checkpoint of version {FormatVersion}.");
             }
-            long sequence = reader.ReadInt64();
-            if (sequence < 0 || sequence > logLastSequence)
+            long sequence = mark.Sequence;
+            if (sequence > logLastSequence)
             {
                 throw new InvalidDataException($"'{path}' was taken at sequence {sequence}, beyond the log's {logLastSequence}.");
             }
@@ -206,6 +222,7 @@ public sealed class InteractionProjection : ICheckpointedProjection
                 state.Builder.ReadEntries(reader, state.Users.Count, state.Items.Count);
             }
             _applied = sequence;
+            _mark = mark;
             return sequence;
         });
         RestoredFrom = path;
