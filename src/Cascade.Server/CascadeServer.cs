@@ -95,6 +95,7 @@ public static class CascadeServer
             builder.Services.AddSingleton(engine);
         }
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(JsonLimits.Of(options));
         builder.Services.AddSingleton(new IngestService(engine));
         var recommendations = new RecommendationService(engine, options.ToRecommendationOptions());
         if (options.ServeFromBatch)
@@ -128,6 +129,8 @@ public static class CascadeServer
         builder.Services.AddSingleton(new AdRankingService(features, ctrModel));
         builder.Services.AddSingleton(new ApiKeyAuth(options.ApiKeys));
         builder.Services.AddHostedService<TrainingService>();
+        builder.Services.AddHostedService<BoundAddressCheck>();
+        builder.Services.AddCascadeLimits(options.RateLimits);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -144,7 +147,8 @@ public static class CascadeServer
 
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandled));
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(WriteStatusProblem);
+        app.UseRateLimiter();
         app.MapOpenApi();
         CatalogEndpoints.Map(app);
         EventEndpoints.Map(app);
@@ -154,13 +158,33 @@ public static class CascadeServer
         return app;
     }
 
-    private static bool IsLoopback(string url)
+    internal static bool IsLoopback(string url)
     {
         if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
         {
             return false;
         }
         return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+    }
+
+    // A status the framework answered without a body (no route, wrong method, a content type routing refused): a
+    // problem document naming what was wrong.
+    private static async Task WriteStatusProblem(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        int status = http.Response.StatusCode;
+        string path = http.Request.Path.Value ?? "";
+        path = path.Length <= 200 ? path : path[..197] + "...";
+        var (field, reason) = status switch
+        {
+            StatusCodes.Status404NotFound => ("path", $"no operation of the API has the path '{path}'"),
+            StatusCodes.Status405MethodNotAllowed => ("method", $"{http.Request.Method} is not allowed on '{path}'"),
+            StatusCodes.Status415UnsupportedMediaType => ("Content-Type", $"must be application/json, not '{http.Request.ContentType ?? "(none)"}'"),
+            _ => ("$", Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)),
+        };
+        await Results.Problem(title: Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase + "." : "The request failed.",
+            detail: $"{field}: {reason}", statusCode: status,
+            extensions: new Dictionary<string, object?> { ["errors"] = new[] { new FieldError(field, reason) } }).ExecuteAsync(http);
     }
 
     // Client mistakes the framework detects (body too large, malformed request) keep their 4xx status and get a
@@ -197,8 +221,11 @@ public static class CascadeServer
     }
 }
 
-/// <summary>Trains the pipeline of the default app at start and then periodically, swapping each bundle in after its smoke test.</summary>
-internal sealed class TrainingService(RecommendationService service, ServerOptions options, ILogger<TrainingService> logger) : BackgroundService
+/// <summary>
+/// Trains the pipeline of every app at start and then periodically — the default app, every app with interactions in
+/// the log and every app a bundle serves — swapping each bundle in after its smoke test.
+/// </summary>
+internal sealed class TrainingService(RecommendationService service, CascadeEngine engine, ServerOptions options, ILogger<TrainingService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -209,20 +236,24 @@ internal sealed class TrainingService(RecommendationService service, ServerOptio
         }
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
+            var apps = engine.Interactions.AppsWithEntries.Union(service.ServedApps).Append(Apps.Default).Distinct(StringComparer.Ordinal).ToList();
+            foreach (string app in apps)
             {
-                // The same background path a request without a bundle starts, so the two never train at once.
-                var s = await service.TrainInBackground(Apps.Default).WaitAsync(stoppingToken);
-                logger.LogInformation("Trained pipeline bundle {Version} for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
-                    s.BundleVersion, s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Training the pipeline failed; the previous bundle keeps serving");
+                try
+                {
+                    // The same background path a request without a bundle starts, so the two never train at once.
+                    var s = await service.TrainInBackground(app).WaitAsync(stoppingToken);
+                    logger.LogInformation("Trained pipeline bundle {Version} for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
+                        s.BundleVersion, s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    logger.LogError(ex, "Training the pipeline failed for app {App}; the previous bundle keeps serving", app);
+                }
             }
             if (!await Wait(TimeSpan.FromSeconds(options.TrainingIntervalSeconds), stoppingToken))
             {
