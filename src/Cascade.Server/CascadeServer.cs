@@ -70,6 +70,9 @@ public static class CascadeServer
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            // Kestrel answers a request line over its limit with an empty 414; the application refuses targets over
+            // MaxUrlLength itself (a problem document), so Kestrel's own limit only meets lines far beyond that.
+            k.Limits.MaxRequestLineSize = Math.Max(k.Limits.MaxRequestLineSize, 8 * MaxUrlLength);
             k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(10));
             k.AddServerHeader = false;
         });
@@ -148,6 +151,8 @@ public static class CascadeServer
         var app = builder.Build();
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandled));
         app.UseStatusCodePages(WriteStatusProblem);
+        app.Use(RefuseLongUrls);
+        app.Use(RefuseDeclaredLargeBodies);
         app.UseRateLimiter();
         app.MapOpenApi();
         CatalogEndpoints.Map(app);
@@ -165,6 +170,36 @@ public static class CascadeServer
             return false;
         }
         return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+    }
+
+    /// <summary>Longest request target (path and query) the API reads, in characters.</summary>
+    public const int MaxUrlLength = 8192;
+
+    private static Task RefuseLongUrls(HttpContext http, RequestDelegate next)
+    {
+        int length = (http.Request.Path.Value?.Length ?? 0) + (http.Request.QueryString.Value?.Length ?? 0);
+        if (length <= MaxUrlLength)
+        {
+            return next(http);
+        }
+        string field = http.Request.QueryString.Value?.Length > MaxUrlLength / 2 ? "query" : "path";
+        string reason = $"the request target has {length} characters; the limit is {MaxUrlLength}";
+        return Results.Problem(title: "The URL is too long.", detail: $"{field}: {reason}", statusCode: StatusCodes.Status414UriTooLong,
+            type: "https://cascade.dev/problems/too-large",
+            extensions: new Dictionary<string, object?> { ["errors"] = new[] { new FieldError(field, reason) } }).ExecuteAsync(http);
+    }
+
+    // A body whose declared length is over the limit is refused before a byte of it is read (a client that sent
+    // Expect: 100-continue never sends it), and the connection closes after the answer instead of draining it.
+    private static Task RefuseDeclaredLargeBodies(HttpContext http, RequestDelegate next)
+    {
+        long max = http.RequestServices.GetRequiredService<ServerOptions>().MaxRequestBodyBytes;
+        if (http.Request.ContentLength is not { } length || length <= max)
+        {
+            return next(http);
+        }
+        http.Response.Headers.Connection = "close";
+        return Problems.TooLarge($"The body has {length} bytes; the limit is {max} (Cascade:MaxRequestBodyBytes).").ExecuteAsync(http);
     }
 
     // A status the framework answered without a body (no route, wrong method, a content type routing refused): a
@@ -217,7 +252,8 @@ public static class CascadeServer
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Cascade.Server").LogError(error, "Unhandled error on {Path}", http.Request.Path);
         }
         http.Response.StatusCode = status;
-        await Results.Problem(title: title, detail: detail, statusCode: status).ExecuteAsync(http);
+        var errors = status < 500 ? new Dictionary<string, object?> { ["errors"] = new[] { new FieldError("$", detail ?? title) } } : null;
+        await Results.Problem(title: title, detail: detail, statusCode: status, extensions: errors).ExecuteAsync(http);
     }
 }
 

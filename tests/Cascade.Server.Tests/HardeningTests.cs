@@ -438,6 +438,21 @@ public sealed class HardeningTests
     }
 
     [Fact]
+    public async Task A_url_over_the_limit_and_a_declared_body_over_the_limit_get_problems_naming_the_field()
+    {
+        await using var server = await RunningServer.StartAsync(new() { ["Cascade:MaxRequestBodyBytes"] = "4096" });
+        var longUrl = await server.Client.GetAsync("/v1/items/x?pad=" + new string('p', 10_000));
+        Assert.Equal(HttpStatusCode.RequestUriTooLong, longUrl.StatusCode);
+        Assert.Equal("query", await FieldOf(longUrl));
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events") { Content = new StringContent(new string(' ', 10_000), Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+        var large = await server.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
+        Assert.Equal("$", await FieldOf(large));
+        Assert.True(large.Headers.ConnectionClose);
+    }
+
+    [Fact]
     public async Task An_item_created_far_in_the_future_is_refused()
     {
         await using var server = await RunningServer.StartAsync();

@@ -74,18 +74,21 @@ internal static class RecommendEndpoints
         }
         catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
         {
-            return Results.Problem(title: "The bundle was refused; the previous one keeps serving.",
-                detail: $"Loading bundle '{name}' took longer than {options.BundleLoadTimeoutSeconds} s (Cascade:BundleLoadTimeoutSeconds) and was cancelled.",
-                statusCode: StatusCodes.Status409Conflict, type: "https://cascade.dev/problems/bundle-refused");
+            return Refused("path", $"Loading bundle '{name}' took longer than {options.BundleLoadTimeoutSeconds} s (Cascade:BundleLoadTimeoutSeconds) and was cancelled.");
         }
         catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             // The answer names the bundle by the name it was asked for, never by where the server keeps it.
             string detail = e.Message.Replace(directory, name, StringComparison.Ordinal).Replace(root, "(bundles)", StringComparison.Ordinal);
-            return Results.Problem(title: "The bundle was refused; the previous one keeps serving.", detail: $"Bundle '{name}': {detail}", statusCode: StatusCodes.Status409Conflict,
-                type: "https://cascade.dev/problems/bundle-refused");
+            return Refused("path", $"Bundle '{name}': {detail}");
         }
     }
+
+    // A bundle that was not put in service (loaded or trained): 409, naming what the request could change.
+    private static IResult Refused(string field, string detail) =>
+        Results.Problem(title: "The bundle was refused; the previous one keeps serving.", detail: detail, statusCode: StatusCodes.Status409Conflict,
+            type: "https://cascade.dev/problems/bundle-refused",
+            extensions: new Dictionary<string, object?> { ["errors"] = new[] { new FieldError(field, detail) } });
 
     private static IResult Stats(HttpContext http, RecommendationService service, OnlineFeatureStore features)
     {
@@ -102,8 +105,7 @@ internal static class RecommendEndpoints
         }
         catch (InvalidOperationException e)
         {
-            return Results.Problem(title: "The new bundle was refused.", detail: e.Message, statusCode: StatusCodes.Status409Conflict,
-                type: "https://cascade.dev/problems/bundle-refused");
+            return Refused("app", e.Message);
         }
     }
 

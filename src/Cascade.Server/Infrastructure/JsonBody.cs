@@ -73,7 +73,10 @@ internal static partial class JsonBody
                 }
                 if (guard.Error is not null || guard.SyntaxError)
                 {
-                    break; // refused, or malformed: what was read is enough to say where
+                    // Refused, or malformed: what was read is enough to say where. The rest of the body is not read, so
+                    // the connection closes after the answer rather than carrying unread bytes into the next request.
+                    request.HttpContext.Response.Headers.Connection = "close";
+                    break;
                 }
             }
             if (guard.Error is not null)

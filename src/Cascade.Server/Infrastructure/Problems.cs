@@ -21,7 +21,8 @@ internal static class Problems
             type: "https://cascade.dev/problems/not-found",
             extensions: new Dictionary<string, object?> { ["errors"] = new[] { new FieldError(field, $"no {what.ToLowerInvariant()} has id '{id}'") } });
 
-    public static IResult TooLarge(string detail) =>
+    public static IResult TooLarge(string detail, string field = "$") =>
         Results.Problem(title: "The request is too large.", detail: detail, statusCode: StatusCodes.Status413PayloadTooLarge,
-            type: "https://cascade.dev/problems/too-large");
+            type: "https://cascade.dev/problems/too-large",
+            extensions: new Dictionary<string, object?> { ["errors"] = new[] { new FieldError(field, detail) } });
 }
