@@ -76,7 +76,12 @@ public static class CascadeServer
             k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(10));
             k.AddServerHeader = false;
         });
-        builder.Logging.AddSimpleConsole(o =>
+        // The console logger reads Logging:Console (FormatterName=json, systemd or simple, the default); the simple
+        // formatter writes single timestamped lines.
+        builder.Logging.AddConsole();
+        string formatter = builder.Configuration["Logging:Console:FormatterName"] is { Length: > 0 } f ? f : Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Simple;
+        builder.Services.PostConfigure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.FormatterName = formatter);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.SimpleConsoleFormatterOptions>(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";

@@ -371,14 +371,17 @@ public sealed class HardeningTests
         // A training holding the app's lock keeps the load waiting past its time; it is then cancelled, not run later.
         var service = server.Services.GetRequiredService<RecommendationService>();
         var version = service.BundleVersion("default");
-        var gate = new ManualResetEventSlim();
+        using var gate = new ManualResetEventSlim();
+        using var held = new ManualResetEventSlim();
         var holder = Task.Run(() =>
         {
             lock (TrainLockOf(service, "default"))
             {
+                held.Set();
                 gate.Wait();
             }
         });
+        held.Wait();
         var refused = await LoadBundle(server, "b1");
         gate.Set();
         await holder;
@@ -450,6 +453,27 @@ public sealed class HardeningTests
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, large.StatusCode);
         Assert.Equal("$", await FieldOf(large));
         Assert.True(large.Headers.ConnectionClose);
+    }
+
+    [Fact]
+    public async Task The_console_log_formatter_follows_the_configuration()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N"));
+        var app = CascadeServer.Build([], new Dictionary<string, string?>
+        {
+            ["Cascade:DataDirectory"] = dir,
+            ["Logging:Console:FormatterName"] = "json",
+        });
+        try
+        {
+            var console = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>>();
+            Assert.Equal("json", console.CurrentValue.FormatterName);
+        }
+        finally
+        {
+            await app.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

@@ -194,7 +194,6 @@ public sealed class RecommendAndSecurityTests
         {
             psi.ArgumentList.Add(a);
         }
-        psi.Environment["NO_COLOR"] = "1";
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -203,6 +202,9 @@ public sealed class RecommendAndSecurityTests
         Assert.True(process.ExitCode == 0, output);
         Assert.Contains("\"itemId\"", output, StringComparison.Ordinal);
         Assert.Contains("curl", output, StringComparison.Ordinal);
+        // Output to a pipe is plain: no colour codes, and every printed command on one line (copyable).
+        Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);
+        Assert.Contains(output.Split('\n'), line => line.Contains("curl -s -X POST", StringComparison.Ordinal) && line.Contains("\"type\":\"click\"}'", StringComparison.Ordinal));
         Directory.Delete(dir, recursive: true);
     }
 
