@@ -5,6 +5,18 @@ using Cascade.Pipeline;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
 
+// Output that is not a terminal (a file, a pipe) gets plain text: no colour codes, no wrapping at 80 columns.
+if (Console.IsOutputRedirected)
+{
+    Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+    {
+        Ansi = Spectre.Console.AnsiSupport.No,
+        ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+        Interactive = Spectre.Console.InteractionSupport.No,
+    });
+    Spectre.Console.AnsiConsole.Profile.Width = 4096;
+}
+
 // The models `evaluate` and `tune` can build: those of Cascade.Models and the multi-stage pipeline.
 var models = new ModelCatalog([PipelineConfiguration.ModelFactory]);
 var root = new RootCommand("Cascade: a multi-stage recommendation and ranking engine. Run `cascade demo` to see it work end to end.");

@@ -181,8 +181,9 @@ public sealed partial class FeatureSet
         return b >= buckets - 1 ? buckets - 1 : (int)b;
     }
 
+    // A rate: positives without their impressions (clicks sent without impressions logged) must not push it above 1.
     private float Ctr(double positives, double impressions) =>
-        (float)((positives + Options.CtrPrior * Options.CtrPriorStrength) / (impressions + Options.CtrPriorStrength));
+        (float)Math.Clamp((positives + Options.CtrPrior * Options.CtrPriorStrength) / (impressions + Options.CtrPriorStrength), 0, 1);
 
     private static float SecondsSince(long thenMs, long nowMs) =>
         thenMs == FeatureState.Unknown ? float.NaN : (float)(Math.Max(0, nowMs - thenMs) / 1000.0);

@@ -87,51 +87,115 @@ public static class PipelineBundle
         }
     }
 
-    /// <summary>Reads and verifies the manifest and every file's checksum, and loads the fitted models and the ranker.</summary>
+    /// <summary>Largest manifest read, in bytes.</summary>
+    public const long MaxManifestBytes = 16L << 20;
+
+    /// <summary>
+    /// Reads and verifies the manifest and every file's checksum, and loads the fitted models and the ranker. Only
+    /// regular files are opened (no symbolic links, devices or pipes), each of the length its manifest declares, which
+    /// is checked before a byte is read; messages name files by their name in the bundle, never by a full path.
+    /// </summary>
     /// <param name="directory">The bundle directory.</param>
+    /// <param name="cancellationToken">Stops the read between chunks.</param>
     /// <exception cref="InvalidDataException">A file is missing, its checksum does not match, or it does not load; the message names the file.</exception>
-    public static (BundleManifest Manifest, Dictionary<string, IRecommender> Models, IRanker? Ranker) Read(string directory)
+    public static (BundleManifest Manifest, Dictionary<string, IRecommender> Models, IRanker? Ranker) Read(string directory, CancellationToken cancellationToken = default)
     {
         string manifestPath = Path.Combine(directory, ManifestFile);
-        if (!File.Exists(manifestPath))
+        var info = new FileInfo(manifestPath);
+        if (!info.Exists)
         {
-            throw new InvalidDataException($"'{directory}' is not a Cascade bundle: {ManifestFile} is missing.");
+            throw new InvalidDataException($"This is not a Cascade bundle: {ManifestFile} is missing.");
+        }
+        if (info.LinkTarget is not null || info.Length > MaxManifestBytes || info.Length == 0)
+        {
+            throw new InvalidDataException($"{ManifestFile} is not a regular file of at most {MaxManifestBytes} bytes.");
         }
         BundleManifest manifest;
         try
         {
             manifest = JsonSerializer.Deserialize<BundleManifest>(File.ReadAllText(manifestPath), Json)
-                ?? throw new InvalidDataException($"{manifestPath} is empty.");
+                ?? throw new InvalidDataException($"{ManifestFile} is empty.");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{manifestPath} is not a valid bundle manifest: {e.Message}", e);
+            throw new InvalidDataException($"{ManifestFile} is not a valid bundle manifest: {e.Message}", e);
         }
-        if (manifest.Format != "cascade-bundle" || manifest.Version != 1)
-        {
-            throw new InvalidDataException($"{manifestPath}: format '{manifest.Format}' version {manifest.Version} is not supported (this build reads cascade-bundle version 1).");
-        }
-        if (manifest.Pipeline.Validate() is { Count: > 0 } errors)
-        {
-            throw new InvalidDataException($"{manifestPath}: the pipeline configuration is invalid: {string.Join("; ", errors)}");
-        }
+        Validate(manifest);
         var models = new Dictionary<string, IRecommender>(StringComparer.Ordinal);
         foreach (var file in manifest.Models)
         {
-            models[file.Spec] = Load(directory, file, ModelFile.Load);
+            models[file.Spec] = Load(directory, file, ModelFile.Load, cancellationToken);
         }
-        var ranker = manifest.Ranker is { } r ? Load(directory, r, RankerCatalog.Load) : null;
+        var ranker = manifest.Ranker is { } r ? Load(directory, r, RankerCatalog.Load, cancellationToken) : null;
         return (manifest, models, ranker);
+    }
+
+    // Every field a manifest needs is there (JSON null or absent fields deserialize to null whatever the types say).
+    private static void Validate(BundleManifest manifest)
+    {
+        var missing = new List<string>();
+        void Need(object? value, string name)
+        {
+            if (value is null)
+            {
+                missing.Add(name);
+            }
+        }
+        Need(manifest.Format, "format");
+        Need(manifest.App, "app");
+        Need(manifest.Pipeline, "pipeline");
+        Need(manifest.Models, "models");
+        for (int i = 0; i < (manifest.Models?.Count ?? 0); i++)
+        {
+            var f = manifest.Models![i];
+            if (f is null)
+            {
+                missing.Add($"models[{i}]");
+                continue;
+            }
+            Need(f.Spec, $"models[{i}].spec");
+            Need(f.File, $"models[{i}].file");
+            Need(f.Sha256, $"models[{i}].sha256");
+        }
+        if (manifest.Ranker is { } r)
+        {
+            Need(r.File, "ranker.file");
+            Need(r.Sha256, "ranker.sha256");
+        }
+        if (missing.Count > 0)
+        {
+            throw new InvalidDataException($"{ManifestFile} lacks {string.Join(", ", missing)}.");
+        }
+        if (manifest.Format != "cascade-bundle" || manifest.Version != 1)
+        {
+            throw new InvalidDataException($"{ManifestFile}: format '{manifest.Format}' version {manifest.Version} is not supported (this build reads cascade-bundle version 1).");
+        }
+        if (manifest.Pipeline.Validate() is { Count: > 0 } errors)
+        {
+            throw new InvalidDataException($"{ManifestFile}: the pipeline configuration is invalid: {string.Join("; ", errors)}");
+        }
     }
 
     /// <summary>Rebuilds a pipeline from a bundle read by <see cref="Read"/> over the data it was trained on.</summary>
     /// <param name="directory">The bundle directory.</param>
     /// <param name="data">The interactions up to the manifest's sequence and the item table.</param>
     /// <exception cref="InvalidDataException">The bundle is damaged or does not fit the data.</exception>
-    public static RecommendationPipeline Load(string directory, PipelineData data)
+    public static RecommendationPipeline Load(string directory, PipelineData data) => Build(Read(directory), data);
+
+    /// <summary>
+    /// Builds the pipeline of a bundle read by <see cref="Read"/> over the data it was trained on. Nothing is fitted or
+    /// trained: a model the configuration needs that the bundle lacks (a wrong <c>spec</c>), a model the bundle holds that
+    /// the configuration does not use, or a configured ranker without its file is an error.
+    /// </summary>
+    /// <param name="bundle">What <see cref="Read"/> returned.</param>
+    /// <param name="data">The interactions up to the manifest's sequence and the item table.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    /// <exception cref="InvalidDataException">The bundle does not fit the data or its configuration.</exception>
+    public static RecommendationPipeline Build((BundleManifest Manifest, Dictionary<string, IRecommender> Models, IRanker? Ranker) bundle, PipelineData data,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var (manifest, models, ranker) = Read(directory);
+        var (manifest, models, ranker) = bundle;
         foreach (var (spec, model) in models)
         {
             if (model.UserCount != data.Interactions.Rows || model.ItemCount != data.Interactions.Columns)
@@ -139,7 +203,21 @@ public static class PipelineBundle
                 throw new InvalidDataException($"Bundle model '{spec}' was fitted on {model.UserCount} users × {model.ItemCount} items, but the log up to sequence {manifest.Sequence} gives {data.Interactions.Rows} × {data.Interactions.Columns}.");
             }
         }
-        var pipeline = PipelineBuilder.Build(manifest.Pipeline, data, manifest.Seed, null, models, ranker);
+        if (manifest.Pipeline.Ranker is not null && ranker is null)
+        {
+            throw new InvalidDataException("The bundle's configuration has a ranker but the bundle holds no ranker file; it would have to be trained.");
+        }
+        var pipeline = PipelineBuilder.Build(manifest.Pipeline, data, manifest.Seed, null, models, ranker, cancellationToken);
+        var fitted = pipeline.Models.Where(m => !models.TryGetValue(m.Key, out var given) || !ReferenceEquals(given, m.Value)).Select(m => m.Key).ToList();
+        if (fitted.Count > 0)
+        {
+            throw new InvalidDataException($"The bundle holds no model for spec {string.Join(", ", fitted.Select(f => $"'{f}'"))} that its configuration uses (it holds {string.Join(", ", models.Keys.Select(k => $"'{k}'"))}); a bundle is loaded, never retrained.");
+        }
+        var unused = models.Keys.Where(k => !pipeline.Models.ContainsKey(k)).ToList();
+        if (unused.Count > 0)
+        {
+            throw new InvalidDataException($"The bundle holds models its configuration does not use: {string.Join(", ", unused.Select(u => $"'{u}'"))}.");
+        }
         if (manifest.Pipeline.Ranker is not null && ranker is not null && !ranker.Schema!.Equals(pipeline.Features!.Schema))
         {
             throw new InvalidDataException("The bundle's ranker was fitted on another feature schema than this pipeline builds.");
@@ -158,19 +236,38 @@ public static class PipelineBundle
         return new BundleFile(spec, name, Hash(path), new FileInfo(path).Length);
     }
 
-    private static T Load<T>(string directory, BundleFile file, Func<Stream, T> load)
+    private static T Load<T>(string directory, BundleFile file, Func<Stream, T> load, CancellationToken cancellationToken)
     {
+        if (file.File.Length == 0 || file.File.Contains('/', StringComparison.Ordinal) || file.File.Contains('\\', StringComparison.Ordinal) || file.File is "." or "..")
+        {
+            throw new InvalidDataException($"Bundle file '{file.File}' (for '{file.Spec}') is not a file name in the bundle.");
+        }
         string path = Path.Combine(directory, file.File);
-        if (file.File.Contains('/', StringComparison.Ordinal) || file.File.Contains('\\', StringComparison.Ordinal) || !File.Exists(path))
+        var info = new FileInfo(path);
+        if (!info.Exists)
         {
             throw new InvalidDataException($"Bundle file '{file.File}' (for '{file.Spec}') is missing.");
         }
-        string actual = Hash(path);
+        // Checked before the file is opened: a link, a device or a pipe (whose length is 0) is never read.
+        if (info.LinkTarget is not null || (info.Attributes & (FileAttributes.ReparsePoint | FileAttributes.Directory | FileAttributes.Device)) != 0)
+        {
+            throw new InvalidDataException($"Bundle file '{file.File}' (for '{file.Spec}') is not a regular file.");
+        }
+        if (file.Bytes <= 0 || info.Length != file.Bytes)
+        {
+            throw new InvalidDataException($"Bundle file '{file.File}' (for '{file.Spec}') has {info.Length} bytes; the manifest declares {file.Bytes}.");
+        }
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        if (stream.Length != file.Bytes)
+        {
+            throw new InvalidDataException($"Bundle file '{file.File}' (for '{file.Spec}') changed while it was read.");
+        }
+        string actual = Hash(stream, file.Bytes, cancellationToken);
         if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidDataException($"Bundle file '{file.File}' (for '{file.Spec}') fails its checksum: manifest SHA-256 {file.Sha256}, file {actual}.");
         }
-        using var stream = File.OpenRead(path);
+        stream.Position = 0;
         return load(stream);
     }
 
@@ -178,5 +275,25 @@ public static class PipelineBundle
     {
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    // Hashes at most `bytes` bytes, checking for cancellation between chunks.
+    private static string Hash(Stream stream, long bytes, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        long left = bytes;
+        while (left > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (n == 0)
+            {
+                break;
+            }
+            hash.AppendData(buffer, 0, n);
+            left -= n;
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }

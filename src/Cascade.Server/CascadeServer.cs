@@ -70,10 +70,18 @@ public static class CascadeServer
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(30);
+            // Kestrel answers a request line over its limit with an empty 414; the application refuses targets over
+            // MaxUrlLength itself (a problem document), so Kestrel's own limit only meets lines far beyond that.
+            k.Limits.MaxRequestLineSize = Math.Max(k.Limits.MaxRequestLineSize, 8 * MaxUrlLength);
             k.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(10));
             k.AddServerHeader = false;
         });
-        builder.Logging.AddSimpleConsole(o =>
+        // The console logger reads Logging:Console (FormatterName=json, systemd or simple, the default); the simple
+        // formatter writes single timestamped lines.
+        builder.Logging.AddConsole();
+        string formatter = builder.Configuration["Logging:Console:FormatterName"] is { Length: > 0 } f ? f : Microsoft.Extensions.Logging.Console.ConsoleFormatterNames.Simple;
+        builder.Services.PostConfigure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.FormatterName = formatter);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.SimpleConsoleFormatterOptions>(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
@@ -95,6 +103,7 @@ public static class CascadeServer
             builder.Services.AddSingleton(engine);
         }
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(JsonLimits.Of(options));
         builder.Services.AddSingleton(new IngestService(engine));
         var recommendations = new RecommendationService(engine, options.ToRecommendationOptions());
         if (options.ServeFromBatch)
@@ -128,6 +137,8 @@ public static class CascadeServer
         builder.Services.AddSingleton(new AdRankingService(features, ctrModel));
         builder.Services.AddSingleton(new ApiKeyAuth(options.ApiKeys));
         builder.Services.AddHostedService<TrainingService>();
+        builder.Services.AddHostedService<BoundAddressCheck>();
+        builder.Services.AddCascadeLimits(options.RateLimits);
         builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
@@ -152,7 +163,10 @@ public static class CascadeServer
                 repair.Kind, repair.Detail, repair.RecordsLost, repair.EventsLost, repair.BytesDropped);
         }
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandled));
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(WriteStatusProblem);
+        app.Use(RefuseLongUrls);
+        app.Use(RefuseDeclaredLargeBodies);
+        app.UseRateLimiter();
         app.MapOpenApi();
         CatalogEndpoints.Map(app);
         EventEndpoints.Map(app);
@@ -162,13 +176,63 @@ public static class CascadeServer
         return app;
     }
 
-    private static bool IsLoopback(string url)
+    internal static bool IsLoopback(string url)
     {
         if (!Uri.TryCreate(url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
         {
             return false;
         }
         return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+    }
+
+    /// <summary>Longest request target (path and query) the API reads, in characters.</summary>
+    public const int MaxUrlLength = 8192;
+
+    private static Task RefuseLongUrls(HttpContext http, RequestDelegate next)
+    {
+        int length = (http.Request.Path.Value?.Length ?? 0) + (http.Request.QueryString.Value?.Length ?? 0);
+        if (length <= MaxUrlLength)
+        {
+            return next(http);
+        }
+        string field = http.Request.QueryString.Value?.Length > MaxUrlLength / 2 ? "query" : "path";
+        string reason = $"the request target has {length} characters; the limit is {MaxUrlLength}";
+        return Results.Problem(title: "The URL is too long.", detail: $"{field}: {reason}", statusCode: StatusCodes.Status414UriTooLong,
+            type: "https://cascade.dev/problems/too-large",
+            extensions: new Dictionary<string, object?> { ["errors"] = new[] { new FieldError(field, reason) } }).ExecuteAsync(http);
+    }
+
+    // A body whose declared length is over the limit is refused before a byte of it is read (a client that sent
+    // Expect: 100-continue never sends it), and the connection closes after the answer instead of draining it.
+    private static Task RefuseDeclaredLargeBodies(HttpContext http, RequestDelegate next)
+    {
+        long max = http.RequestServices.GetRequiredService<ServerOptions>().MaxRequestBodyBytes;
+        if (http.Request.ContentLength is not { } length || length <= max)
+        {
+            return next(http);
+        }
+        http.Response.Headers.Connection = "close";
+        return Problems.TooLarge($"The body has {length} bytes; the limit is {max} (Cascade:MaxRequestBodyBytes).").ExecuteAsync(http);
+    }
+
+    // A status the framework answered without a body (no route, wrong method, a content type routing refused): a
+    // problem document naming what was wrong.
+    private static async Task WriteStatusProblem(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        int status = http.Response.StatusCode;
+        string path = http.Request.Path.Value ?? "";
+        path = path.Length <= 200 ? path : path[..197] + "...";
+        var (field, reason) = status switch
+        {
+            StatusCodes.Status404NotFound => ("path", $"no operation of the API has the path '{path}'"),
+            StatusCodes.Status405MethodNotAllowed => ("method", $"{http.Request.Method} is not allowed on '{path}'"),
+            StatusCodes.Status415UnsupportedMediaType => ("Content-Type", $"must be application/json, not '{http.Request.ContentType ?? "(none)"}'"),
+            _ => ("$", Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status)),
+        };
+        await Results.Problem(title: Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase + "." : "The request failed.",
+            detail: $"{field}: {reason}", statusCode: status,
+            extensions: new Dictionary<string, object?> { ["errors"] = new[] { new FieldError(field, reason) } }).ExecuteAsync(http);
     }
 
     // Client mistakes the framework detects (body too large, malformed request) keep their 4xx status and get a
@@ -201,12 +265,16 @@ public static class CascadeServer
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Cascade.Server").LogError(error, "Unhandled error on {Path}", http.Request.Path);
         }
         http.Response.StatusCode = status;
-        await Results.Problem(title: title, detail: detail, statusCode: status).ExecuteAsync(http);
+        var errors = status < 500 ? new Dictionary<string, object?> { ["errors"] = new[] { new FieldError("$", detail ?? title) } } : null;
+        await Results.Problem(title: title, detail: detail, statusCode: status, extensions: errors).ExecuteAsync(http);
     }
 }
 
-/// <summary>Trains the pipeline of the default app at start and then periodically, swapping each bundle in after its smoke test.</summary>
-internal sealed class TrainingService(RecommendationService service, ServerOptions options, ILogger<TrainingService> logger) : BackgroundService
+/// <summary>
+/// Trains the pipeline of every app at start and then periodically — the default app, every app with interactions in
+/// the log and every app a bundle serves — swapping each bundle in after its smoke test.
+/// </summary>
+internal sealed class TrainingService(RecommendationService service, CascadeEngine engine, ServerOptions options, ILogger<TrainingService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -217,20 +285,24 @@ internal sealed class TrainingService(RecommendationService service, ServerOptio
         }
         while (!stoppingToken.IsCancellationRequested)
         {
-            try
+            var apps = engine.Interactions.AppsWithEntries.Union(service.ServedApps).Append(Apps.Default).Distinct(StringComparer.Ordinal).ToList();
+            foreach (string app in apps)
             {
-                // The same background path a request without a bundle starts, so the two never train at once.
-                var s = await service.TrainInBackground(Apps.Default).WaitAsync(stoppingToken);
-                logger.LogInformation("Trained pipeline bundle {Version} for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
-                    s.BundleVersion, s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Training the pipeline failed; the previous bundle keeps serving");
+                try
+                {
+                    // The same background path a request without a bundle starts, so the two never train at once.
+                    var s = await service.TrainInBackground(app).WaitAsync(stoppingToken);
+                    logger.LogInformation("Trained pipeline bundle {Version} for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
+                        s.BundleVersion, s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex)
+                {
+                    logger.LogError(ex, "Training the pipeline failed for app {App}; the previous bundle keeps serving", app);
+                }
             }
             if (!await Wait(TimeSpan.FromSeconds(options.TrainingIntervalSeconds), stoppingToken))
             {

@@ -41,6 +41,15 @@ public sealed class ServerOptions
     /// <summary>Most elements in one batch request. Default 10,000.</summary>
     public int MaxBatchSize { get; set; } = 10_000;
 
+    /// <summary>Most elements of any array inside a JSON body (other than a batch's top-level array) and members of any object. Default 1,000.</summary>
+    public int MaxJsonElements { get; set; } = 1000;
+
+    /// <summary>Most JSON values (strings, numbers, arrays, objects…) in one request body. Default 1,000,000.</summary>
+    public int MaxJsonValues { get; set; } = 1_000_000;
+
+    /// <summary>Longest single JSON token (a string or a number) in a request body, in bytes. Default 1 MiB.</summary>
+    public int MaxJsonTokenBytes { get; set; } = 1 << 20;
+
     /// <summary>Seconds between retrainings of the pipeline; 0 disables background training. Default 60.</summary>
     public int TrainingIntervalSeconds { get; set; } = 60;
 
@@ -56,6 +65,12 @@ public sealed class ServerOptions
     /// <summary>Write an impression event per served item to the event log. Default true.</summary>
     public bool LogImpressions { get; set; } = true;
 
+    /// <summary>
+    /// Share (0–1) of unknown users (no event in the log yet) whose served items are logged as impressions, sampled
+    /// per user id. Default 0: a read-only key cannot make the engine store events for made-up users.
+    /// </summary>
+    public double UnknownUserImpressionRate { get; set; }
+
     /// <summary>The variant (experiment arm) recorded with impressions when a request names none (1–64 letters, digits, '.', '_', '-', ':'). Default "default".</summary>
     public string Variant { get; set; } = "default";
 
@@ -64,6 +79,18 @@ public sealed class ServerOptions
 
     /// <summary>A CTR model file (trained with <c>cascade ctr --from-log --save FILE</c> on the online feature schema) that POST /v1/rank uses for pCTR; empty: the item's smoothed 7-day CTR.</summary>
     public string CtrModelPath { get; set; } = "";
+
+    /// <summary>The only folder POST /v1/admin/bundle loads bundles from (each bundle a folder in it, named by the request); empty: DATA/bundles.</summary>
+    public string BundlesDirectory { get; set; } = "";
+
+    /// <summary>The bundles folder in effect.</summary>
+    public string BundlesRoot => BundlesDirectory.Length > 0 ? BundlesDirectory : Path.Combine(DataDirectory, "bundles");
+
+    /// <summary>Longest a bundle load (POST /v1/admin/bundle) may take before it is cancelled and refused. Default 300 s.</summary>
+    public int BundleLoadTimeoutSeconds { get; set; } = 300;
+
+    /// <summary>Request rate limits per API key and scope, and the concurrency limit of the pipeline endpoints.</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
 
     /// <summary>Serve users from the lists precomputed by <c>cascade batch</c> (DATA/batch.sqlite), filtered at read time; users without one are served online. Default false.</summary>
     public bool ServeFromBatch { get; set; }
@@ -82,6 +109,7 @@ public sealed class ServerOptions
     {
         Pipeline = Pipeline.Sources.Count == 0 ? null : Pipeline,
         LogImpressions = LogImpressions,
+        UnknownUserImpressionRate = UnknownUserImpressionRate,
         Variant = Variant,
         CursorKey = CursorKey.Length == 0 ? null : Convert.FromBase64String(CursorKey),
     };
@@ -125,7 +153,18 @@ public sealed class ServerOptions
         Guard.Collect(problems, () => Guard.NotBlank(DataDirectory, "Cascade:DataDirectory"));
         Guard.Collect(problems, () => Guard.AtLeast(MaxRequestBodyBytes, 1024, "Cascade:MaxRequestBodyBytes"));
         Guard.Collect(problems, () => Guard.Positive(MaxBatchSize, "Cascade:MaxBatchSize"));
+        Guard.Collect(problems, () => Guard.Positive(MaxJsonElements, "Cascade:MaxJsonElements"));
+        Guard.Collect(problems, () => Guard.Positive(BundleLoadTimeoutSeconds, "Cascade:BundleLoadTimeoutSeconds"));
+        Guard.Collect(problems, () => Guard.Positive(RateLimits.BurstSeconds, "Cascade:RateLimits:BurstSeconds"));
+        Guard.Collect(problems, () => Guard.NonNegative(RateLimits.PipelineQueue, "Cascade:RateLimits:PipelineQueue"));
+        Guard.Collect(problems, () => Guard.NonNegative(RateLimits.PipelineQueueMs, "Cascade:RateLimits:PipelineQueueMs"));
+        Guard.Collect(problems, () => Guard.Positive(MaxJsonValues, "Cascade:MaxJsonValues"));
+        Guard.Collect(problems, () => Guard.AtLeast(MaxJsonTokenBytes, 1024, "Cascade:MaxJsonTokenBytes"));
         Guard.Collect(problems, () => Guard.NonNegative(TrainingIntervalSeconds, "Cascade:TrainingIntervalSeconds"));
+        if (!(UnknownUserImpressionRate is >= 0 and <= 1))
+        {
+            problems.Add($"Cascade:UnknownUserImpressionRate {UnknownUserImpressionRate} must be between 0 and 1.");
+        }
         if (Pipeline.Sources.Count > 0)
         {
             problems.AddRange(Pipeline.Validate().Select(problem => "Cascade:" + problem));
@@ -213,6 +252,34 @@ public sealed class EventTypeOptions
             problems.Add($"{at}: MinValue {MinValue} is above MaxValue {MaxValue}.");
         }
     }
+}
+
+/// <summary>
+/// Rate limits (token buckets of a second's permits, per API key — per client address without a valid key — and
+/// scope; 0 = unlimited) and the concurrency limit of the pipeline endpoints (0 = unlimited).
+/// </summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Read-scope requests per second per key. Default 20,000.</summary>
+    public int ReadPerSecond { get; set; } = 20_000;
+
+    /// <summary>Write-scope requests per second per key. Default 20,000.</summary>
+    public int WritePerSecond { get; set; } = 20_000;
+
+    /// <summary>Admin-scope requests per second per key. Default 100.</summary>
+    public int AdminPerSecond { get; set; } = 100;
+
+    /// <summary>Seconds of permits a bucket holds (the burst allowed after a quiet spell). Default 2.</summary>
+    public int BurstSeconds { get; set; } = 2;
+
+    /// <summary>Pipeline requests (recommend, similar, popular, latest, rank) served at once. Default 64.</summary>
+    public int PipelineConcurrency { get; set; } = 64;
+
+    /// <summary>Pipeline requests that may wait for a slot. Default 256.</summary>
+    public int PipelineQueue { get; set; } = 256;
+
+    /// <summary>Longest a pipeline request waits for a slot before it is shed with 503. Default 1,000 ms.</summary>
+    public int PipelineQueueMs { get; set; } = 1000;
 }
 
 /// <summary>One API key: the secret, the app it is scoped to and what it may do.</summary>

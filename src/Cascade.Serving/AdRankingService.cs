@@ -41,6 +41,9 @@ public sealed class AdRankingService(OnlineFeatureStore store, IRanker? ctrModel
         ? ctrModel
         : throw new ArgumentException($"The CTR model '{ctrModel.Name}' does not output probabilities; pCTR × bid needs a probability (calibrate it).", nameof(ctrModel));
 
+    /// <summary>Largest bid or reserve price accepted (so every expected value and price stays a finite number).</summary>
+    public const double MaxBid = 1e9;
+
     /// <summary>Ranks <paramref name="candidates"/> for <paramref name="userId"/>.</summary>
     /// <param name="app">The app.</param>
     /// <param name="userId">The user ("" for anonymous).</param>
@@ -48,7 +51,7 @@ public sealed class AdRankingService(OnlineFeatureStore store, IRanker? ctrModel
     /// <param name="reservePrice">Least expected value per impression an ad must reach to be shown, or null.</param>
     /// <param name="context">Request context (device, platform).</param>
     /// <returns>Winners by rank, then losers.</returns>
-    /// <exception cref="ArgumentException">Some candidates have bids and others not, a bid or the reserve is negative or not finite, or an item repeats.</exception>
+    /// <exception cref="ArgumentException">Some candidates have bids and others not, a bid or the reserve is negative, not finite or over <see cref="MaxBid"/>, or an item repeats.</exception>
     public IReadOnlyList<RankedCandidate> Rank(string app, string userId, IReadOnlyList<RankCandidate> candidates, double? reservePrice, RequestContext? context)
     {
         ArgumentNullException.ThrowIfNull(candidates);
@@ -59,18 +62,18 @@ public sealed class AdRankingService(OnlineFeatureStore store, IRanker? ctrModel
             {
                 throw new ArgumentException($"candidates[{i}].bid: either every candidate has a bid or none does.");
             }
-            if (candidates[i].Bid is { } b && (!double.IsFinite(b) || b < 0))
+            if (candidates[i].Bid is { } b && (!double.IsFinite(b) || b < 0 || b > MaxBid))
             {
-                throw new ArgumentException($"candidates[{i}].bid: {b} must be a finite number ≥ 0.");
+                throw new ArgumentException($"candidates[{i}].bid: {b} must be a number from 0 to {MaxBid:G}.");
             }
         }
         if (candidates.Select(c => c.ItemId).Distinct(StringComparer.Ordinal).Count() != candidates.Count)
         {
             throw new ArgumentException("candidates: an itemId repeats.");
         }
-        if (reservePrice is { } r && (!double.IsFinite(r) || r < 0))
+        if (reservePrice is { } r && (!double.IsFinite(r) || r < 0 || r > MaxBid))
         {
-            throw new ArgumentException($"reservePrice: {r} must be a finite number ≥ 0.");
+            throw new ArgumentException($"reservePrice: {r} must be a number from 0 to {MaxBid:G}.");
         }
         var ids = candidates.Select(c => c.ItemId).ToArray();
         var rows = Store.Hydrate(app, userId, ids, context, _clock.GetUtcNow().ToUnixTimeMilliseconds());
@@ -88,6 +91,10 @@ public sealed class AdRankingService(OnlineFeatureStore store, IRanker? ctrModel
                 pctr[i] = Store.Features.Value(rows, i, EmpiricalFeature);
             }
             source = "empirical";
+        }
+        for (int i = 0; i < pctr.Length; i++)
+        {
+            pctr[i] = float.IsFinite(pctr[i]) ? Math.Clamp(pctr[i], 0f, 1f) : 0f; // a probability, whatever the model says
         }
         var scored = candidates.Select((c, i) => (Candidate: c, PCtr: (double)pctr[i], Value: pctr[i] * (c.Bid ?? 1.0))).ToList();
         var eligible = scored.Where(s => reservePrice is null || s.Value >= reservePrice).OrderByDescending(s => s.Value).ThenBy(s => s.Candidate.ItemId, StringComparer.Ordinal).ToList();

@@ -42,6 +42,14 @@ public sealed class RecentChanges(long floor, EventTypeRegistry eventTypes, int 
     /// <summary>Users with recent history kept (all apps).</summary>
     public int Users => _users.Count;
 
+    /// <summary>Users of <paramref name="app"/> with history kept (a scan: for statistics).</summary>
+    /// <param name="app">The app.</param>
+    public int UsersOf(string app) => _users.Keys.Count(k => string.Equals(k.App, app, StringComparison.Ordinal));
+
+    /// <summary>Items of <paramref name="app"/> with a change kept (a scan: for statistics).</summary>
+    /// <param name="app">The app.</param>
+    public int ChangedItemsOf(string app) => _items.Keys.Count(k => string.Equals(k.App, app, StringComparison.Ordinal));
+
     /// <inheritdoc />
     public string Name => "recent-changes";
 

@@ -49,29 +49,37 @@ public sealed partial class RecommendationService
     /// checksum, rebuilds the training snapshot up to the bundle's log sequence so ids agree, smoke-tests it and swaps
     /// it in. Requests in flight finish on the old bundle; a refused bundle leaves the old one serving.
     /// </summary>
+    /// <param name="app">The app.</param>
+    /// <param name="directory">The bundle directory (the caller decides which directories may be loaded).</param>
+    /// <param name="cancellationToken">Stops the load between steps; nothing is swapped in then.</param>
     /// <exception cref="InvalidDataException">A file is missing or fails its checksum, or the bundle does not fit this log.</exception>
     /// <exception cref="InvalidOperationException">The bundle failed its smoke test.</exception>
-    public TrainingSummary LoadBundle(string app, string directory)
+    /// <exception cref="OperationCanceledException">The load was cancelled.</exception>
+    public TrainingSummary LoadBundle(string app, string directory, CancellationToken cancellationToken = default)
     {
         lock (_trainLocks.GetOrAdd(app, _ => new object()))
         {
             var started = _clock.GetTimestamp();
-            var (manifest, _, _) = PipelineBundle.Read(directory);
+            var read = PipelineBundle.Read(directory, cancellationToken);
+            var manifest = read.Manifest;
             if (manifest.App != app)
             {
-                throw new InvalidDataException($"The bundle at '{directory}' was trained for app '{manifest.App}', not '{app}'.");
+                throw new InvalidDataException($"The bundle was trained for app '{manifest.App}', not '{app}'.");
             }
             if (manifest.Sequence > engine.Log.LastSequence)
             {
-                throw new InvalidDataException($"The bundle at '{directory}' was trained up to log sequence {manifest.Sequence}, beyond this log's {engine.Log.LastSequence}: it belongs to another data directory.");
+                throw new InvalidDataException($"The bundle was trained up to log sequence {manifest.Sequence}, beyond this log's {engine.Log.LastSequence}: it belongs to another data directory.");
             }
+            cancellationToken.ThrowIfCancellationRequested();
             var snapshot = engine.Interactions.AppliedSequence == manifest.Sequence ? engine.Interactions.Snapshot(app) : null;
             if (snapshot?.Sequence != manifest.Sequence)
             {
                 snapshot = InteractionSnapshot.Build(engine.Log, engine.EventTypes, app, manifest.Sequence); // an older bundle: its own point of the log
             }
+            cancellationToken.ThrowIfCancellationRequested();
             var table = BuildTable(app, snapshot);
-            var pipeline = PipelineBundle.Load(directory, new PipelineData(snapshot.Matrix, table));
+            var pipeline = PipelineBundle.Build(read, new PipelineData(snapshot.Matrix, table), cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
             var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}");
             SmokeTest(bundle);
             Serve(bundle);
@@ -130,6 +138,15 @@ public sealed partial class RecommendationService
             changes.Trim(bundle.App, Math.Min(outgoing.Snapshot.Sequence, bundle.Snapshot.Sequence));
         }
     }
+
+    /// <summary>Whether a training of <paramref name="app"/> is running in the background.</summary>
+    public bool IsTraining(string app) => _backgroundTraining.ContainsKey(app);
+
+    /// <summary>Why the last background training of <paramref name="app"/> failed, or null when it did not.</summary>
+    public string? TrainingFailure(string app) => _trainingFailures.GetValueOrDefault(app);
+
+    /// <summary>The apps a bundle serves, in ordinal order.</summary>
+    public IReadOnlyList<string> ServedApps => [.. _bundles.Keys.Order(StringComparer.Ordinal)];
 
     /// <summary>Whether <paramref name="app"/> has a bundle.</summary>
     public bool IsTrained(string app) => _bundles.ContainsKey(app);

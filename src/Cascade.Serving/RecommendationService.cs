@@ -139,7 +139,7 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
             }
         }
         long historyStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (user, history) = History(bundle, app, query.UserId, query.SessionItems);
+        var (user, history, known) = History(bundle, app, query.UserId, query.SessionItems);
         var historyReport = new StageReport("history", System.Diagnostics.Stopwatch.GetElapsedTime(historyStarted).TotalMilliseconds, history.Length);
         string requestId = query.RequestId ?? Guid.NewGuid().ToString("N");
         string scope = $"{app}\n{query.UserId}\n{query.Category}";
@@ -190,7 +190,7 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
             }
         }
         long impressionsStarted = System.Diagnostics.Stopwatch.GetTimestamp();
-        if ((query.LogImpressions ?? Options.LogImpressions) && query.UserId is not null && items.Count > 0)
+        if ((query.LogImpressions ?? Options.LogImpressions) && query.UserId is not null && items.Count > 0 && (known || Sampled(query.UserId)))
         {
             LogImpressions(app, query.UserId, requestId, variant, items, page.ServedCount, now);
         }
@@ -284,8 +284,31 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
         return notLive;
     }
 
-    private (int User, int[] History) History(ServedBundle bundle, string app, string? userId, IReadOnlyList<string> sessionItems)
+    /// <summary>Whether impressions of the unknown user <paramref name="userId"/> are logged (<see cref="RecommendationOptions.UnknownUserImpressionRate"/>).</summary>
+    private bool Sampled(string userId)
     {
+        double rate = Options.UnknownUserImpressionRate;
+        if (rate <= 0)
+        {
+            return false;
+        }
+        if (rate >= 1)
+        {
+            return true;
+        }
+        uint hash = 2166136261;
+        foreach (char c in userId)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+        return hash / (double)uint.MaxValue < rate;
+    }
+
+    // The user's history (session items, events since the bundle, the bundle's row) and whether the user is known:
+    // has an event in the log (in the bundle's snapshot or since).
+    private (int User, int[] History, bool Known) History(ServedBundle bundle, string app, string? userId, IReadOnlyList<string> sessionItems)
+    {
+        bool known = false;
         var history = new List<int>();
         var seen = new HashSet<int>();
         void Add(int item)
@@ -306,6 +329,7 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
             {
                 foreach (string item in changes.HistoryOf(app, userId))
                 {
+                    known = true;
                     Add(bundle.Items.IndexOf(item));
                 }
             }
@@ -314,11 +338,13 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
                 // Only the types that make history: impressions outnumber them and would push them out of the limit.
                 foreach (var e in engine.Catalog.GetUserEvents(app, userId, Options.HistoryLength, _historyTypes))
                 {
+                    known = true;
                     Add(bundle.Items.IndexOf(e.ItemId));
                 }
             }
             if (bundle.UserIndex.TryGetValue(userId, out user))
             {
+                known = true;
                 foreach (int item in RecommendationPipeline.HistoryOf(bundle.Snapshot.Matrix, user))
                 {
                     Add(item);
@@ -329,7 +355,7 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
                 user = -1;
             }
         }
-        return (user, [.. history]);
+        return (user, [.. history], known);
     }
 
     private void LogImpressions(string app, string userId, string requestId, string variant, List<Recommendation> items, int offset, long now)

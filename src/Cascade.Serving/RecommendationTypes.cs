@@ -15,6 +15,13 @@ public sealed record RecommendationOptions
     /// <summary>Write an impression event per served item (request id and position) to the event log. Default true.</summary>
     public bool LogImpressions { get; init; } = true;
 
+    /// <summary>
+    /// Share (0–1) of unknown users — ids with no event in the log, as a read-only caller can make up any number of
+    /// them — whose served items are logged as impressions; chosen per user by a hash of the id, so a sampled user's
+    /// impressions are all logged. Default 0: a request can only make the engine store events for users it knows.
+    /// </summary>
+    public double UnknownUserImpressionRate { get; init; }
+
     /// <summary>How many of the user's newest events are read from the catalog per request. Default 200.</summary>
     public int HistoryLength { get; init; } = 200;
 

@@ -104,7 +104,10 @@ public sealed class MovieLens
         }
     }
 
-    /// <summary>The ratings as rating events (value = stars, timestamp from the file).</summary>
+    /// <summary>
+    /// The ratings as rating events (value = stars, timestamp from the file), each with a deterministic event id
+    /// (<c>ml:USER:ITEM:TIME</c>), so importing the same folder twice stores every rating once.
+    /// </summary>
     public IEnumerable<EventInput> Ratings(IProgress<long>? bytesRead = null)
     {
         using var stream = File.OpenRead(RatingsPath);
@@ -124,6 +127,7 @@ public sealed class MovieLens
             }
             yield return new EventInput
             {
+                EventId = $"ml:{f[0]}:{f[1]}:{f[3]}",
                 UserId = f[0],
                 ItemId = f[1],
                 Type = "rating",

@@ -28,12 +28,12 @@ public sealed class BruteForceFeatures(FeatureSetOptions options, IReadOnlyList<
             double up = Decayed(mine.Where(e => Role(e.Type) == EventRole.Positive));
             row[$"user_impressions_{w}"] = ui;
             row[$"user_positives_{w}"] = up;
-            row[$"user_ctr_{w}"] = (up + prior * strength) / (ui + strength);
+            row[$"user_ctr_{w}"] = Math.Min(1, (up + prior * strength) / (ui + strength));
             double ii = Decayed(its.Where(e => Role(e.Type) == EventRole.Impression));
             double ip = Decayed(its.Where(e => Role(e.Type) == EventRole.Positive));
             row[$"item_impressions_{w}"] = ii;
             row[$"item_positives_{w}"] = ip;
-            row[$"item_ctr_{w}"] = (ip + prior * strength) / (ii + strength);
+            row[$"item_ctr_{w}"] = Math.Min(1, (ip + prior * strength) / (ii + strength));
             double best = 0;
             foreach (string c in Categories(itemId))
             {

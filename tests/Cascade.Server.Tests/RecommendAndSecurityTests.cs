@@ -168,15 +168,16 @@ public sealed class RecommendAndSecurityTests
     {
         await using var server = await RunningServer.StartAsync(new() { ["Cascade:TrainOnStart"] = "false" });
         await server.PostJson("/v1/events", """[{"userId":"u1","itemId":"i1","type":"click"},{"userId":"u2","itemId":"i2","type":"click"}]""");
-        var health = await server.Client.GetFromJsonAsync<JsonElement>("/health/ready");
-        Assert.False(health.TryGetProperty("bundleVersion", out _)); // none yet
+        var notReady = await server.Client.GetAsync("/health/ready"); // data and no bundle: not ready yet
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        Assert.False((await notReady.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("bundleVersion", out _)); // none yet
         var first = await server.Client.GetAsync("/v1/recommend/u1?n=2");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(5), first.Headers.RetryAfter?.Delta);
         Assert.Contains("being trained in the background", (await Problem.ReadAsync(first)).GetProperty("detail").GetString(), StringComparison.Ordinal);
         await server.Services.GetRequiredService<RecommendationService>().WaitForBundleAsync("default").WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/v1/recommend/u1?n=2")).StatusCode);
-        health = await server.Client.GetFromJsonAsync<JsonElement>("/health/ready");
+        var health = await server.Client.GetFromJsonAsync<JsonElement>("/health/ready");
         Assert.StartsWith("2-", health.GetProperty("bundleVersion").GetString(), StringComparison.Ordinal);
     }
 
@@ -193,7 +194,6 @@ public sealed class RecommendAndSecurityTests
         {
             psi.ArgumentList.Add(a);
         }
-        psi.Environment["NO_COLOR"] = "1";
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -202,6 +202,9 @@ public sealed class RecommendAndSecurityTests
         Assert.True(process.ExitCode == 0, output);
         Assert.Contains("\"itemId\"", output, StringComparison.Ordinal);
         Assert.Contains("curl", output, StringComparison.Ordinal);
+        // Output to a pipe is plain: no colour codes, and every printed command on one line (copyable).
+        Assert.DoesNotContain("\u001b[", output, StringComparison.Ordinal);
+        Assert.Contains(output.Split('\n'), line => line.Contains("curl -s -X POST", StringComparison.Ordinal) && line.Contains("\"type\":\"click\"}'", StringComparison.Ordinal));
         Directory.Delete(dir, recursive: true);
     }
 

@@ -63,6 +63,9 @@ public sealed class FileReaderTests
         Assert.Equal(2, ratings.Count);
         Assert.Equal(("1", "1", "rating", 5.0), (ratings[0].UserId, ratings[0].ItemId, ratings[0].Type, ratings[0].Value!.Value));
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(874965758), ratings[0].Timestamp);
+        // Deterministic event ids: a second import of the same folder is all duplicates.
+        Assert.Equal("ml:1:1:874965758", ratings[0].EventId);
+        Assert.Equal(ratings.Select(r => r.EventId), ml.Ratings().Select(r => r.EventId));
     }
 
     [Fact]

@@ -102,13 +102,13 @@ internal static class DemoCommand
             AnsiConsole.MarkupLineInterpolated($"Listening on [bold]{baseUrl}[/]. Try:");
             foreach (var line in Examples(baseUrl, user))
             {
-                AnsiConsole.WriteLine("  " + line);
+                Console.Out.WriteLine("  " + line); // never wrapped: a command must stay copyable
             }
             using (var http = new HttpClient { BaseAddress = new Uri(baseUrl) })
             {
                 var response = await http.GetFromJsonAsync<JsonElement>($"/v1/recommend/{user}?n=5", ct);
                 AnsiConsole.MarkupLineInterpolated($"GET /v1/recommend/{user}?n=5 answered:");
-                AnsiConsole.WriteLine(JsonSerializer.Serialize(response, Indented));
+                Console.Out.WriteLine(JsonSerializer.Serialize(response, Indented));
             }
             if (parse.GetValue(smoke))
             {

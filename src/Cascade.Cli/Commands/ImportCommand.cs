@@ -118,7 +118,9 @@ internal static class ImportCommand
 
     internal static void Report(string what, BulkResult r)
     {
-        AnsiConsole.MarkupLineInterpolated($"{what}: [green]{r.Stored:N0} stored[/], {r.Duplicates:N0} duplicates, {(r.Invalid > 0 ? "[red]" : "")}{r.Invalid:N0} invalid{(r.Invalid > 0 ? "[/]" : "")}");
+        // The markup is literal here; only the interpolated text is escaped (MarkupLineInterpolated would escape the tags too).
+        string invalid = r.Invalid > 0 ? $"[red]{r.Invalid:N0} invalid[/]" : $"{r.Invalid:N0} invalid";
+        AnsiConsole.MarkupLine($"{Markup.Escape(what)}: [green]{r.Stored:N0} stored[/], {r.Duplicates:N0} duplicates, {invalid}");
         foreach (var e in r.FirstErrors)
         {
             AnsiConsole.MarkupLineInterpolated($"  [red]{e}[/]");

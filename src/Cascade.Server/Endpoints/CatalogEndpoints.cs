@@ -53,14 +53,20 @@ internal static class CatalogEndpoints
         BatchResponse.Result(await ingest.UpsertUsersAsync(http.App(), http.Body<UserInput>().Elements, null, http.RequestAborted));
 
     private static IResult GetItem(string id, HttpContext http, CascadeEngine engine) =>
-        engine.Catalog.GetItem(http.App(), id) is { } item ? Results.Ok(ItemView.From(item)) : Problems.NotFound("Item", id);
+        InputValidator.WhyNotId(id) is { } bad ? Problems.Invalid("id", bad)
+        : engine.Catalog.GetItem(http.App(), id) is { } item ? Results.Ok(ItemView.From(item)) : Problems.NotFound("Item", id);
 
     private static IResult GetUser(string id, HttpContext http, CascadeEngine engine) =>
-        engine.Catalog.GetUser(http.App(), id) is { } user ? Results.Ok(UserView.From(user)) : Problems.NotFound("User", id);
+        InputValidator.WhyNotId(id) is { } bad ? Problems.Invalid("id", bad)
+        : engine.Catalog.GetUser(http.App(), id) is { } user ? Results.Ok(UserView.From(user)) : Problems.NotFound("User", id);
 
     private static async Task<IResult> HideItem(string id, HttpContext http, CascadeEngine engine)
     {
         string app = http.App();
+        if (InputValidator.WhyNotId(id) is { } bad)
+        {
+            return Problems.Invalid("id", bad);
+        }
         if (engine.Catalog.GetItem(app, id) is null)
         {
             return Problems.NotFound("Item", id);

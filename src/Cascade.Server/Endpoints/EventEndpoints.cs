@@ -38,6 +38,10 @@ internal static class EventEndpoints
     private static async Task<IResult> GetUserEvents(string id, string? limit, HttpContext http, CascadeEngine engine)
     {
         string appName = http.App();
+        if (InputValidator.WhyNotId(id) is { } bad)
+        {
+            return Problems.Invalid("id", bad);
+        }
         int n = 100;
         if (limit is not null && (!int.TryParse(limit, out n) || n is < 1 or > 1000))
         {

@@ -1,5 +1,6 @@
 using Cascade.Features;
 using Cascade.Serving;
+using Cascade.Serving.Ingestion;
 using Cascade.Server.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,7 @@ namespace Cascade.Server.Endpoints;
 internal static class RankEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGroup("").RequireScope(Scope.Read).MapPost("/v1/rank", Rank).WithJsonBody<RankRequest>(batch: false).WithTags("Recommend")
+        app.MapGroup("").RequireScope(Scope.Read).WithPipelineGate().MapPost("/v1/rank", Rank).WithJsonBody<RankRequest>(batch: false).WithTags("Recommend")
             .WithSummary("Rank the given candidates (at most 1000) by expected value: pCTR (the configured CTR model over the online features, else the item's smoothed 7-day CTR) × bid; candidates below reservePrice are not shown; each winner pays the generalised second price. Every candidate is explained.")
             .Accepts<RankRequest>("application/json").Produces<RankResponse>().ProducesProblem(400).ProducesProblem(415).ProducesProblem(422);
 
@@ -30,14 +31,18 @@ internal static class RankEndpoints
         }
         for (int i = 0; i < candidates.Count; i++)
         {
-            if (candidates[i] is null || string.IsNullOrWhiteSpace(candidates[i].ItemId) || candidates[i].ItemId!.Length > 256)
+            if (candidates[i] is null)
             {
-                return Problems.Invalid($"candidates[{i}].itemId", "must be a non-empty id of at most 256 characters");
+                return Problems.Invalid($"candidates[{i}]", "must be an object {itemId, bid?}");
+            }
+            if (InputValidator.WhyNotId(candidates[i].ItemId) is { } badItem)
+            {
+                return Problems.Invalid($"candidates[{i}].itemId", badItem);
             }
         }
-        if (request.UserId is { } u && (string.IsNullOrWhiteSpace(u) || u.Length > 256))
+        if (request.UserId is { } u && InputValidator.WhyNotId(u) is { } badUser)
         {
-            return Problems.Invalid("userId", "must be a non-empty id of at most 256 characters when given");
+            return Problems.Invalid("userId", badUser);
         }
         try
         {

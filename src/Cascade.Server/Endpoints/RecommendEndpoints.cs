@@ -3,6 +3,7 @@ using Cascade.Features;
 using Cascade.Pipeline;
 using Cascade.Server.Infrastructure;
 using Cascade.Serving;
+using Cascade.Serving.Ingestion;
 using Cascade.Serving.Paging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +16,7 @@ internal static class RecommendEndpoints
 {
     public static void Map(IEndpointRouteBuilder routes)
     {
-        var app = routes.MapGroup("").AddEndpointFilter<ServingErrorFilter>().RequireScope(Scope.Read);
+        var app = routes.MapGroup("").AddEndpointFilter<ServingErrorFilter>().RequireScope(Scope.Read).WithPipelineGate();
         var admin = routes.MapGroup("").WithTags("Admin").RequireScope(Scope.Admin);
         app.MapGet("/v1/recommend/{userId}", Recommend).WithTags("Recommend")
             .WithSummary("Top-n items for a user through every pipeline stage (retrieve → filter → rank → re-rank). n 1–200 (default 10); cursor = nextCursor of the previous page (never repeats an item); category limits to one category; explain=true adds each item's trail and the stage timings; variant names the experiment arm recorded with the impressions (default Cascade:Variant).")
@@ -33,7 +34,7 @@ internal static class RecommendEndpoints
             .WithSummary("The newest servable items by creation time (n 1–200, default 10; optional category).")
             .Produces<ListingResponse>().ProducesProblem(422).ProducesProblem(503);
         admin.MapPost("/v1/admin/bundle", LoadBundle).WithJsonBody<BundleRequest>(batch: false)
-            .WithSummary("Load a model bundle written by `cascade train --output DIR` (a directory on the server's disk), verify every file's checksum, smoke-test it and swap it in without dropping a request (admin scope). A damaged or failing bundle is refused (409) and the old one keeps serving.")
+            .WithSummary("Load a model bundle written by `cascade train --output DIR` into the server's bundles folder (Cascade:BundlesDirectory, default DATA/bundles; path names the bundle's folder there), verify every file's length and checksum, smoke-test it and swap it in without dropping a request (admin scope). A damaged, mismatched, failing or slow (Cascade:BundleLoadTimeoutSeconds) bundle is refused (409) and the old one keeps serving.")
             .Accepts<BundleRequest>("application/json").Produces<TrainingSummary>().ProducesProblem(409).ProducesProblem(422);
         admin.MapGet("/v1/admin/stats", Stats)
             .WithSummary("Latency of each pipeline stage over the recent requests (mean, p50, p95, p99 in ms; window of 8192 per stage) and how often each degraded since start (admin scope).")
@@ -43,28 +44,51 @@ internal static class RecommendEndpoints
             .Produces<TrainingSummary>().ProducesProblem(409);
     }
 
-    private static IResult LoadBundle(HttpContext http, RecommendationService service)
+    private static async Task<IResult> LoadBundle(HttpContext http, RecommendationService service, ServerOptions options)
     {
         string appName = http.App();
-        string? path = http.Body<BundleRequest>().Elements[0]!.Path;
-        if (string.IsNullOrWhiteSpace(path))
+        string? name = http.Body<BundleRequest>().Elements[0]!.Path;
+        const string Where = "the name of a bundle folder in the server's bundles folder (Cascade:BundlesDirectory)";
+        if (string.IsNullOrWhiteSpace(name))
         {
-            return Problems.Invalid("path", "is required: the bundle directory on the server's disk");
+            return Problems.Invalid("path", $"is required: {Where}");
         }
-        if (!Directory.Exists(path))
+        if (name is "." or ".." || InputValidator.WhyNotId(name) is not null || name.Contains('\\', StringComparison.Ordinal))
         {
-            return Problems.Invalid("path", $"'{path}' is not a directory on the server");
+            return Problems.Invalid("path", $"must be {Where}, not a path");
         }
+        string root = Path.GetFullPath(options.BundlesRoot);
+        string directory = Path.Combine(root, name);
+        var info = new DirectoryInfo(directory);
+        if (!info.Exists || info.LinkTarget is not null)
+        {
+            return Problems.Invalid("path", $"'{name}' is not a bundle folder in the bundles folder (Cascade:BundlesDirectory)");
+        }
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        limit.CancelAfter(TimeSpan.FromSeconds(options.BundleLoadTimeoutSeconds));
         try
         {
-            return Results.Ok(service.LoadBundle(appName, path));
+            // Off the request thread: reading, hashing and building check the token between steps, so a load that runs
+            // over its time is cancelled and leaves the old bundle serving.
+            return Results.Ok(await Task.Run(() => service.LoadBundle(appName, directory, limit.Token), CancellationToken.None).WaitAsync(limit.Token));
         }
-        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException)
+        catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
         {
-            return Results.Problem(title: "The bundle was refused; the previous one keeps serving.", detail: e.Message, statusCode: StatusCodes.Status409Conflict,
-                type: "https://cascade.dev/problems/bundle-refused");
+            return Refused("path", $"Loading bundle '{name}' took longer than {options.BundleLoadTimeoutSeconds} s (Cascade:BundleLoadTimeoutSeconds) and was cancelled.");
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            // The answer names the bundle by the name it was asked for, never by where the server keeps it.
+            string detail = e.Message.Replace(directory, name, StringComparison.Ordinal).Replace(root, "(bundles)", StringComparison.Ordinal);
+            return Refused("path", $"Bundle '{name}': {detail}");
         }
     }
+
+    // A bundle that was not put in service (loaded or trained): 409, naming what the request could change.
+    private static IResult Refused(string field, string detail) =>
+        Results.Problem(title: "The bundle was refused; the previous one keeps serving.", detail: detail, statusCode: StatusCodes.Status409Conflict,
+            type: "https://cascade.dev/problems/bundle-refused",
+            extensions: new Dictionary<string, object?> { ["errors"] = new[] { new FieldError(field, detail) } });
 
     private static IResult Stats(HttpContext http, RecommendationService service, OnlineFeatureStore features)
     {
@@ -81,13 +105,16 @@ internal static class RecommendEndpoints
         }
         catch (InvalidOperationException e)
         {
-            return Results.Problem(title: "The new bundle was refused.", detail: e.Message, statusCode: StatusCodes.Status409Conflict,
-                type: "https://cascade.dev/problems/bundle-refused");
+            return Refused("app", e.Message);
         }
     }
 
     private static IResult Recommend(string userId, string? n, string? cursor, string? category, string? explain, string? variant, HttpContext http, RecommendationService service)
     {
+        if (InputValidator.WhyNotId(userId) is { } badId)
+        {
+            return Problems.Invalid("userId", badId);
+        }
         if (ParseCount(n, service, out int count) is { } bad)
         {
             return bad;
@@ -118,14 +145,14 @@ internal static class RecommendEndpoints
         }
         for (int i = 0; i < items.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(items[i]) || items[i].Length > 256)
+            if (InputValidator.WhyNotId(items[i]) is { } badItem)
             {
-                return Problems.Invalid($"items[{i}]", "must be a non-empty item id of at most 256 characters");
+                return Problems.Invalid($"items[{i}]", badItem);
             }
         }
-        if (session.UserId is { } u && (string.IsNullOrWhiteSpace(u) || u.Length > 256))
+        if (session.UserId is { } u && InputValidator.WhyNotId(u) is { } badUser)
         {
-            return Problems.Invalid("userId", "must be a non-empty id of at most 256 characters when given");
+            return Problems.Invalid("userId", badUser);
         }
         if (session.Variant is { } v && !FeedbackEvent.IsValidVariant(v))
         {
@@ -157,6 +184,10 @@ internal static class RecommendEndpoints
 
     private static IResult Similar(string itemId, string? n, HttpContext http, RecommendationService service)
     {
+        if (InputValidator.WhyNotId(itemId) is { } badId)
+        {
+            return Problems.Invalid("itemId", badId);
+        }
         if (ParseCount(n, service, out int count) is { } bad)
         {
             return bad;
@@ -167,7 +198,7 @@ internal static class RecommendEndpoints
         }
         catch (KeyNotFoundException)
         {
-            return Problems.NotFound("Item", itemId);
+            return Problems.NotFound("Item", itemId, "itemId");
         }
     }
 
@@ -235,7 +266,7 @@ internal sealed record RecommendResponse(string RequestId, string? UserId, IRead
     IReadOnlyList<string> Degraded, string BundleVersion, string Variant, IReadOnlyList<StageReport>? Stages);
 
 /// <summary>Which bundle to load.</summary>
-/// <param name="Path">The bundle directory on the server's disk.</param>
+/// <param name="Path">The name of the bundle's folder in the server's bundles folder (Cascade:BundlesDirectory).</param>
 internal sealed record BundleRequest(string? Path);
 
 /// <summary>Serving statistics.</summary>
@@ -247,8 +278,8 @@ internal sealed record BundleRequest(string? Path);
 internal sealed record StatsResponse(string? BundleVersion, long ImpressionFailures, IReadOnlyList<StageLatency> Stages, GcStats Gc, StateStats State);
 
 /// <summary>The in-memory serving state: recent changes (request path) and the online feature store (POST /v1/rank).</summary>
-/// <param name="RecentUsers">Users with history since the recent changes' floor (all apps; null when the follower is off).</param>
-/// <param name="RecentItems">Items hidden, expired or upserted since that floor (all apps; null when off).</param>
+/// <param name="RecentUsers">The key's app's users with history since the recent changes' floor (null when the follower is off).</param>
+/// <param name="RecentItems">The key's app's items hidden, expired or upserted since that floor (null when off).</param>
 /// <param name="RecentFloor">The key's app's floor: changes after this log sequence are kept (it moves up at each bundle swap).</param>
 /// <param name="FeatureUsers">Users with online feature state in the key's app.</param>
 /// <param name="FeatureItems">Items with online feature state in the key's app.</param>
@@ -260,7 +291,7 @@ internal sealed record StateStats(int? RecentUsers, int? RecentItems, long? Rece
     public static StateStats Of(string app, RecentChanges? changes, OnlineFeatureStore features)
     {
         var counts = features.Count(app);
-        return new StateStats(changes?.Users, changes?.ChangedItems, changes?.FloorOf(app), counts.Users, counts.Items, counts.Pairs,
+        return new StateStats(changes?.UsersOf(app), changes?.ChangedItemsOf(app), changes?.FloorOf(app), counts.Users, counts.Items, counts.Pairs,
             Math.Round(Environment.WorkingSet / 1048576.0, 1));
     }
 }

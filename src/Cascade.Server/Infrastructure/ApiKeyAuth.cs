@@ -30,6 +30,31 @@ internal sealed class ApiKeyAuth
 
     public bool Open => _keys.Count == 0;
 
+    /// <summary>The apps requests can act on: every key's app, or the default app when the API is open.</summary>
+    public IReadOnlyList<string> AppNames => Open ? [Core.Domain.Apps.Default] : [.. _keys.Select(k => k.App).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    /// <summary>The rate-limit partition of a request: its API key when valid, else its client address.</summary>
+    public string PartitionOf(HttpContext context)
+    {
+        if (!Open && context.Request.Headers.TryGetValue(Header, out var values) && values.Count == 1 && !string.IsNullOrEmpty(values[0]))
+        {
+            byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!));
+            int match = -1;
+            for (int i = 0; i < _keys.Count; i++)
+            {
+                if (CryptographicOperations.FixedTimeEquals(digest, _keys[i].Digest))
+                {
+                    match = i;
+                }
+            }
+            if (match >= 0)
+            {
+                return "key:" + match.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        return "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+    }
+
     /// <summary>Returns the app the request acts on, or a 401/403 problem.</summary>
     public (string? App, IResult? Error) Authorize(HttpContext context, Scope scope)
     {
@@ -40,7 +65,7 @@ internal sealed class ApiKeyAuth
         if (!context.Request.Headers.TryGetValue(Header, out var values) || values.Count != 1 || string.IsNullOrEmpty(values[0]))
         {
             return (null, Results.Problem(title: "An API key is required.", detail: $"Send it in the {Header} header.", statusCode: StatusCodes.Status401Unauthorized,
-                type: "https://cascade.dev/problems/unauthorized"));
+                type: "https://cascade.dev/problems/unauthorized", extensions: Field("is required")));
         }
         byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!));
         (string App, HashSet<string> Scopes)? match = null;
@@ -54,13 +79,17 @@ internal sealed class ApiKeyAuth
         }
         if (match is not { } m)
         {
-            return (null, Results.Problem(title: "The API key is not valid.", statusCode: StatusCodes.Status401Unauthorized, type: "https://cascade.dev/problems/unauthorized"));
+            return (null, Results.Problem(title: "The API key is not valid.", detail: $"{Header}: not a configured key.", statusCode: StatusCodes.Status401Unauthorized,
+                type: "https://cascade.dev/problems/unauthorized", extensions: Field("is not a configured key")));
         }
         string needed = scope switch { Scope.Read => "read", Scope.Write => "write", _ => "admin" };
         bool allowed = m.Scopes.Contains("admin") || m.Scopes.Contains(needed) || (scope == Scope.Read && m.Scopes.Contains("write"));
         return allowed
             ? (m.App, null)
             : (null, Results.Problem(title: "The API key lacks a scope.", detail: $"This operation needs the '{needed}' scope.", statusCode: StatusCodes.Status403Forbidden,
-                type: "https://cascade.dev/problems/forbidden"));
+                type: "https://cascade.dev/problems/forbidden", extensions: Field($"lacks the '{needed}' scope")));
     }
+
+    private static Dictionary<string, object?> Field(string reason) =>
+        new() { ["errors"] = new[] { new Serving.Ingestion.FieldError(Header, reason) } };
 }

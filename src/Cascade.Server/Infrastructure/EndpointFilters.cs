@@ -17,7 +17,7 @@ internal static class EndpointFilters
 
     /// <summary>Requires an API key with <paramref name="scope"/> (401/403 problems otherwise); the key's app is <see cref="App"/>.</summary>
     public static TBuilder RequireScope<TBuilder>(this TBuilder builder, Scope scope) where TBuilder : IEndpointConventionBuilder =>
-        builder.AddEndpointFilter(async (context, next) =>
+        builder.RequireRateLimiting(Limits.PolicyOf(scope)).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             var (app, denied) = http.RequestServices.GetRequiredService<ApiKeyAuth>().Authorize(http, scope);
@@ -37,8 +37,8 @@ internal static class EndpointFilters
         builder.AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
-            int maxBatch = http.RequestServices.GetRequiredService<ServerOptions>().MaxBatchSize;
-            var body = await JsonBody.ReadAsync<T>(http.Request, allowSingle: batch != true, allowBatch: batch != false, maxBatch);
+            var limits = http.RequestServices.GetRequiredService<JsonLimits>();
+            var body = await JsonBody.ReadAsync<T>(http.Request, allowSingle: batch != true, allowBatch: batch != false, limits);
             if (body.Error is not null)
             {
                 return body.Error;

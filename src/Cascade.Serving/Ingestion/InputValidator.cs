@@ -28,8 +28,8 @@ public static class InputValidator
             errors.Add(new(prefix.Length == 0 ? "$" : prefix, "an event object is required"));
             return null;
         }
-        CheckId(input.UserId, prefix + "userId", required: true, errors);
-        CheckId(input.ItemId, prefix + "itemId", required: true, errors);
+        CheckId(input.UserId, prefix + "userId", required: true, errors, addressable: true);
+        CheckId(input.ItemId, prefix + "itemId", required: true, errors, addressable: true);
         CheckId(input.EventId, prefix + "eventId", required: false, errors);
         CheckId(input.RequestId, prefix + "requestId", required: false, errors);
         EventType? type = null;
@@ -98,6 +98,10 @@ public static class InputValidator
         CheckLabels(input.Categories, prefix + "categories", errors);
         CheckLabels(input.Tags, prefix + "tags", errors);
         string attributes = CheckAttributes(input.Attributes, prefix + "attributes", errors);
+        if (input.CreatedAt is { } at && (at < Earliest || at > now.AddDays(1)))
+        {
+            errors.Add(new(prefix + "createdAt", $"{at:O} is before 1970 or more than a day in the future"));
+        }
         if (input.ExpiresAt is { } exp && input.CreatedAt is { } created && exp < created)
         {
             errors.Add(new(prefix + "expiresAt", $"{exp:O} is before createdAt {created:O}"));
@@ -124,25 +128,34 @@ public static class InputValidator
         return errors.Count > before ? null : new User(app, id!, attributes);
     }
 
-    /// <summary>Checks an id taken from a URL path.</summary>
-    public static void CheckPathId(string? id, string name, List<FieldError> errors) => CheckId(id, name, required: true, errors);
+    /// <summary>Checks an id taken from a URL path (a user or an item id: the rules of ingestion).</summary>
+    public static void CheckPathId(string? id, string name, List<FieldError> errors) => CheckId(id, name, required: true, errors, addressable: true);
+
+    /// <summary>The reason <paramref name="id"/> is not a valid user or item id, or null when it is one.</summary>
+    public static string? WhyNotId(string? id)
+    {
+        var errors = new List<FieldError>(1);
+        CheckId(id, "", required: true, errors, addressable: true);
+        return errors.Count == 0 ? null : errors[0].Reason;
+    }
 
     private static string? ResolveId(string? bodyId, string? pathId, string prefix, List<FieldError> errors)
     {
         if (pathId is not null)
         {
-            CheckId(pathId, "id", required: true, errors);
+            CheckId(pathId, "id", required: true, errors, addressable: true);
             if (bodyId is not null && bodyId != pathId)
             {
                 errors.Add(new(prefix + "id", $"'{Truncate(bodyId)}' differs from the id in the path '{Truncate(pathId)}'"));
             }
             return pathId;
         }
-        CheckId(bodyId, prefix + "id", required: true, errors);
+        CheckId(bodyId, prefix + "id", required: true, errors, addressable: true);
         return bodyId;
     }
 
-    private static void CheckId(string? id, string field, bool required, List<FieldError> errors)
+    // addressable: a user or item id, which must be reachable as one segment of a URL path, so no '/'.
+    private static void CheckId(string? id, string field, bool required, List<FieldError> errors, bool addressable = false)
     {
         if (id is null)
         {
@@ -160,10 +173,40 @@ public static class InputValidator
         {
             errors.Add(new(field, $"is {id.Length} characters; the limit is {MaxIdLength}"));
         }
-        else if (id.AsSpan().ContainsAnyInRange('\0', '\u001f'))
+        else if (id.AsSpan().IndexOfAny(Forbidden) >= 0)
         {
-            errors.Add(new(field, "must not contain control characters"));
+            errors.Add(new(field, "must not contain control, bidirectional-override or line-separator characters"));
         }
+        else if (addressable && id.Contains('/', StringComparison.Ordinal))
+        {
+            errors.Add(new(field, "must not contain '/': ids are addressed as one segment of a URL path"));
+        }
+        else if (HasLoneSurrogate(id))
+        {
+            errors.Add(new(field, "must be valid Unicode (a lone surrogate)"));
+        }
+    }
+
+    // C0 and C1 controls (with DEL and NEL), bidirectional embeddings, overrides and isolates, and the Unicode
+    // line and paragraph separators: they make an id print as something it is not.
+    private static readonly System.Buffers.SearchValues<char> Forbidden = System.Buffers.SearchValues.Create(
+        string.Concat(Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7f, 0x21)).Select(c => (char)c))
+        + "\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069");
+
+    private static bool HasLoneSurrogate(string s)
+    {
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(s[i]))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void CheckLabels(IReadOnlyList<string>? labels, string field, List<FieldError> errors)

@@ -61,6 +61,28 @@ public sealed class InteractionProjection : ICheckpointedProjection
         }
     }
 
+    /// <summary>Entries held for <paramref name="app"/> (0 for an app without interactions).</summary>
+    /// <param name="app">The app.</param>
+    public long EntriesOf(string app)
+    {
+        lock (_gate)
+        {
+            return _apps.TryGetValue(app, out var state) ? state.Builder.Count : 0;
+        }
+    }
+
+    /// <summary>The apps with at least one entry, in ordinal order.</summary>
+    public IReadOnlyList<string> AppsWithEntries
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _apps.Where(a => a.Value.Builder.Count > 0).Select(a => a.Key).Order(StringComparer.Ordinal)];
+            }
+        }
+    }
+
     /// <inheritdoc />
     public void Apply(LogBatch batch)
     {
