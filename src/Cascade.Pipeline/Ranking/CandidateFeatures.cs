@@ -105,7 +105,8 @@ public sealed class CandidateFeatures
         private readonly Dictionary<int, int> _categoryCounts = [];
         private readonly int _recent;
         private readonly float _historyFeature, _userLogPopularity;
-        private readonly int[]? _trendCounts;
+        private readonly int[]? _trendCounts, _upToNow;
+        private readonly long[]? _firstMs;
         private readonly int[] _trendBest = new int[TrendWindowsMs.Length];
 
         internal CandidateRows(CandidateFeatures features, IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]?[]? scoresOfAll)
@@ -174,13 +175,17 @@ public sealed class CandidateFeatures
             {
                 int n = candidates.Count;
                 _trendCounts = new int[TrendWindowsMs.Length * n];
+                _upToNow = new int[n];
+                _firstMs = new long[n];
+                Span<int> counts = stackalloc int[TrendWindowsMs.Length];
                 for (int r = 0; r < n; r++)
                 {
+                    _upToNow[r] = timeline.Trend(candidates[r].Item, nowMs, TrendWindowsMs, counts, out long? first);
+                    _firstMs[r] = first ?? long.MinValue;
                     for (int w = 0; w < TrendWindowsMs.Length; w++)
                     {
-                        int count = timeline.CountBetween(candidates[r].Item, nowMs - TrendWindowsMs[w], nowMs);
-                        _trendCounts[w * n + r] = count;
-                        _trendBest[w] = Math.Max(_trendBest[w], count);
+                        _trendCounts[w * n + r] = counts[w];
+                        _trendBest[w] = Math.Max(_trendBest[w], counts[w]);
                     }
                 }
             }
@@ -251,20 +256,20 @@ public sealed class CandidateFeatures
         /// </summary>
         private void AddTrends(Span<float> row, int r)
         {
-            if (_f._timeline is not { } timeline || _trendCounts is null)
+            if (_trendCounts is null || _upToNow is null || _firstMs is null)
             {
                 row.Fill(float.NaN);
                 return;
             }
-            int n = _candidates.Count, item = _candidates[r].Item;
+            int n = _candidates.Count;
             for (int w = 0; w < TrendWindowsMs.Length; w++)
             {
                 row[w] = _trendBest[w] > 0 ? (float)_trendCounts[w * n + r] / _trendBest[w] : 0;
             }
-            int upToNow = timeline.CountBetween(item, long.MinValue, _nowMs);
+            int upToNow = _upToNow[r];
             int last = TrendWindowsMs.Length - 1;
             row[last + 1] = upToNow > 0 ? (float)_trendCounts[last * n + r] / upToNow : float.NaN;
-            row[last + 2] = timeline.FirstAtOrBefore(item, _nowMs) is { } first ? (float)((_nowMs - first) / 86_400_000.0) : float.NaN;
+            row[last + 2] = _firstMs[r] != long.MinValue ? (float)((_nowMs - _firstMs[r]) / 86_400_000.0) : float.NaN;
         }
     }
 }

@@ -78,6 +78,36 @@ public sealed class ItemTimeline
         return _times[_offsets[item]];
     }
 
+    /// <summary>
+    /// What the trend features read of one item at <paramref name="toMs"/>, in one visit of its times: the
+    /// interactions up to it, those in each window ending at it, and the first one (<see cref="CountBetween"/> and
+    /// <see cref="FirstAtOrBefore"/> give the same, one search each).
+    /// </summary>
+    /// <param name="item">Dense item id.</param>
+    /// <param name="toMs">The request's time.</param>
+    /// <param name="windowsMs">Window lengths; a window is [toMs − length, toMs].</param>
+    /// <param name="inWindows">Receives the count of each window.</param>
+    /// <param name="firstMs">The first interaction at or before <paramref name="toMs"/>, or null.</param>
+    /// <returns>Interactions at or before <paramref name="toMs"/>.</returns>
+    public int Trend(int item, long toMs, ReadOnlySpan<long> windowsMs, Span<int> inWindows, out long? firstMs)
+    {
+        if ((uint)item >= (uint)ItemCount)
+        {
+            inWindows[..windowsMs.Length].Clear();
+            firstMs = null;
+            return 0;
+        }
+        var times = _times.AsSpan(_offsets[item], _offsets[item + 1] - _offsets[item]);
+        int upTo = UpperBound(times, toMs);
+        var past = times[..upTo];
+        for (int w = 0; w < windowsMs.Length; w++)
+        {
+            inWindows[w] = windowsMs[w] < 0 ? 0 : upTo - LowerBound(past, toMs - windowsMs[w]);
+        }
+        firstMs = upTo > 0 ? past[0] : null;
+        return upTo;
+    }
+
     /// <summary>How many of the ascending <paramref name="sorted"/> are below <paramref name="value"/>.</summary>
     internal static int LowerBound(ReadOnlySpan<long> sorted, long value)
     {

@@ -43,6 +43,17 @@ public sealed class ItemTimelineTests
             Assert.Equal(expected, timeline.CountBetween(item, from, to));
             long? first = entries.Where(e => e.Item == item && e.Time <= to).Select(e => (long?)e.Time).Min();
             Assert.Equal(first, timeline.FirstAtOrBefore(item, to));
+            // The one-visit form the trend features use agrees with a brute-force count of each window.
+            long[] windows = [to - from, random.Next(0, 60) * Day, 0];
+            var counts = new int[windows.Length];
+            int upTo = timeline.Trend(item, to, windows, counts, out long? trendFirst);
+            Assert.Equal(entries.Count(e => e.Item == item && e.Time <= to), upTo);
+            Assert.Equal(first, trendFirst);
+            for (int w = 0; w < windows.Length; w++)
+            {
+                long start = to - windows[w];
+                Assert.Equal(entries.Count(e => e.Item == item && e.Time >= start && e.Time <= to), counts[w]);
+            }
         }
         Assert.Equal(0, timeline.CountBetween(0, 10 * Day, 5 * Day));
     }
