@@ -17,6 +17,8 @@
 # 6. stops the servers and removes the copies on exit. The LAST line is the summary.
 #
 # wrk, the server and its impression writer share the machine's cores; `uptime` is printed next to every figure.
+#
+# LOAD_PREPARE_ONLY=1 stops after step 1 (bench/soak.sh uses it to make the same data set).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -77,6 +79,11 @@ if [ ! -f "$DATA/.complete" ]; then
 fi
 
 # --- server lifecycle ------------------------------------------------------------------------------------------------
+if [ "${LOAD_PREPARE_ONLY:-0}" = 1 ]; then
+  log "prepared $DATA (LOAD_PREPARE_ONLY=1: no runs)"
+  exit 0
+fi
+
 RUN=$(mktemp -d "$CACHE/run.XXXXXX")
 SERVER_PID=""
 cleanup() {
