@@ -272,7 +272,8 @@ public static class CascadeServer
 
 /// <summary>
 /// Trains the pipeline of every app at start and then periodically — the default app, every app with interactions in
-/// the log and every app a bundle serves — swapping each bundle in after its smoke test.
+/// the log and every app a bundle serves — swapping each bundle in after its smoke test. An app whose training inputs
+/// did not change since its bundle's snapshot (impressions alone do not count) is not retrained.
 /// </summary>
 internal sealed class TrainingService(RecommendationService service, CascadeEngine engine, ServerOptions options, ILogger<TrainingService> logger) : BackgroundService
 {
@@ -288,6 +289,11 @@ internal sealed class TrainingService(RecommendationService service, CascadeEngi
             var apps = engine.Interactions.AppsWithEntries.Union(service.ServedApps).Append(Apps.Default).Distinct(StringComparer.Ordinal).ToList();
             foreach (string app in apps)
             {
+                if (!service.HasNewInputs(app))
+                {
+                    logger.LogDebug("Nothing new for app {App} since its bundle's snapshot; not retrained", app);
+                    continue;
+                }
                 try
                 {
                     // The same background path a request without a bundle starts, so the two never train at once.

@@ -154,6 +154,16 @@ public sealed partial class RecommendationService
     /// <summary>The version of the bundle serving <paramref name="app"/>, or null.</summary>
     public string? BundleVersion(string app) => _bundles.TryGetValue(app, out var b) ? b.Version : null;
 
+    /// <summary>
+    /// Whether a training of <paramref name="app"/> would read anything the serving bundle did not: true without a
+    /// bundle, or when an interaction (not an impression), an item or user upsert or a hide of the app reached the log
+    /// after the bundle's snapshot. The periodic trainer skips apps without new inputs, so an idle server does not
+    /// rebuild the same bundle every interval.
+    /// </summary>
+    /// <param name="app">The app.</param>
+    public bool HasNewInputs(string app) =>
+        !_bundles.TryGetValue(app, out var b) || engine.Interactions.ChangedAt(app) > b.Snapshot.Sequence;
+
     /// <summary>How long building a bundle waits for the catalog to apply the snapshot's records.</summary>
     private static readonly TimeSpan CatalogWait = TimeSpan.FromMinutes(10);
 

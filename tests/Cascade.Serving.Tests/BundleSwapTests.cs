@@ -28,6 +28,34 @@ public sealed class BundleSwapTests
     }
 
     [Fact]
+    public async Task Only_an_interaction_upsert_or_hide_after_the_bundle_makes_new_training_inputs_impressions_do_not()
+    {
+        using var dir = new TempDir();
+        using var engine = await Seeded(dir);
+        var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false });
+        Assert.True(service.HasNewInputs(Apps.Default)); // no bundle yet
+        service.Train(Apps.Default);
+        Assert.False(service.HasNewInputs(Apps.Default));
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        async Task Applied() => await engine.WaitForAsync(engine.Interactions, engine.Log.LastSequence, TimeSpan.FromSeconds(30));
+
+        await engine.AppendEventsAsync([new FeedbackEvent(Apps.Default, null, "u1", "i1", "impression", null, now, "r1", 0)]);
+        await Applied();
+        Assert.False(service.HasNewInputs(Apps.Default)); // impressions alone: the same training inputs
+
+        await engine.AppendEventsAsync([new FeedbackEvent(Apps.Default, null, "u1", "i1", "click", null, now, "r1", 0)]);
+        await Applied();
+        Assert.True(service.HasNewInputs(Apps.Default));
+        service.Train(Apps.Default);
+        Assert.False(service.HasNewInputs(Apps.Default));
+
+        await engine.HideItemAsync(Apps.Default, "i2");
+        await Applied();
+        Assert.True(service.HasNewInputs(Apps.Default));
+        Assert.True(service.HasNewInputs("other")); // an app without a bundle
+    }
+
+    [Fact]
     public async Task Recent_changes_are_trimmed_as_bundles_that_include_them_are_swapped_in_and_nothing_seen_or_hidden_returns()
     {
         using var dir = new TempDir();

@@ -21,6 +21,7 @@ public sealed class InteractionProjection : ICheckpointedProjection
     private readonly EventTypeRegistry _types;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, AppInteractions> _apps = new(StringComparer.Ordinal);
+    private long _restoredAt;
     private long _applied;
     private LogMark _mark;
 
@@ -83,6 +84,22 @@ public sealed class InteractionProjection : ICheckpointedProjection
         }
     }
 
+    /// <summary>
+    /// The sequence of the last record that changed what a training of <paramref name="app"/> reads — an interaction
+    /// (not an impression), an item or user upsert, a hide — or the checkpoint's sequence when nothing changed since it
+    /// was restored (0 for an app never seen). A bundle whose snapshot is at or after it would be trained again on
+    /// the same inputs.
+    /// </summary>
+    /// <param name="app">The app.</param>
+    public long ChangedAt(string app)
+    {
+        lock (_gate)
+        {
+            long changed = _apps.TryGetValue(app, out var state) ? state.ChangedAt : 0;
+            return changed == 0 && state is not null ? _restoredAt : changed;
+        }
+    }
+
     /// <inheritdoc />
     public void Apply(LogBatch batch)
     {
@@ -103,15 +120,23 @@ public sealed class InteractionProjection : ICheckpointedProjection
                         if (_types.TryGet(e.Type, out var type) && type.Role != EventRole.Impression)
                         {
                             app.Builder.Add(u, item, type.WeightOf(e.Value), e.TimestampMs);
+                            app.ChangedAt = records[i].Sequence;
                         }
                         break;
                     case RecordKind.ItemUpsert:
                         var upserted = batch.Item(i);
-                        App(upserted.App).Items.GetOrAdd(upserted.Id);
+                        var itemApp = App(upserted.App);
+                        itemApp.Items.GetOrAdd(upserted.Id);
+                        itemApp.ChangedAt = records[i].Sequence;
                         break;
                     case RecordKind.UserUpsert:
                         var user = batch.User(i);
-                        App(user.App).Users.GetOrAdd(user.Id);
+                        var userApp = App(user.App);
+                        userApp.Users.GetOrAdd(user.Id);
+                        userApp.ChangedAt = records[i].Sequence;
+                        break;
+                    case RecordKind.ItemHide:
+                        App(batch.Hide(i).App).ChangedAt = records[i].Sequence;
                         break;
                     default:
                         break;
@@ -244,6 +269,7 @@ public sealed class InteractionProjection : ICheckpointedProjection
                 state.Builder.ReadEntries(reader, state.Users.Count, state.Items.Count);
             }
             _applied = sequence;
+            _restoredAt = sequence;
             _mark = mark;
             return sequence;
         });
@@ -292,5 +318,7 @@ public sealed class InteractionProjection : ICheckpointedProjection
         public IdInterner Items { get; } = new();
 
         public CsrMatrixBuilder Builder { get; } = new(1 << 12);
+
+        public long ChangedAt { get; set; }
     }
 }
