@@ -34,6 +34,14 @@ public sealed record FeatureSetOptions
     /// </summary>
     public int MaxItemsPerUser { get; init; } = 2_000;
 
+    /// <summary>
+    /// The most user × item pairs the whole store keeps (1,000–1,000,000,000): the per-user bound alone lets a server
+    /// that logs impressions for many users grow for a long time (users × <see cref="MaxItemsPerUser"/>). Reaching it
+    /// drops about the quarter of all pairs touched longest ago (their features restart from zero). Default
+    /// 10,000,000 (about 0.6 GB).
+    /// </summary>
+    public int MaxPairs { get; init; } = 10_000_000;
+
     /// <summary>Buckets of the hashed user id, code 0 included. Default 65,536.</summary>
     public int UserIdBuckets { get; init; } = 1 << 16;
 
@@ -131,6 +139,7 @@ public sealed record FeatureSetOptions
         Guard.InRange(ContextBuckets, 2, MaxBuckets);
         Guard.InRange(CrossBuckets, 2, MaxBuckets);
         Guard.InRange(MaxItemsPerUser, 16, 1_000_000);
+        Guard.InRange(MaxPairs, 1_000, 1_000_000_000);
         Guard.InRange(TagSlots, 0, 16);
         Guard.Probability(CtrPrior);
         Guard.Positive(CtrPriorStrength); // impressions

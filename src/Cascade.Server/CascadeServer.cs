@@ -286,10 +286,10 @@ internal sealed class TrainingService(RecommendationService service, CascadeEngi
         }
         while (!stoppingToken.IsCancellationRequested)
         {
-            var apps = engine.Interactions.AppsWithEntries.Union(service.ServedApps).Append(Apps.Default).Distinct(StringComparer.Ordinal).ToList();
+            var apps = engine.Interactions.AppsWithEntries.Union(service.Bundles.ServedApps).Append(Apps.Default).Distinct(StringComparer.Ordinal).ToList();
             foreach (string app in apps)
             {
-                if (!service.HasNewInputs(app))
+                if (!service.Bundles.HasNewInputs(app))
                 {
                     logger.LogDebug("Nothing new for app {App} since its bundle's snapshot; not retrained", app);
                     continue;
@@ -297,7 +297,7 @@ internal sealed class TrainingService(RecommendationService service, CascadeEngi
                 try
                 {
                     // The same background path a request without a bundle starts, so the two never train at once.
-                    var s = await service.TrainInBackground(app).WaitAsync(stoppingToken);
+                    var s = await service.Bundles.TrainInBackground(app).WaitAsync(stoppingToken);
                     logger.LogInformation("Trained pipeline bundle {Version} for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
                         s.BundleVersion, s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
                 }

@@ -46,11 +46,11 @@ public sealed partial class RecommendationService
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         long startedAt = _clock.GetTimestamp();
-        if (!IsTrained(app))
+        if (!Bundles.IsTrained(app))
         {
-            Train(app);
+            Bundles.Train(app);
         }
-        var bundle = Bundle(app);
+        var bundle = Bundles.Serving(app);
         long sequence = bundle.Snapshot.Sequence;
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         var users = bundle.Snapshot.UserIds;

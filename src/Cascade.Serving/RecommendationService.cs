@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Cascade.Core.Domain;
 using Cascade.Pipeline;
 using Cascade.Pipeline.Sources;
@@ -8,23 +7,38 @@ using Cascade.Storage.Engine;
 namespace Cascade.Serving;
 
 /// <summary>
-/// Serves the multi-stage pipeline for each app. A model bundle (snapshot of the log, item table, fitted pipeline)
-/// is trained from the event log, smoke-tested, and swapped in atomically: requests in flight finish on the bundle
-/// they started with, and a bundle that fails its smoke test is refused while the old one keeps serving.
+/// The served-bundle facade: recommend, similar, popular and latest for each app, from the bundle its
+/// <see cref="Bundles"/> manager holds, with the user's recent history and items' liveness from the recent changes,
+/// signed page cursors, batch lists and logged impressions. A request never trains: before an app's first bundle it
+/// gets <see cref="BundleNotReadyException"/> (a training starts in the background).
 /// </summary>
-public sealed partial class RecommendationService(CascadeEngine engine, RecommendationOptions? options = null, TimeProvider? clock = null)
+public sealed partial class RecommendationService
 {
-    private readonly ConcurrentDictionary<string, ServedBundle> _bundles = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, object> _trainLocks = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Task<TrainingSummary>> _backgroundTraining = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _trainingFailures = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TaskCompletionSource> _bundleReady = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TrainingSummary> _lastTraining = new(StringComparer.Ordinal);
-    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
-    private readonly string[] _historyTypes = [.. engine.EventTypes.All.Where(t => t.Role is EventRole.Positive or EventRole.Negative).Select(t => t.Name)];
-    private readonly PageCursorCodec _cursors = new(new PageCursorOptions(
-        options?.CursorKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
-        options?.CursorLifetime ?? PageCursorOptions.DefaultLifetime));
+    private readonly CascadeEngine engine;
+    private readonly TimeProvider _clock;
+    private readonly string[] _historyTypes;
+    private readonly PageCursorCodec _cursors;
+
+    /// <summary>Creates the service and its bundle manager.</summary>
+    /// <param name="engine">The open engine.</param>
+    /// <param name="options">Serving options (defaults when null).</param>
+    /// <param name="clock">The clock (tests).</param>
+    public RecommendationService(CascadeEngine engine, RecommendationOptions? options = null, TimeProvider? clock = null)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        this.engine = engine;
+        _clock = clock ?? TimeProvider.System;
+        Options = options ?? new RecommendationOptions();
+        PipelineOptions = Options.Pipeline is { Sources.Count: > 0 } p ? p : PipelineOptions.Default();
+        _historyTypes = [.. engine.EventTypes.All.Where(t => t.Role is EventRole.Positive or EventRole.Negative).Select(t => t.Name)];
+        _cursors = new(new PageCursorOptions(
+            Options.CursorKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),
+            Options.CursorLifetime));
+        Bundles = new BundleManager(engine, Options, PipelineOptions, _clock) { Swapped = TrimChanges };
+    }
+
+    /// <summary>The bundles served: training, loading, swapping, readiness.</summary>
+    public BundleManager Bundles { get; }
 
     private const int LiveCheckSpare = 5;
 
@@ -34,10 +48,20 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
     private TaskCompletionSource _impressionsIdle = new();
 
     /// <summary>The options in force.</summary>
-    public RecommendationOptions Options { get; } = options ?? new RecommendationOptions();
+    public RecommendationOptions Options { get; }
 
     /// <summary>The pipeline configuration in force.</summary>
-    public PipelineOptions PipelineOptions { get; } = options?.Pipeline is { Sources.Count: > 0 } p ? p : PipelineOptions.Default();
+    public PipelineOptions PipelineOptions { get; }
+
+    // A swap drops the app's recent changes that both the outgoing and the incoming bundle include (a request still
+    // on the one before reads the catalog instead).
+    private void TrimChanges(ServedBundle? outgoing, ServedBundle incoming)
+    {
+        if (outgoing is not null && Changes is { } changes)
+        {
+            changes.Trim(incoming.App, Math.Min(outgoing.Snapshot.Sequence, incoming.Snapshot.Sequence));
+        }
+    }
 
     /// <summary>
     /// Completes when every impression write handed to the log so far has been acknowledged (or failed); returns the
@@ -127,7 +151,7 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
             throw new ArgumentException($"Variant '{variant}' is not 1–{FeedbackEvent.MaxVariantLength} letters, digits, '.', '_', '-' or ':'.", nameof(query));
         }
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var bundle = Bundle(app);
+        var bundle = Bundles.Serving(app);
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         int category = -1;
         if (query.Category is { } name)
@@ -207,7 +231,7 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(n, Options.MaxResults);
-        var bundle = Bundle(app);
+        var bundle = Bundles.Serving(app);
         int item = bundle.Items.IndexOf(itemId);
         if (item < 0)
         {
@@ -239,7 +263,7 @@ public sealed partial class RecommendationService(CascadeEngine engine, Recommen
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(n, Options.MaxResults);
-        var bundle = Bundle(app);
+        var bundle = Bundles.Serving(app);
         int code = -1;
         if (category is not null && (code = IndexOf(bundle.Items.CategoryNames, category)) < 0)
         {

@@ -56,6 +56,7 @@ public class FeatureSetOptionsTests
     [InlineData("""{"logBucketCount": 2}""", "LogBucketCount")]
     [InlineData("""{"tagSlots": 17}""", "TagSlots")]
     [InlineData("""{"maxItemsPerUser": 15}""", "MaxItemsPerUser")]
+    [InlineData("""{"maxPairs": 999}""", "MaxPairs")]
     [InlineData("""{"userAttributes": ["a", "a"]}""", "UserAttributes")]
     [InlineData("""{"bucketizedNumerics": ["item_clicks"]}""", "'item_clicks'")]
     [InlineData("""{"itemBuckets": 100}""", "itemBuckets")]

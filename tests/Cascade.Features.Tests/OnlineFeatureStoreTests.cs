@@ -155,6 +155,27 @@ public class OnlineFeatureStoreTests
     }
 
     [Fact]
+    public void The_whole_store_keeps_at_most_MaxPairs_pairs_and_drops_those_touched_longest_ago()
+    {
+        var set = new FeatureSet(new FeatureSetOptions { MaxPairs = 1_000 });
+        using var store = new OnlineFeatureStore(set, EventTypeRegistry.Default);
+        long t = SyntheticLog.Start;
+        FeedbackEvent Event(string user, string item, string type, long at) => new(Apps.Default, null, user, item, type, null, at, "r", 0);
+        // 200 users × 25 items shown: 5,000 distinct pairs, five times the bound; no user reaches its own bound.
+        for (int i = 0; i < 5_000; i++)
+        {
+            store.Observe(Event("u" + (i % 200), "i" + i, "impression", t + i));
+            Assert.InRange(store.Count(Apps.Default).Pairs, 0, 1_000);
+        }
+        long pairs = store.Count(Apps.Default).Pairs;
+        Assert.InRange(pairs, 750, 1_000);
+        float Impressions(int i) => set.Value(store.Hydrate(Apps.Default, "u" + (i % 200), ["i" + i], null, t + 10_000), 0, "user_item_impressions");
+        Assert.Equal(1f, Impressions(4_999)); // the newest pairs stay
+        Assert.Equal(0f, Impressions(0)); // the oldest are gone
+        Assert.Equal(pairs, Enumerable.Range(0, 5_000).Count(i => Impressions(i) > 0));
+    }
+
+    [Fact]
     public void Unknown_users_and_items_get_hashed_ids_zero_counts_and_missing_values()
     {
         var set = new FeatureSet(new FeatureSetOptions { Windows = ["1h"] });

@@ -28,7 +28,7 @@ public sealed class FuzzTests
         await server.PostJson("/v1/items", "[" + string.Join(",", Enumerable.Range(0, 8).Select(i => $$"""{"id":"i{{i}}","title":"I{{i}}","categories":["c{{i % 2}}"]}""")) + "]");
         await server.PostJson("/v1/events", "[" + string.Join(",", Enumerable.Range(0, 6).SelectMany(u => Enumerable.Range(0, u + 1).Select(i => $$"""{"userId":"u{{u}}","itemId":"i{{i}}","type":"click"}"""))) + "]");
         Assert.Equal(HttpStatusCode.OK, (await server.Client.PostAsync("/v1/admin/train", null)).StatusCode);
-        server.Services.GetRequiredService<RecommendationService>().SaveBundle("default", Path.Combine(server.DataDirectory, "bundles", "b1"));
+        server.Services.GetRequiredService<RecommendationService>().Bundles.SaveBundle("default", Path.Combine(server.DataDirectory, "bundles", "b1"));
 
         var document = JsonNode.Parse(await server.Client.GetStringAsync("/openapi/v1.json"))!.AsObject();
         var fuzzer = new OpenApiFuzzer(server.Client, document, seed);

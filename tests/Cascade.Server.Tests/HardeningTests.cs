@@ -283,7 +283,7 @@ public sealed class HardeningTests
         var server = await RunningServer.StartAsync();
         await Seed(server);
         string bundles = Path.Combine(server.DataDirectory, "bundles");
-        server.Services.GetRequiredService<RecommendationService>().SaveBundle("default", Path.Combine(bundles, "b1"));
+        server.Services.GetRequiredService<RecommendationService>().Bundles.SaveBundle("default", Path.Combine(bundles, "b1"));
         return (server, bundles);
     }
 
@@ -367,10 +367,10 @@ public sealed class HardeningTests
         await using var _ = server;
         await Seed(server);
         string b1 = Path.Combine(server.DataDirectory, "bundles", "b1");
-        server.Services.GetRequiredService<RecommendationService>().SaveBundle("default", b1);
+        server.Services.GetRequiredService<RecommendationService>().Bundles.SaveBundle("default", b1);
         // A training holding the app's lock keeps the load waiting past its time; it is then cancelled, not run later.
         var service = server.Services.GetRequiredService<RecommendationService>();
-        var version = service.BundleVersion("default");
+        var version = service.Bundles.BundleVersion("default");
         using var gate = new ManualResetEventSlim();
         using var held = new ManualResetEventSlim();
         var holder = Task.Run(() =>
@@ -387,15 +387,15 @@ public sealed class HardeningTests
         await holder;
         Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
         Assert.Contains("was cancelled", (await Problem.ReadAsync(refused)).GetProperty("detail").GetString(), StringComparison.Ordinal);
-        await service.TrainInBackground("default"); // takes the lock after the cancelled load, which swapped nothing in
-        Assert.NotEqual(version, service.BundleVersion("default"));
-        Assert.DoesNotContain("bundle", service.BundleVersion("default"), StringComparison.Ordinal);
+        await service.Bundles.TrainInBackground("default"); // takes the lock after the cancelled load, which swapped nothing in
+        Assert.NotEqual(version, service.Bundles.BundleVersion("default"));
+        Assert.DoesNotContain("bundle", service.Bundles.BundleVersion("default"), StringComparison.Ordinal);
     }
 
     private static object TrainLockOf(RecommendationService service, string app)
     {
-        var field = typeof(RecommendationService).GetField("_trainLocks", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
-        var locks = (System.Collections.Concurrent.ConcurrentDictionary<string, object>)field.GetValue(service)!;
+        var field = typeof(BundleManager).GetField("_trainLocks", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!;
+        var locks = (System.Collections.Concurrent.ConcurrentDictionary<string, object>)field.GetValue(service.Bundles)!;
         return locks.GetOrAdd(app, _ => new object());
     }
 
@@ -416,7 +416,7 @@ public sealed class HardeningTests
         Assert.NotNull(training.Headers.RetryAfter);
         Assert.Equal("training", (await training.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
         // The probe started the training; once it serves, the server is ready.
-        await empty.Services.GetRequiredService<RecommendationService>().WaitForBundleAsync("default").WaitAsync(TimeSpan.FromSeconds(60));
+        await empty.Services.GetRequiredService<RecommendationService>().Bundles.WaitForBundleAsync("default").WaitAsync(TimeSpan.FromSeconds(60));
         var ready = await empty.Client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal("bundle", (await ready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("apps")[0].GetProperty("serving").GetString());
@@ -498,7 +498,7 @@ public sealed class HardeningTests
         });
         var events = await Send(server, HttpMethod.Post, "/v1/events", "shop-admin-0123456789", """[{"userId":"u1","itemId":"a","type":"click"},{"userId":"u2","itemId":"b","type":"click"}]""");
         Assert.Equal(HttpStatusCode.OK, events.StatusCode);
-        await server.Services.GetRequiredService<RecommendationService>().WaitForBundleAsync("shop").WaitAsync(TimeSpan.FromSeconds(60));
+        await server.Services.GetRequiredService<RecommendationService>().Bundles.WaitForBundleAsync("shop").WaitAsync(TimeSpan.FromSeconds(60));
     }
 
     [Fact]

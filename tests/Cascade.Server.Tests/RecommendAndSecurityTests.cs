@@ -175,7 +175,7 @@ public sealed class RecommendAndSecurityTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, first.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(5), first.Headers.RetryAfter?.Delta);
         Assert.Contains("being trained in the background", (await Problem.ReadAsync(first)).GetProperty("detail").GetString(), StringComparison.Ordinal);
-        await server.Services.GetRequiredService<RecommendationService>().WaitForBundleAsync("default").WaitAsync(TimeSpan.FromSeconds(60));
+        await server.Services.GetRequiredService<RecommendationService>().Bundles.WaitForBundleAsync("default").WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/v1/recommend/u1?n=2")).StatusCode);
         var health = await server.Client.GetFromJsonAsync<JsonElement>("/health/ready");
         Assert.StartsWith("2-", health.GetProperty("bundleVersion").GetString(), StringComparison.Ordinal);

@@ -30,7 +30,7 @@ public sealed class AttributeIndexingTests
         };
         Assert.Contains("genre", pipeline.IndexedAttributes());
         var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false, Pipeline = pipeline });
-        service.Train(Apps.Default);
+        service.Bundles.Train(Apps.Default);
         var items = service.Recommend(Apps.Default, new RecommendQuery("newcomer", 10)).Items.Select(i => int.Parse(i.ItemId[1..], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         // One item per genre: the de-duplication sees the attribute the configuration names.
         Assert.Equal(3, items.Length);

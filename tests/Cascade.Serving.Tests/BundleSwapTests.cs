@@ -14,10 +14,10 @@ public sealed class BundleSwapTests
         using var engine = await Seeded(dir);
         var trainer = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false });
         string bundleDir = Path.Combine(dir.Path, "bundle");
-        var manifest = trainer.SaveBundle(Apps.Default, bundleDir);
+        var manifest = trainer.Bundles.SaveBundle(Apps.Default, bundleDir);
         Assert.NotEmpty(manifest.Models);
         var server = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false });
-        var loaded = server.LoadBundle(Apps.Default, bundleDir);
+        var loaded = server.Bundles.LoadBundle(Apps.Default, bundleDir);
         Assert.Contains("bundle", loaded.BundleVersion, StringComparison.Ordinal);
         foreach (string user in new[] { "u1", "u7", "nobody" })
         {
@@ -33,26 +33,26 @@ public sealed class BundleSwapTests
         using var dir = new TempDir();
         using var engine = await Seeded(dir);
         var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false });
-        Assert.True(service.HasNewInputs(Apps.Default)); // no bundle yet
-        service.Train(Apps.Default);
-        Assert.False(service.HasNewInputs(Apps.Default));
+        Assert.True(service.Bundles.HasNewInputs(Apps.Default)); // no bundle yet
+        service.Bundles.Train(Apps.Default);
+        Assert.False(service.Bundles.HasNewInputs(Apps.Default));
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         async Task Applied() => await engine.WaitForAsync(engine.Interactions, engine.Log.LastSequence, TimeSpan.FromSeconds(30));
 
         await engine.AppendEventsAsync([new FeedbackEvent(Apps.Default, null, "u1", "i1", "impression", null, now, "r1", 0)]);
         await Applied();
-        Assert.False(service.HasNewInputs(Apps.Default)); // impressions alone: the same training inputs
+        Assert.False(service.Bundles.HasNewInputs(Apps.Default)); // impressions alone: the same training inputs
 
         await engine.AppendEventsAsync([new FeedbackEvent(Apps.Default, null, "u1", "i1", "click", null, now, "r1", 0)]);
         await Applied();
-        Assert.True(service.HasNewInputs(Apps.Default));
-        service.Train(Apps.Default);
-        Assert.False(service.HasNewInputs(Apps.Default));
+        Assert.True(service.Bundles.HasNewInputs(Apps.Default));
+        service.Bundles.Train(Apps.Default);
+        Assert.False(service.Bundles.HasNewInputs(Apps.Default));
 
         await engine.HideItemAsync(Apps.Default, "i2");
         await Applied();
-        Assert.True(service.HasNewInputs(Apps.Default));
-        Assert.True(service.HasNewInputs("other")); // an app without a bundle
+        Assert.True(service.Bundles.HasNewInputs(Apps.Default));
+        Assert.True(service.Bundles.HasNewInputs("other")); // an app without a bundle
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class BundleSwapTests
         using var engine = await Seeded(dir);
         var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false, HistoryLength = 200 });
         service.TrackChanges();
-        service.Train(Apps.Default);
+        service.Bundles.Train(Apps.Default);
         string seen = service.Recommend(Apps.Default, new RecommendQuery("u1", 10)).Items[0].ItemId;
         string hidden = service.Popular(Apps.Default, 1, null)[0].ItemId;
         Assert.NotEqual(seen, hidden);
@@ -80,10 +80,10 @@ public sealed class BundleSwapTests
         NeitherReturns(); // from the recent changes: the bundle predates both
         Assert.Equal(1, service.Changes!.Users);
         Assert.Equal(1, service.Changes.ChangedItems);
-        service.Train(Apps.Default); // the outgoing bundle predates the changes: they stay
+        service.Bundles.Train(Apps.Default); // the outgoing bundle predates the changes: they stay
         Assert.Equal(1, service.Changes.Users);
         NeitherReturns();
-        service.Train(Apps.Default); // both bundles include them now: dropped
+        service.Bundles.Train(Apps.Default); // both bundles include them now: dropped
         Assert.Equal(0, service.Changes.Users);
         Assert.Equal(0, service.Changes.ChangedItems);
         NeitherReturns(); // from the bundle itself
@@ -95,21 +95,21 @@ public sealed class BundleSwapTests
         using var dir = new TempDir();
         using var engine = await Seeded(dir);
         var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false });
-        service.Train(Apps.Default);
-        string before = service.BundleVersion(Apps.Default)!;
+        service.Bundles.Train(Apps.Default);
+        string before = service.Bundles.BundleVersion(Apps.Default)!;
         string bundleDir = Path.Combine(dir.Path, "bundle");
-        var manifest = service.SaveBundle(Apps.Default, bundleDir);
+        var manifest = service.Bundles.SaveBundle(Apps.Default, bundleDir);
         string victim = Path.Combine(bundleDir, manifest.Models[0].File);
         var bytes = File.ReadAllBytes(victim);
         bytes[bytes.Length / 2] ^= 0x40;
         File.WriteAllBytes(victim, bytes);
-        var e = Assert.Throws<InvalidDataException>(() => service.LoadBundle(Apps.Default, bundleDir));
+        var e = Assert.Throws<InvalidDataException>(() => service.Bundles.LoadBundle(Apps.Default, bundleDir));
         Assert.Contains("checksum", e.Message, StringComparison.Ordinal);
         Assert.Contains(manifest.Models[0].File, e.Message, StringComparison.Ordinal);
-        Assert.Equal(before, service.BundleVersion(Apps.Default));
+        Assert.Equal(before, service.Bundles.BundleVersion(Apps.Default));
         Assert.NotEmpty(service.Recommend(Apps.Default, new RecommendQuery("u1", 5)).Items);
         File.Delete(Path.Combine(bundleDir, "manifest.json"));
-        Assert.Throws<InvalidDataException>(() => service.LoadBundle(Apps.Default, bundleDir));
+        Assert.Throws<InvalidDataException>(() => service.Bundles.LoadBundle(Apps.Default, bundleDir));
     }
 
     [Fact]
@@ -118,9 +118,9 @@ public sealed class BundleSwapTests
         using var dir = new TempDir();
         using var engine = await Seeded(dir);
         var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false });
-        service.Train(Apps.Default);
+        service.Bundles.Train(Apps.Default);
         string bundleDir = Path.Combine(dir.Path, "bundle");
-        service.SaveBundle(Apps.Default, bundleDir);
+        service.Bundles.SaveBundle(Apps.Default, bundleDir);
         using var stop = new CancellationTokenSource();
         long served = 0;
         var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
@@ -137,7 +137,7 @@ public sealed class BundleSwapTests
         var versions = new HashSet<string>();
         for (int swap = 0; swap < 3; swap++)
         {
-            versions.Add(swap % 2 == 0 ? service.LoadBundle(Apps.Default, bundleDir).BundleVersion : service.Train(Apps.Default).BundleVersion);
+            versions.Add(swap % 2 == 0 ? service.Bundles.LoadBundle(Apps.Default, bundleDir).BundleVersion : service.Bundles.Train(Apps.Default).BundleVersion);
         }
         await stop.CancelAsync();
         await Task.WhenAll(readers);

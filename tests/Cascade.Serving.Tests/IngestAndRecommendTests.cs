@@ -31,7 +31,7 @@ public sealed class IngestAndRecommendTests
         using var dir = new TempDir();
         using var engine = await SeededEngine.OpenAsync(dir, 30, 20, 5, 4);
         var service = new RecommendationService(engine, new RecommendationOptions { Variant = "control" });
-        service.Train(Apps.Default);
+        service.Bundles.Train(Apps.Default);
         long before = engine.Log.LastSequence;
         var named = service.Recommend(Apps.Default, new RecommendQuery("u1", 3) { Variant = "arm-b" });
         var unnamed = service.Recommend(Apps.Default, new RecommendQuery("u2", 2));
@@ -85,7 +85,7 @@ public sealed class IngestAndRecommendTests
         await BulkIngest.EventsAsync(ingest, Apps.Default, clicks.Select(c => new EventInput { UserId = c.Item1, ItemId = c.Item2, Type = "click" }));
         await engine.HideItemAsync(Apps.Default, "d");
         var service = new RecommendationService(engine);
-        service.Train(Apps.Default);
+        service.Bundles.Train(Apps.Default);
         Assert.Equal(["a", "b"], service.Recommend(Apps.Default, new RecommendQuery("new-user", 10)).Items.Select(r => r.ItemId));
         Assert.Equal(["b"], service.Recommend(Apps.Default, new RecommendQuery("u3", 10)).Items.Select(r => r.ItemId));
         Assert.Empty(service.Recommend(Apps.Default, new RecommendQuery("u1", 10)).Items);

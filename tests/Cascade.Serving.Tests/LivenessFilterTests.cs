@@ -33,7 +33,7 @@ public sealed class LivenessFilterTests
         };
         var service = new RecommendationService(engine, new RecommendationOptions { LogImpressions = false, Pipeline = pipeline });
         service.TrackChanges();
-        service.Train(Apps.Default);
+        service.Bundles.Train(Apps.Default);
         Assert.Equal(["a", "x"], service.Recommend(Apps.Default, new RecommendQuery("newcomer", 10)).Items.Select(i => i.ItemId));
 
         await engine.HideItemAsync(Apps.Default, "a");

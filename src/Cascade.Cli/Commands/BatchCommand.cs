@@ -33,7 +33,7 @@ internal static class BatchCommand
             using var engine = opened!;
             string appName = parse.GetValue(app)!;
             AnsiConsole.MarkupLine("Training the pipeline…");
-            var trained = service!.Train(appName);
+            var trained = service!.Bundles.Train(appName);
             AnsiConsole.MarkupLineInterpolated($"Trained bundle {trained.BundleVersion}: {trained.Users:N0} users × {trained.Items:N0} items in {trained.Elapsed.TotalSeconds:0.0} s.");
             using var store = new BatchStore(BatchStore.DefaultPath(dir));
             try

@@ -91,8 +91,8 @@ internal static class DemoCommand
             await app.StartAsync(ct);
             // The server trains its first bundle in the background at start; requests before it get 503.
             var service = app.Services.GetRequiredService<RecommendationService>();
-            await AnsiConsole.Status().StartAsync("training the pipeline…", _ => service.WaitForBundleAsync(Apps.Default, ct));
-            if (service.LastTraining(Apps.Default) is { } trained)
+            await AnsiConsole.Status().StartAsync("training the pipeline…", _ => service.Bundles.WaitForBundleAsync(Apps.Default, ct));
+            if (service.Bundles.LastTraining(Apps.Default) is { } trained)
             {
                 AnsiConsole.MarkupLineInterpolated($"Trained the pipeline (bundle {trained.BundleVersion}) on {trained.Interactions:N0} interactions of {trained.Users:N0} users × {trained.Items:N0} items in {trained.Elapsed.TotalMilliseconds:0} ms.");
             }

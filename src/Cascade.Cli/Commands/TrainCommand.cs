@@ -26,13 +26,13 @@ internal static class TrainCommand
             }
             using var engine = opened!;
             string appName = parse.GetValue(app)!;
-            var trained = await AnsiConsole.Status().StartAsync("training the pipeline…", _ => Task.FromResult(service!.Train(appName)));
+            var trained = await AnsiConsole.Status().StartAsync("training the pipeline…", _ => Task.FromResult(service!.Bundles.Train(appName)));
             AnsiConsole.MarkupLineInterpolated($"Trained bundle {trained.BundleVersion}: {trained.Users:N0} users × {trained.Items:N0} items, {trained.Interactions:N0} interactions, in {trained.Elapsed.TotalSeconds:0.0} s.");
             if (trained.Note is { } note)
             {
                 AnsiConsole.MarkupLineInterpolated($"[yellow]Note:[/] {note}");
             }
-            var manifest = service!.SaveBundle(appName, parse.GetValue(output)!);
+            var manifest = service!.Bundles.SaveBundle(appName, parse.GetValue(output)!);
             AnsiConsole.MarkupLineInterpolated($"Wrote {Path.GetFullPath(parse.GetValue(output)!)}: {manifest.Models.Count} model file(s){(manifest.Ranker is null ? "" : " and the ranker")}, log sequence {manifest.Sequence:N0}.");
             return 0;
         });

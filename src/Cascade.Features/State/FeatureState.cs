@@ -30,17 +30,59 @@ internal sealed class FeatureState
     /// <summary>Number of users with state.</summary>
     public int UserCount => _users.Count;
 
-    /// <summary>User × item pairs with state (a pass over every user).</summary>
-    public long PairCount
+    private long _pairs;
+
+    /// <summary>User × item pairs with state (at most <see cref="FeatureSetOptions.MaxPairs"/>).</summary>
+    public long PairCount => _pairs;
+
+    // The pair of (user, item), made room for first: at the store's bound about the quarter of all pairs touched
+    // longest ago are dropped (a cutoff time estimated from a strided sample of every user's pairs, so the cost is one
+    // pass over the pairs every MaxPairs / 4 new ones, and the state depends only on the events applied).
+    private ref UserItemState Pair(UserState user, ItemState item, long timeMs, int maxPerUser)
     {
-        get
+        if (_pairs >= _set.Options.MaxPairs && !user.HasPair(item.Index))
         {
-            long pairs = 0;
+            EvictOldestPairs();
+        }
+        int before = user.PairCount;
+        ref var pair = ref user.Pair(item.Index, timeMs, maxPerUser);
+        _pairs += user.PairCount - before;
+        return ref pair;
+    }
+
+    private void EvictOldestPairs()
+    {
+        int stride = (int)Math.Max(1, _pairs / 65_536);
+        var sample = new List<long>(65_537);
+        long seen = 0;
+        foreach (var user in _users.Values)
+        {
+            foreach (long touched in user.PairTimes())
+            {
+                if (seen++ % stride == 0)
+                {
+                    sample.Add(touched);
+                }
+            }
+        }
+        if (sample.Count == 0)
+        {
+            return;
+        }
+        sample.Sort();
+        long cutoff = sample[sample.Count / 4];
+        long target = _pairs - _set.Options.MaxPairs / 4;
+        foreach (var user in _users.Values)
+        {
+            _pairs -= user.EvictTouchedBefore(cutoff, inclusive: false);
+        }
+        if (_pairs > target)
+        {
+            // Many pairs share the cutoff time (a burst in one millisecond): drop those too.
             foreach (var user in _users.Values)
             {
-                pairs += user.PairCount;
+                _pairs -= user.EvictTouchedBefore(cutoff, inclusive: true);
             }
-            return pairs;
         }
     }
 
@@ -71,7 +113,7 @@ internal sealed class FeatureState
                 item.Impressions++;
                 if (cross)
                 {
-                    user.Pair(item.Index, timeMs, maxPairs).Impressions++;
+                    Pair(user, item, timeMs, maxPairs).Impressions++;
                 }
                 break;
             case EventRole.Positive:
@@ -82,7 +124,7 @@ internal sealed class FeatureState
                 user.LastEventMs = Math.Max(user.LastEventMs, timeMs);
                 if (cross)
                 {
-                    ref var pair = ref user.Pair(item.Index, timeMs, maxPairs);
+                    ref var pair = ref Pair(user, item, timeMs, maxPairs);
                     pair.Positives++;
                     pair.LastMs = Math.Max(pair.LastMs, timeMs);
                     foreach (int c in item.Categories)
@@ -97,7 +139,7 @@ internal sealed class FeatureState
                 user.LastEventMs = Math.Max(user.LastEventMs, timeMs);
                 if (cross)
                 {
-                    ref var pair = ref user.Pair(item.Index, timeMs, maxPairs);
+                    ref var pair = ref Pair(user, item, timeMs, maxPairs);
                     pair.LastMs = Math.Max(pair.LastMs, timeMs);
                     foreach (int c in item.Categories)
                     {
@@ -235,6 +277,7 @@ internal sealed class FeatureState
         {
             var user = UserState.Read(r, attributes, windows);
             state._users.Add(user.Id, user);
+            state._pairs += user.PairCount;
         }
         return state;
     }
@@ -455,6 +498,39 @@ internal sealed class UserState(string id, int attributes, int windows)
             state.TouchedMs = timeMs;
         }
         return ref state;
+    }
+
+    public bool HasPair(int item) => _pairs is not null && _pairs.ContainsKey(item);
+
+    public IEnumerable<long> PairTimes()
+    {
+        if (_pairs is null)
+        {
+            yield break;
+        }
+        foreach (var pair in _pairs.Values)
+        {
+            yield return pair.TouchedMs;
+        }
+    }
+
+    /// <summary>Drops the pairs touched before <paramref name="cutoffMs"/> (or at it, when inclusive); returns how many.</summary>
+    public int EvictTouchedBefore(long cutoffMs, bool inclusive)
+    {
+        if (_pairs is null)
+        {
+            return 0;
+        }
+        int removed = 0;
+        foreach (var (item, pair) in _pairs)
+        {
+            if (pair.TouchedMs < cutoffMs || (inclusive && pair.TouchedMs == cutoffMs))
+            {
+                _pairs.Remove(item);
+                removed++;
+            }
+        }
+        return removed;
     }
 
     private void Evict(int count)

@@ -23,7 +23,7 @@ internal static class HealthEndpoints
 
     private static async Task<IResult> Ready(HttpContext http, CascadeEngine engine, RecommendationService service, Infrastructure.ApiKeyAuth keys)
     {
-        if (keys.AppNames.Any(a => service.BundleVersion(a) is null && engine.Interactions.EntriesOf(a) == 0))
+        if (keys.AppNames.Any(a => service.Bundles.BundleVersion(a) is null && engine.Interactions.EntriesOf(a) == 0))
         {
             // Whether an app without a bundle has data to train on: the interactions projection knows once it has applied
             // the log's end (a waiter wakes it at once); a probe waits a second at most.
@@ -41,7 +41,7 @@ internal static class HealthEndpoints
         bool caughtUp = projections.All(p => p.Lag <= MaxReadyLag);
         var apps = keys.AppNames.Select(name =>
         {
-            string? version = service.BundleVersion(name);
+            string? version = service.Bundles.BundleVersion(name);
             string serving;
             if (version is not null)
             {
@@ -55,16 +55,16 @@ internal static class HealthEndpoints
             else
             {
                 // Data and no bundle: a training makes it ready, so the probe starts one (once; it keeps running).
-                _ = service.TrainInBackground(name);
+                _ = service.Bundles.TrainInBackground(name);
                 serving = "training";
             }
-            return new AppReadiness(name, serving, version, service.TrainingFailure(name));
+            return new AppReadiness(name, serving, version, service.Bundles.TrainingFailure(name));
         }).ToList();
         bool training = apps.Any(a => a.Serving is "training" or "pending");
         bool ready = !failed && caughtUp && !training;
         var body = new ReadinessResponse(
             failed ? "failed" : !caughtUp ? "catching-up" : training ? "training" : "ready",
-            service.BundleVersion(Apps.Default),
+            service.Bundles.BundleVersion(Apps.Default),
             apps,
             engine.Log.LastSequence,
             engine.Catalog.AppliedSequence,
@@ -72,7 +72,7 @@ internal static class HealthEndpoints
             [.. engine.Repairs.Select(r => new RepairReadiness(r.Kind, r.Detail, r.RecordsLost, r.EventsLost, r.BytesDropped, r.At))]);
         if (!ready)
         {
-            http.Response.Headers.RetryAfter = ((int)RecommendationService.NotReadyRetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers.RetryAfter = ((int)BundleManager.NotReadyRetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         }
         return ready ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }

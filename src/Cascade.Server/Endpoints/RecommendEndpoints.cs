@@ -70,7 +70,7 @@ internal static class RecommendEndpoints
         {
             // Off the request thread: reading, hashing and building check the token between steps, so a load that runs
             // over its time is cancelled and leaves the old bundle serving.
-            return Results.Ok(await Task.Run(() => service.LoadBundle(appName, directory, limit.Token), CancellationToken.None).WaitAsync(limit.Token));
+            return Results.Ok(await Task.Run(() => service.Bundles.LoadBundle(appName, directory, limit.Token), CancellationToken.None).WaitAsync(limit.Token));
         }
         catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
         {
@@ -93,7 +93,7 @@ internal static class RecommendEndpoints
     private static IResult Stats(HttpContext http, RecommendationService service, OnlineFeatureStore features)
     {
         string appName = http.App();
-        return Results.Ok(new StatsResponse(service.BundleVersion(appName), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now(),
+        return Results.Ok(new StatsResponse(service.Bundles.BundleVersion(appName), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now(),
             StateStats.Of(appName, service.Changes, features)));
     }
 
@@ -101,7 +101,7 @@ internal static class RecommendEndpoints
     {
         try
         {
-            return Results.Ok(service.Train(http.App()));
+            return Results.Ok(service.Bundles.Train(http.App()));
         }
         catch (InvalidOperationException e)
         {

@@ -1,13 +1,45 @@
 using Cascade.Core.Domain;
 using Cascade.Pipeline;
 using Cascade.Pipeline.Sources;
+using System.Collections.Concurrent;
+using Cascade.Storage.Engine;
 using Cascade.Storage.Snapshot;
 
 namespace Cascade.Serving;
 
-// Training, loading, smoke-testing and swapping the bundle each app is served from.
-public sealed partial class RecommendationService
+/// <summary>
+/// The bundle lifecycle of every app: trains a bundle from the log (only in the background for requests:
+/// <see cref="TrainInBackground"/>; <see cref="Train"/> for tools and admin calls), loads saved ones, smoke-tests
+/// each and swaps it in atomically — requests in flight finish on the bundle they started with, and a bundle that
+/// fails its smoke test is refused while the old one keeps serving. <see cref="RecommendationService"/> serves from
+/// the bundles it holds.
+/// </summary>
+public sealed class BundleManager
 {
+    private readonly CascadeEngine engine;
+    private readonly RecommendationOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly ConcurrentDictionary<string, ServedBundle> _bundles = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, object> _trainLocks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<TrainingSummary>> _backgroundTraining = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _trainingFailures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _bundleReady = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TrainingSummary> _lastTraining = new(StringComparer.Ordinal);
+
+    internal BundleManager(CascadeEngine engine, RecommendationOptions options, PipelineOptions pipelineOptions, TimeProvider clock)
+    {
+        this.engine = engine;
+        _options = options;
+        PipelineOptions = pipelineOptions;
+        _clock = clock;
+    }
+
+    /// <summary>The pipeline configuration bundles are trained with.</summary>
+    public PipelineOptions PipelineOptions { get; }
+
+    /// <summary>Called with the outgoing bundle (or null) and the incoming one whenever a bundle is put in service.</summary>
+    internal Action<ServedBundle?, ServedBundle>? Swapped { get; set; }
+
     /// <summary>Trains a bundle of <paramref name="app"/> from the log, smoke-tests it and swaps it in.</summary>
     /// <exception cref="InvalidOperationException">The new bundle failed its smoke test; the old one keeps serving.</exception>
     public TrainingSummary Train(string app)
@@ -20,7 +52,7 @@ public sealed partial class RecommendationService
             var snapshot = engine.Interactions.Snapshot(app);
             var table = BuildTable(app, snapshot);
             var data = new PipelineData(snapshot.Matrix, table);
-            var pipeline = PipelineBuilder.Build(PipelineOptions, data, Options.Seed);
+            var pipeline = PipelineBuilder.Build(PipelineOptions, data, _options.Seed);
             var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}");
             SmokeTest(bundle);
             Serve(bundle);
@@ -41,7 +73,7 @@ public sealed partial class RecommendationService
             Train(app);
         }
         var bundle = _bundles[app];
-        return PipelineBundle.Save(bundle.Pipeline, directory, app, bundle.Snapshot.Sequence, Options.Seed);
+        return PipelineBundle.Save(bundle.Pipeline, directory, app, bundle.Snapshot.Sequence, _options.Seed);
     }
 
     /// <summary>
@@ -124,19 +156,15 @@ public sealed partial class RecommendationService
     }
 
     /// <summary>
-    /// Puts <paramref name="bundle"/> in service. Requests in flight finish on the bundle they started with; the
-    /// app's recent changes that both it and the outgoing bundle include are dropped (a request still on the one
-    /// before reads the catalog instead).
+    /// Puts <paramref name="bundle"/> in service. Requests in flight finish on the bundle they started with; then
+    /// <see cref="Swapped"/> is told (the serving side drops the recent changes both bundles include).
     /// </summary>
     private void Serve(ServedBundle bundle)
     {
         _bundles.TryGetValue(bundle.App, out var outgoing);
         _bundles[bundle.App] = bundle;
         _bundleReady.GetOrAdd(bundle.App, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        if (outgoing is not null && Changes is { } changes)
-        {
-            changes.Trim(bundle.App, Math.Min(outgoing.Snapshot.Sequence, bundle.Snapshot.Sequence));
-        }
+        Swapped?.Invoke(outgoing, bundle);
     }
 
     /// <summary>Whether a training of <paramref name="app"/> is running in the background.</summary>
@@ -174,7 +202,7 @@ public sealed partial class RecommendationService
     /// The bundle serving <paramref name="app"/>. A request never trains: when there is none, a training starts in the
     /// background (one per app at a time) and the request gets <see cref="BundleNotReadyException"/>.
     /// </summary>
-    private ServedBundle Bundle(string app)
+    internal ServedBundle Serving(string app)
     {
         if (_bundles.TryGetValue(app, out var bundle))
         {
@@ -288,37 +316,38 @@ public sealed partial class RecommendationService
             throw new InvalidOperationException($"The new bundle of app '{bundle.App}' failed its smoke test and was not swapped in: {e.Message}", e);
         }
     }
+}
 
-    private sealed class ServedBundle
+/// <summary>One app's bundle in service: the training snapshot, the item table, the fitted pipeline and its version.</summary>
+internal sealed class ServedBundle
+{
+    public ServedBundle(string app, InteractionSnapshot snapshot, ItemTable items, RecommendationPipeline pipeline, string version)
     {
-        public ServedBundle(string app, InteractionSnapshot snapshot, ItemTable items, RecommendationPipeline pipeline, string version)
+        App = app;
+        Snapshot = snapshot;
+        Items = items;
+        Pipeline = pipeline;
+        Version = version;
+        UserIndex = new Dictionary<string, int>(snapshot.UserIds.Count, StringComparer.Ordinal);
+        for (int u = 0; u < snapshot.UserIds.Count; u++)
         {
-            App = app;
-            Snapshot = snapshot;
-            Items = items;
-            Pipeline = pipeline;
-            Version = version;
-            UserIndex = new Dictionary<string, int>(snapshot.UserIds.Count, StringComparer.Ordinal);
-            for (int u = 0; u < snapshot.UserIds.Count; u++)
-            {
-                UserIndex[snapshot.UserIds[u]] = u;
-            }
-            Latest = new LatestSource("latest");
-            Latest.Fit(new PipelineData(snapshot.Matrix, items));
+            UserIndex[snapshot.UserIds[u]] = u;
         }
-
-        public string App { get; }
-
-        public InteractionSnapshot Snapshot { get; }
-
-        public ItemTable Items { get; }
-
-        public RecommendationPipeline Pipeline { get; }
-
-        public string Version { get; }
-
-        public Dictionary<string, int> UserIndex { get; }
-
-        public LatestSource Latest { get; }
+        Latest = new LatestSource("latest");
+        Latest.Fit(new PipelineData(snapshot.Matrix, items));
     }
+
+    public string App { get; }
+
+    public InteractionSnapshot Snapshot { get; }
+
+    public ItemTable Items { get; }
+
+    public RecommendationPipeline Pipeline { get; }
+
+    public string Version { get; }
+
+    public Dictionary<string, int> UserIndex { get; }
+
+    public LatestSource Latest { get; }
 }
