@@ -53,14 +53,7 @@ public sealed class BundleManager
             var table = BuildTable(app, snapshot);
             var data = new PipelineData(snapshot.Matrix, table);
             var pipeline = PipelineBuilder.Build(PipelineOptions, data, _options.Seed);
-            var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}");
-            SmokeTest(bundle);
-            Serve(bundle);
-            var summary = new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
-            _lastTraining[app] = summary;
-            // The next start resumes the projections from here instead of replaying the log.
-            CheckpointInBackground();
-            return summary;
+            return Commission(new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}"), started);
         }
     }
 
@@ -112,15 +105,22 @@ public sealed class BundleManager
             var table = BuildTable(app, snapshot);
             var pipeline = PipelineBundle.Build(read, new PipelineData(snapshot.Matrix, table), cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
-            var bundle = new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}");
-            SmokeTest(bundle);
-            Serve(bundle);
-            var summary = new TrainingSummary(app, snapshot.Matrix.Rows, table.Count, snapshot.Matrix.NonZeros, snapshot.Sequence, _clock.GetElapsedTime(started), bundle.Version, pipeline.Note);
-            _lastTraining[app] = summary;
-            // The next start resumes the projections from here instead of replaying the log.
-            CheckpointInBackground();
-            return summary;
+            return Commission(new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}"), started);
         }
+    }
+
+    // Smoke-tests the bundle, puts it in service, records the summary (started: a timestamp of the clock) and asks for
+    // a checkpoint, so the next start resumes the projections from here instead of replaying the log.
+    private TrainingSummary Commission(ServedBundle bundle, long started)
+    {
+        SmokeTest(bundle);
+        Serve(bundle);
+        var snapshot = bundle.Snapshot;
+        var summary = new TrainingSummary(bundle.App, snapshot.Matrix.Rows, bundle.Items.Count, snapshot.Matrix.NonZeros, snapshot.Sequence,
+            _clock.GetElapsedTime(started), bundle.Version, bundle.Pipeline.Note);
+        _lastTraining[bundle.App] = summary;
+        CheckpointInBackground();
+        return summary;
     }
 
     /// <summary>
