@@ -110,34 +110,54 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
         {
             return AppliedSequence;
         }
-        // The applier waits while the state is written (requests keep reading): the file holds one sequence exactly.
-        lock (_catchUpGate)
+        // The file holds one sequence exactly, so nothing is applied while the state is written (requests keep
+        // reading). Busy tells the engine's applier to pass this store by meanwhile: the catalog, and the writes
+        // waiting for it, go on; this store catches up afterwards.
+        Volatile.Write(ref _checkpointing, true);
+        try
         {
-            var mark = _mark;
-            string fingerprint = Fingerprint();
-            CheckpointFile.Write(CheckpointPath, mark, w =>
+            lock (_catchUpGate)
             {
-                w.Write(Magic);
-                w.Write(FormatVersion);
-                w.Write(fingerprint);
-                var apps = _apps.ToArray();
-                w.Write(apps.Length);
-                foreach (var (app, slot) in apps)
-                {
-                    w.Write(app);
-                    slot.Lock.EnterReadLock();
-                    try
-                    {
-                        slot.State.Write(w);
-                    }
-                    finally
-                    {
-                        slot.Lock.ExitReadLock();
-                    }
-                }
-            });
-            return mark.Sequence;
+                return WriteCheckpoint(CheckpointPath);
+            }
         }
+        finally
+        {
+            Volatile.Write(ref _checkpointing, false);
+        }
+    }
+
+    private bool _checkpointing;
+
+    /// <inheritdoc />
+    public bool Busy => Volatile.Read(ref _checkpointing);
+
+    private long WriteCheckpoint(string path)
+    {
+        var mark = _mark;
+        string fingerprint = Fingerprint();
+        CheckpointFile.Write(path, mark, w =>
+        {
+            w.Write(Magic);
+            w.Write(FormatVersion);
+            w.Write(fingerprint);
+            var apps = _apps.ToArray();
+            w.Write(apps.Length);
+            foreach (var (app, slot) in apps)
+            {
+                w.Write(app);
+                slot.Lock.EnterReadLock();
+                try
+                {
+                    slot.State.Write(w);
+                }
+                finally
+                {
+                    slot.Lock.ExitReadLock();
+                }
+            }
+        });
+        return mark.Sequence;
     }
 
     // What a checkpoint's state depends on besides the log: the feature definitions and the roles of event types.
@@ -168,7 +188,11 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
     public void Apply(LogBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        lock (_catchUpGate)
+        if (!Monitor.TryEnter(_catchUpGate))
+        {
+            return; // a checkpoint is being written (Busy): the applier offers the records again afterwards
+        }
+        try
         {
             var records = batch.Records;
             for (int i = batch.StartAfter(AppliedSequence); i < records.Count; i++)
@@ -193,6 +217,10 @@ public sealed class OnlineFeatureStore : ICheckpointedProjection, IDisposable
             {
                 _mark = batch.EndMark;
             }
+        }
+        finally
+        {
+            Monitor.Exit(_catchUpGate);
         }
     }
 

@@ -115,7 +115,8 @@ public static class CascadeServer
         builder.Services.AddSingleton(recommendations);
         // The online feature store is a projection of the whole log, resumed from its checkpoint and caught up in the
         // background (readiness waits for it).
-        var features = OnlineFeatureStore.Open(engine.Options.CheckpointPathOf("features"), FeatureSet.Default, engine.EventTypes, engine.Log.LastSequence);
+        var featureSet = new FeatureSet(options.Features);
+        var features = OnlineFeatureStore.Open(engine.Options.CheckpointPathOf("features"), featureSet, engine.EventTypes, engine.Log.LastSequence);
         engine.Attach(features);
         IRanker? ctrModel = null;
         if (options.CtrModelPath.Length > 0)
@@ -128,7 +129,7 @@ public static class CascadeServer
             {
                 throw new InvalidOperationException($"Cascade:CtrModelPath '{options.CtrModelPath}' could not be loaded: {e.Message}", e);
             }
-            if (!FeatureSet.Default.Schema.Equals(ctrModel.Schema) || !ctrModel.OutputsProbability)
+            if (!featureSet.Schema.Equals(ctrModel.Schema) || !ctrModel.OutputsProbability)
             {
                 throw new InvalidOperationException($"Cascade:CtrModelPath '{options.CtrModelPath}' holds a '{ctrModel.Name}' model that was not trained on the online feature schema (cascade ctr --from-log) or does not output probabilities.");
             }

@@ -1,5 +1,6 @@
 using Cascade.Core;
 using Cascade.Core.Domain;
+using Cascade.Features;
 using Cascade.Pipeline;
 using Cascade.Serving;
 using Cascade.Storage.Engine;
@@ -62,6 +63,13 @@ public sealed class ServerOptions
     /// <summary>The recommendation pipeline (sources, ranker, re-rankers, budgets); without sources the built-in default applies (docs/pipeline.md).</summary>
     public PipelineOptions Pipeline { get; set; } = new();
 
+    /// <summary>
+    /// The online feature store's definitions (docs/features.md, "Options"): counter windows, hashed fields, memory
+    /// bounds such as <c>MaxPairs</c>. Defaults when absent. A CTR model (<see cref="CtrModelPath"/>) must have been
+    /// trained on the same definitions.
+    /// </summary>
+    public FeatureSetOptions Features { get; set; } = new();
+
     /// <summary>Write an impression event per served item to the event log. Default true.</summary>
     public bool LogImpressions { get; set; } = true;
 
@@ -123,9 +131,20 @@ public sealed class ServerOptions
         ArgumentNullException.ThrowIfNull(configuration);
         var options = new ServerOptions();
         configuration.GetSection(Section).Bind(options);
+        // The binder appends configured list items to a list's defaults; a configured list replaces them instead.
+        var features = configuration.GetSection(Section).GetSection(nameof(Features));
+        options.Features = options.Features with
+        {
+            Windows = ListOr(features.GetSection(nameof(FeatureSetOptions.Windows)), new FeatureSetOptions().Windows),
+            UserAttributes = ListOr(features.GetSection(nameof(FeatureSetOptions.UserAttributes)), []),
+            BucketizedNumerics = ListOr(features.GetSection(nameof(FeatureSetOptions.BucketizedNumerics)), []),
+        };
         options.Validate();
         return options;
     }
+
+    private static IReadOnlyList<string> ListOr(IConfigurationSection section, IReadOnlyList<string> defaults) =>
+        section.GetChildren().Any() ? [.. section.GetChildren().Select(c => c.Value ?? "")] : defaults;
 
     /// <summary>
     /// Loads the configuration the server and the command share: appsettings.json beside the binary, then
@@ -168,6 +187,14 @@ public sealed class ServerOptions
         if (Pipeline.Sources.Count > 0)
         {
             problems.AddRange(Pipeline.Validate().Select(problem => "Cascade:" + problem));
+        }
+        try
+        {
+            Features.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            problems.Add($"Cascade:Features: {ex.Message}");
         }
         if (CursorKey.Length > 0 && !IsCursorKey(CursorKey))
         {

@@ -14,7 +14,7 @@ namespace Cascade.Server.Tests;
 /// into a pipeline on a small synthetic data set, so an example cannot rot.
 /// <para>
 /// Examples: every <c>```json</c> block in README.md and docs/**/*.md, the pipeline files under bench/pipeline, the
-/// server configurations under bench/load and the shipped src/Cascade.Cli/appsettings.json. A block whose top level
+/// server configurations under bench/load and bench/soak and the shipped src/Cascade.Cli/appsettings.json. A block whose top level
 /// has a <c>Cascade</c> section is an appsettings file (bound by <see cref="ServerOptions.From"/>, as
 /// <c>cascade serve --config</c> does); any other block is a pipeline file (read by
 /// <see cref="PipelineConfiguration.Load"/>, as <c>cascade evaluate --models pipeline:config=FILE</c> does).
@@ -124,6 +124,7 @@ public sealed partial class DocsConfigurationTests
         }
         var files = Directory.GetFiles(Path.Combine(Root, "bench", "pipeline"), "*.json")
             .Concat(Directory.GetFiles(Path.Combine(Root, "bench", "load"), "*.json"))
+            .Concat(Directory.GetFiles(Path.Combine(Root, "bench", "soak"), "*.json"))
             .Append(Path.Combine(Root, "src", "Cascade.Cli", "appsettings.json"));
         foreach (string file in files.Order(StringComparer.Ordinal))
         {

@@ -1,3 +1,4 @@
+using Cascade.Features;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -92,6 +93,8 @@ public sealed class RecommendAndSecurityTests
     [Theory]
     [InlineData("Cascade:ApiKeys:0:Key", "short", "Cascade:ApiKeys:0:Key")]
     [InlineData("Cascade:Variant", "two words", "Cascade:Variant 'two words'")]
+    [InlineData("Cascade:Features:MaxPairs", "5", "Cascade:Features")]
+    [InlineData("Cascade:Features:Windows:0", "soon", "Cascade:Features")]
     public void An_invalid_setting_is_refused_at_start_up_by_name(string setting, string value, string message)
     {
         Assert.Contains(message, RefusedAtStartUp((setting, value)).Message, StringComparison.Ordinal);
@@ -150,6 +153,22 @@ public sealed class RecommendAndSecurityTests
             configuration[key] = value;
         }
         return Assert.Throws<InvalidOperationException>(() => CascadeServer.Build([], configuration));
+    }
+
+    [Fact]
+    public async Task The_feature_definitions_come_from_configuration()
+    {
+        await using var server = await RunningServer.StartAsync(new()
+        {
+            ["Cascade:Features:MaxPairs"] = "5000",
+            ["Cascade:Features:Windows:0"] = "2h",
+            ["Cascade:Features:IncludeCross"] = "false",
+        });
+        var set = server.Services.GetRequiredService<OnlineFeatureStore>().Features;
+        Assert.Equal(5000, set.Options.MaxPairs);
+        Assert.Equal(["2h"], set.WindowNames);
+        Assert.True(set.NumericIndex("item_ctr_2h") >= 0);
+        Assert.Equal(-1, set.NumericIndex("user_item_impressions"));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Cascade.Core.Domain;
 using Cascade.Storage.Catalog;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
+using Cascade.Storage.Projections;
 using Cascade.Storage.Records;
 using static Cascade.Storage.Tests.LogTesting;
 
@@ -67,6 +68,54 @@ public class CascadeEngineTests
         Assert.Equal([1L, 2L], items.Select(r => r.Sequence));
         Assert.Equal(4, engine.Log.LastSequence);
         Assert.Equal([RecordKind.ItemUpsert, RecordKind.ItemUpsert, RecordKind.UserUpsert, RecordKind.ItemHide], engine.Log.ReadFrom().Select(r => r.Kind));
+    }
+
+    /// <summary>A projection that is busy (as the feature store while it writes its checkpoint) while held.</summary>
+    private sealed class HeldProjection : ILogProjection
+    {
+        private long _applied;
+
+        public volatile bool Held;
+
+        public int Offers;
+
+        public string Name => "held";
+
+        public long AppliedSequence => Interlocked.Read(ref _applied);
+
+        public bool Busy => Held;
+
+        public void Apply(LogBatch batch)
+        {
+            Interlocked.Increment(ref Offers);
+            if (Held)
+            {
+                return; // turned busy between the applier's look and this call: applies nothing
+            }
+            Interlocked.Exchange(ref _applied, batch.LastSequence);
+        }
+    }
+
+    [Fact]
+    public async Task A_busy_projection_is_passed_by_so_writes_waiting_for_the_catalog_go_on_and_it_catches_up_when_free()
+    {
+        using var dir = new TempDirectory();
+        using var engine = OpenEngine(dir.Path);
+        var held = new HeldProjection { Held = true };
+        engine.Attach(held);
+        await engine.AppendEventsAsync([Event("u1", "i1"), Event("u1", "i2")]);
+        var waiting = engine.WaitForAsync(held, engine.Log.LastSequence);
+        await engine.AppendEventsAsync([Event("u2", "i1")]);
+        await engine.WaitForCatalogAsync(engine.Log.LastSequence, TimeSpan.FromSeconds(30));
+        Assert.Equal(2, engine.Catalog.GetUserEvents(Apps.Default, "u1", 10).Count);
+        Assert.Equal(0, held.AppliedSequence);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(0, held.Offers); // passed by, not offered batches it would refuse
+
+        held.Held = false;
+        await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        await engine.WaitForAsync(held, engine.Log.LastSequence, TimeSpan.FromSeconds(30));
+        Assert.Equal(engine.Log.LastSequence, held.AppliedSequence);
     }
 
     [Fact]

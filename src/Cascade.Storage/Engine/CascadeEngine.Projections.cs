@@ -226,9 +226,9 @@ public sealed partial class CascadeEngine
         bool worked = false;
         foreach (var slot in slots)
         {
-            if (slot.Fault is not null || _stop.IsCancellationRequested)
+            if (slot.Fault is not null || _stop.IsCancellationRequested || slot.Projection.Busy)
             {
-                continue;
+                continue; // a busy one rejoins at a later pass (the idle wait wakes at least every 200 ms)
             }
             long applied = slot.Projection.AppliedSequence;
             if (applied >= target)
@@ -258,7 +258,7 @@ public sealed partial class CascadeEngine
                     ApplyTo(head[k], batch);
                 }
                 // Waiters complete once every head projection has the batch: a write acknowledged after its catalog
-                // wait is visible to the request path's projections too.
+                // wait is visible to the request path's projections too (a Busy one, passed by, catches up later).
                 foreach (var slot in head)
                 {
                     Complete(slot);

@@ -19,7 +19,18 @@ public interface ILogProjection
     /// <summary>The sequence of the newest log record applied (0 before any; the start floor for a projection that skips the past).</summary>
     long AppliedSequence { get; }
 
-    /// <summary>Applies the batch's records after <see cref="AppliedSequence"/>, in order, and advances it to the batch's last.</summary>
+    /// <summary>
+    /// True while the projection cannot take a batch without making the applier wait — e.g. while it writes its
+    /// checkpoint. The applier then passes it by (its waiters keep waiting) and serves the others, so a slow
+    /// checkpoint of one projection never holds up the catalog and the writes that wait for it. It rejoins when it
+    /// is free, from where it stopped. Default: never busy.
+    /// </summary>
+    bool Busy => false;
+
+    /// <summary>
+    /// Applies the batch's records after <see cref="AppliedSequence"/>, in order, and advances it to the batch's last.
+    /// A projection that turned <see cref="Busy"/> may return having applied nothing; the applier offers the records again.
+    /// </summary>
     /// <param name="batch">Consecutive log records.</param>
     void Apply(LogBatch batch);
 }
