@@ -1,5 +1,6 @@
 using Cascade.Ann;
 using Cascade.Core;
+using Cascade.Features;
 using Cascade.Models;
 using Cascade.Models.Embeddings;
 using Cascade.Pipeline.Ranking;
@@ -52,7 +53,9 @@ public static class PipelineBuilder
         }
         var models = prefitted is null ? new Dictionary<string, IRecommender>(StringComparer.Ordinal) : new Dictionary<string, IRecommender>(prefitted, StringComparer.Ordinal);
         var (slots, fallback) = FitSources(options, data, seed, progress, models, cancellationToken);
-        var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores, ItemTimeline.From(data.Interactions));
+        var entitySet = options.Ranker?.EntityFeatures is { } entityOptions ? new FeatureSet(entityOptions) : null;
+        var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores, ItemTimeline.From(data.Interactions),
+            entitySet, entitySet is null ? null : EntityFeatures.Replay(entitySet, data));
         var explorationStats = options.Rerankers.Any(r => r.Kind == "explore") ? InteractionExplorationStats.From(data.Interactions) : null;
         var rerankers = options.Rerankers.Select(r => RerankerFactory.Create(r, data.Items, explorationStats)).ToArray();
         return new RecommendationPipeline(data.Items, slots, fallback, features, ranker, rerankers)
@@ -173,7 +176,8 @@ public static class PipelineBuilder
             var fitData = new PipelineData(fitPart, data.Items);
             progress?.Report(new PipelineBuildProgress($"ranker: fitting sources on the rest of holdout {fold + 1}", fold, rankerOptions.HoldoutFolds));
             var (slots, fallback) = FitSources(options, fitData, seed, null, null, cancellationToken);
-            var foldFeatures = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores, ItemTimeline.From(fitPart));
+            var entitySet = rankerOptions.EntityFeatures is { } entityOptions ? new FeatureSet(entityOptions) : null;
+            var foldFeatures = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores, ItemTimeline.From(fitPart), entitySet);
             features ??= foldFeatures;
             var retrieval = new RecommendationPipeline(data.Items, slots, fallback, null, null, []);
             var users = Enumerable.Range(0, holdout.Length).Where(u => holdout[u] is { Count: > 0 }).ToArray();
@@ -185,6 +189,9 @@ public static class PipelineBuilder
             int validUsers = Math.Max(1, (int)(users.Length * rankerOptions.ValidFraction));
             int depth = options.Sources.Sum(s => s.Quota);
             var groups = new RankingDataset?[users.Length];
+            var requests = new (int User, long NowMs, IReadOnlyList<Candidate>? Candidates)[users.Length];
+            var labelsOf = new float[users.Length][];
+            var scoresOf = new float[]?[users.Length][];
             int done = 0;
             Parallel.For(0, users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
             {
@@ -206,13 +213,26 @@ public static class PipelineBuilder
                 if (any)
                 {
                     var sourceRequest = new SourceRequest(data.Items, user, history, nowMs);
-                    var full = RecommendationPipeline.ScoreAll(slots, sourceRequest, result.Items);
-                    groups[i] = foldFeatures.Build(history, nowMs, result.Items, labels, full);
+                    requests[i] = (user, nowMs, result.Items);
+                    labelsOf[i] = labels;
+                    scoresOf[i] = RecommendationPipeline.ScoreAll(slots, sourceRequest, result.Items);
                 }
                 int now = Interlocked.Increment(ref done);
                 if (now % 100 == 0)
                 {
                     progress?.Report(new PipelineBuildProgress("ranker: candidates for training users", now, users.Length));
+                }
+            });
+            // The entity columns point in time: one replay of the fold's interactions, in time order.
+            var entityRows = entitySet is null ? null : EntityFeatures.PointInTime(entitySet, fitData, requests);
+            Parallel.For(0, users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            {
+                if (requests[i].Candidates is { } candidates)
+                {
+                    int user = users[i];
+                    groups[i] = foldFeatures.Build(RecommendationPipeline.HistoryOf(fitPart, user), requests[i].NowMs, candidates, labelsOf[i], scoresOf[i], entityRows?[i], user);
+                    requests[i] = default;
+                    scoresOf[i] = null!;
                 }
             });
             validGroups.AddRange(groups.Take(validUsers));

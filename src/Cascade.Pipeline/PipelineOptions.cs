@@ -91,6 +91,12 @@ public sealed class PipelineOptions
             Guard.Collect(errors, () => Guard.InRange(r.ValidFraction, 0, 1, minExclusive: true, maxExclusive: true, "Pipeline:Ranker:ValidFraction"));
             Guard.Collect(errors, () => Guard.InRange(r.HoldoutFolds, 1, 10, "Pipeline:Ranker:HoldoutFolds"));
             Guard.Collect(errors, () => Guard.AtLeast(r.MaxUsers, 10, "Pipeline:Ranker:MaxUsers"));
+            if (r.EntityFeatures is { } entity)
+            {
+                var entityErrors = new List<string>();
+                Guard.Collect(entityErrors, () => entity.Validate());
+                errors.AddRange(entityErrors.Select(e => "Pipeline:Ranker:EntityFeatures: " + e));
+            }
         }
         for (int i = 0; i < Rerankers.Count; i++)
         {
@@ -165,6 +171,13 @@ public sealed class RankerOptions
 
     /// <summary>Seed of the holdout and the sample.</summary>
     public int Seed { get; set; } = 42;
+
+    /// <summary>
+    /// Give the ranker the feature store's columns after the pipeline's own — decayed counters, categories, user ×
+    /// item and user × category history, defined by these <see cref="Cascade.Features.FeatureSetOptions"/> — point
+    /// in time in training. Null (default): none.
+    /// </summary>
+    public Cascade.Features.FeatureSetOptions? EntityFeatures { get; set; }
 }
 
 /// <summary>One re-ranker; which settings apply depends on <see cref="Kind"/> (docs/reranking.md).</summary>

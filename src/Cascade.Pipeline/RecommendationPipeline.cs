@@ -398,7 +398,7 @@ public sealed class RecommendationPipeline
     // matrix, and the deadline is checked between blocks.
     private float[]? Score(PipelineRequest request, SourceRequest sourceRequest, List<Candidate> candidates, long deadline)
     {
-        var rows = Features!.Prepare(request.History, request.NowMs, candidates, ScoreAll(Sources, sourceRequest, candidates));
+        var rows = Features!.Prepare(request.History, request.NowMs, candidates, ScoreAll(Sources, sourceRequest, candidates), request.User);
         var schema = Features.Schema;
         int n = candidates.Count;
         var scores = new float[n];

@@ -131,17 +131,23 @@ public sealed class ServerOptions
         ArgumentNullException.ThrowIfNull(configuration);
         var options = new ServerOptions();
         configuration.GetSection(Section).Bind(options);
-        // The binder appends configured list items to a list's defaults; a configured list replaces them instead.
-        var features = configuration.GetSection(Section).GetSection(nameof(Features));
-        options.Features = options.Features with
+        var section = configuration.GetSection(Section);
+        options.Features = WithConfiguredLists(options.Features, section.GetSection(nameof(Features)));
+        if (options.Pipeline.Ranker is { EntityFeatures: { } entity } ranker)
         {
-            Windows = ListOr(features.GetSection(nameof(FeatureSetOptions.Windows)), new FeatureSetOptions().Windows),
-            UserAttributes = ListOr(features.GetSection(nameof(FeatureSetOptions.UserAttributes)), []),
-            BucketizedNumerics = ListOr(features.GetSection(nameof(FeatureSetOptions.BucketizedNumerics)), []),
-        };
+            ranker.EntityFeatures = WithConfiguredLists(entity, section.GetSection("Pipeline:Ranker:EntityFeatures"));
+        }
         options.Validate();
         return options;
     }
+
+    // The binder appends configured list items to a list's defaults; a configured list replaces them instead.
+    private static FeatureSetOptions WithConfiguredLists(FeatureSetOptions bound, IConfigurationSection section) => bound with
+    {
+        Windows = ListOr(section.GetSection(nameof(FeatureSetOptions.Windows)), new FeatureSetOptions().Windows),
+        UserAttributes = ListOr(section.GetSection(nameof(FeatureSetOptions.UserAttributes)), []),
+        BucketizedNumerics = ListOr(section.GetSection(nameof(FeatureSetOptions.BucketizedNumerics)), []),
+    };
 
     private static IReadOnlyList<string> ListOr(IConfigurationSection section, IReadOnlyList<string> defaults) =>
         section.GetChildren().Any() ? [.. section.GetChildren().Select(c => c.Value ?? "")] : defaults;

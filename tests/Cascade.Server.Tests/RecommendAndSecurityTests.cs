@@ -172,6 +172,25 @@ public sealed class RecommendAndSecurityTests
     }
 
     [Fact]
+    public void A_configured_feature_list_replaces_the_default_list_for_the_store_and_the_ranker()
+    {
+        var configuration = Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(new Microsoft.Extensions.Configuration.ConfigurationBuilder(), new Dictionary<string, string?>
+        {
+            ["Cascade:Features:Windows:0"] = "30d",
+            ["Cascade:Pipeline:Sources:0:Name"] = "pop",
+            ["Cascade:Pipeline:Sources:0:Kind"] = "popular",
+            ["Cascade:Pipeline:Ranker:Kind"] = "lr",
+            ["Cascade:Pipeline:Ranker:EntityFeatures:Windows:0"] = "7d",
+            ["Cascade:Pipeline:Ranker:EntityFeatures:Windows:1"] = "30d",
+            ["Cascade:Pipeline:Ranker:EntityFeatures:IncludeItemId"] = "false",
+        }).Build();
+        var options = ServerOptions.From(configuration);
+        Assert.Equal(["30d"], options.Features.Windows);
+        Assert.Equal(["7d", "30d"], options.Pipeline.Ranker!.EntityFeatures!.Windows);
+        Assert.False(options.Pipeline.Ranker.EntityFeatures.IncludeItemId);
+    }
+
+    [Fact]
     public async Task Health_endpoints_answer()
     {
         await using var server = await RunningServer.StartAsync();

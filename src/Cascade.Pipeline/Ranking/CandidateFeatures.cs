@@ -1,3 +1,4 @@
+using Cascade.Features;
 using Cascade.Ranking;
 
 namespace Cascade.Pipeline.Ranking;
@@ -32,8 +33,20 @@ public sealed class CandidateFeatures
     /// <param name="items">The item table.</param>
     /// <param name="popularity">Each item's popularity (any scale; log1p is taken).</param>
     /// <param name="timeline">The items' interaction times (the trend features), or null (those features are missing).</param>
-    public CandidateFeatures(IReadOnlyList<string> sourceNames, ItemTable items, ReadOnlySpan<float> popularity, ItemTimeline? timeline = null)
+    /// <param name="entitySet">
+    /// The feature store's definitions whose columns follow the pipeline's own in every row (<see cref="EntityFeatures"/>),
+    /// or null for none.
+    /// </param>
+    /// <param name="entity">Where serving rows read those columns (training rows get them from <see cref="Build"/>), or null.</param>
+    public CandidateFeatures(IReadOnlyList<string> sourceNames, ItemTable items, ReadOnlySpan<float> popularity, ItemTimeline? timeline = null,
+        FeatureSet? entitySet = null, EntityFeatures? entity = null)
     {
+        if (entity is not null && !ReferenceEquals(entity.Set, entitySet))
+        {
+            throw new ArgumentException("The entity features must use the entity set.", nameof(entity));
+        }
+        _entitySet = entitySet;
+        Entity = entity;
         _timeline = timeline;
         ArgumentNullException.ThrowIfNull(sourceNames);
         ArgumentNullException.ThrowIfNull(items);
@@ -56,8 +69,31 @@ public sealed class CandidateFeatures
         }
         numeric.AddRange(["sources", "popularity", "age_days", "user_history", "category_affinity", "popularity_vs_user",
             "trend_7d", "trend_30d", "recent_share_30d", "days_since_first"]);
-        Schema = new FeatureSchema([new CategoricalField("category", items.CategoryNames.Count + 1)], numeric);
+        OwnNumericCount = numeric.Count;
+        var fields = new List<CategoricalField> { new("category", items.CategoryNames.Count + 1) };
+        if (entitySet is not null)
+        {
+            numeric.AddRange(entitySet.Schema.Numeric);
+            fields.AddRange(entitySet.Schema.Categorical);
+        }
+        Schema = new FeatureSchema(fields, numeric);
     }
+
+    private readonly FeatureSet? _entitySet;
+
+    /// <summary>The pipeline's own numeric columns (the entity columns follow them).</summary>
+    public int OwnNumericCount { get; }
+
+    /// <summary>The feature store's definitions whose columns the rows carry, or null.</summary>
+    public FeatureSet? EntitySet => _entitySet;
+
+    /// <summary>Where serving rows read the entity columns, or null.</summary>
+    public EntityFeatures? Entity { get; }
+
+    /// <summary>The same definition reading its entity columns from <paramref name="entity"/> (serving).</summary>
+    /// <param name="entity">The entity features, of <see cref="EntitySet"/>.</param>
+    public CandidateFeatures WithEntity(EntityFeatures entity) =>
+        new(_sources, _items, _popularity, _timeline, _entitySet, entity);
 
     /// <summary>The schema of the rows built.</summary>
     public FeatureSchema Schema { get; }
@@ -68,12 +104,15 @@ public sealed class CandidateFeatures
     /// <param name="candidates">The candidates with their source hits.</param>
     /// <param name="labels">Labels for training rows, or null.</param>
     /// <param name="scoresOfAll">Per source, its score of every candidate (null for sources that only score what they propose); see <see cref="RecommendationPipeline.ScoreAll"/>.</param>
-    public RankingDataset Build(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]? labels = null, float[]?[]? scoresOfAll = null)
+    /// <param name="entityRows">The entity columns of the candidates (training: <see cref="EntityFeatures.PointInTime"/>), or null to read them from <see cref="Entity"/>.</param>
+    /// <param name="user">The dense user (−1: anonymous), for the entity columns.</param>
+    public RankingDataset Build(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]? labels = null, float[]?[]? scoresOfAll = null,
+        RankingDataset? entityRows = null, int user = -1)
     {
-        var rows = Prepare(history, nowMs, candidates, scoresOfAll);
+        var rows = Prepare(history, nowMs, candidates, scoresOfAll, user, entityRows);
         int n = candidates.Count;
         var numeric = new float[n * Schema.NumericCount];
-        var categorical = new int[n];
+        var categorical = new int[n * Schema.FieldCount];
         rows.Fill(0, n, numeric, categorical);
         return new RankingDataset(Schema, n, categorical, numeric, labels, labels is null ? null : [0, n], validate: false);
     }
@@ -87,11 +126,18 @@ public sealed class CandidateFeatures
     /// <param name="nowMs">Request time (Unix ms).</param>
     /// <param name="candidates">The candidates with their source hits.</param>
     /// <param name="scoresOfAll">Per source, its score of every candidate, or null.</param>
-    public CandidateRows Prepare(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]?[]? scoresOfAll = null)
+    /// <param name="user">The dense user (−1: anonymous), for the entity columns.</param>
+    /// <param name="entityRows">The entity columns of the candidates, or null to read them from <see cref="Entity"/>.</param>
+    public CandidateRows Prepare(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]?[]? scoresOfAll = null,
+        int user = -1, RankingDataset? entityRows = null)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(candidates);
-        return new CandidateRows(this, history, nowMs, candidates, scoresOfAll);
+        if (_entitySet is not null && entityRows is null && Entity is null)
+        {
+            throw new InvalidOperationException("These features carry entity columns: give the entity rows, or read them from an EntityFeatures (WithEntity).");
+        }
+        return new CandidateRows(this, history, nowMs, candidates, scoresOfAll, user, entityRows);
     }
 
     /// <summary>The feature rows of one request's candidates, ready to be written in blocks.</summary>
@@ -109,9 +155,15 @@ public sealed class CandidateFeatures
         private readonly long[]? _firstMs;
         private readonly int[] _trendBest = new int[TrendWindowsMs.Length];
 
-        internal CandidateRows(CandidateFeatures features, IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]?[]? scoresOfAll)
+        private readonly int _user;
+        private readonly RankingDataset? _entityRows;
+
+        internal CandidateRows(CandidateFeatures features, IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]?[]? scoresOfAll,
+            int user, RankingDataset? entityRows)
         {
             _f = features;
+            _user = user;
+            _entityRows = entityRows;
             _nowMs = nowMs;
             _candidates = candidates;
             _scoresOfAll = scoresOfAll;
@@ -195,13 +247,13 @@ public sealed class CandidateFeatures
         /// <param name="start">First candidate.</param>
         /// <param name="count">How many rows.</param>
         /// <param name="numeric">At least count × the schema's numeric width values.</param>
-        /// <param name="categorical">At least count codes.</param>
+        /// <param name="categorical">At least count × the schema's field count codes.</param>
         public void Fill(int start, int count, Span<float> numeric, Span<int> categorical)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(start);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(count, _candidates.Count - start);
             var f = _f;
-            int width = f.Schema.NumericCount, sources = f._sources.Count;
+            int width = f.Schema.NumericCount, fields = f.Schema.FieldCount, sources = f._sources.Count;
             for (int i = 0; i < count; i++)
             {
                 int r = start + i;
@@ -243,8 +295,56 @@ public sealed class CandidateFeatures
                 }
                 row[at + 4] = _recent == 0 ? float.NaN : (float)shared / _recent;
                 row[at + 5] = MathF.Log(1 + Math.Max(0, f._popularity[item])) - _userLogPopularity;
-                categorical[i] = f._items.PrimaryCategory(item) + 1;
+                categorical[i * fields] = f._items.PrimaryCategory(item) + 1;
                 AddTrends(row.Slice(at + 6, TrendWindowsMs.Length + 2), r);
+            }
+            if (f._entitySet is not null)
+            {
+                FillEntity(start, count, numeric, categorical);
+            }
+        }
+
+        [ThreadStatic]
+        private static float[]? t_entityNumeric;
+
+        [ThreadStatic]
+        private static int[]? t_entityCategorical;
+
+        // The entity columns after the pipeline's own: copied from the given rows (training) or read from the store
+        // (serving) into a per-thread buffer and spread into the rows.
+        private void FillEntity(int start, int count, Span<float> numeric, Span<int> categorical)
+        {
+            var f = _f;
+            var entitySchema = f._entitySet!.Schema;
+            int width = f.Schema.NumericCount, fields = f.Schema.FieldCount, own = f.OwnNumericCount;
+            int eNumeric = entitySchema.NumericCount, eFields = entitySchema.FieldCount;
+            ReadOnlySpan<float> sourceNumeric;
+            ReadOnlySpan<int> sourceCategorical;
+            if (_entityRows is { } given)
+            {
+                sourceNumeric = given.Numeric.AsSpan(start * eNumeric, count * eNumeric);
+                sourceCategorical = given.Categorical.AsSpan(start * eFields, count * eFields);
+            }
+            else
+            {
+                if (t_entityNumeric is null || t_entityNumeric.Length < count * eNumeric)
+                {
+                    t_entityNumeric = new float[Math.Max(count, 128) * eNumeric];
+                }
+                if (t_entityCategorical is null || t_entityCategorical.Length < count * eFields)
+                {
+                    t_entityCategorical = new int[Math.Max(count, 128) * eFields];
+                }
+                var n = t_entityNumeric.AsSpan(0, count * eNumeric);
+                var c = t_entityCategorical.AsSpan(0, count * eFields);
+                f.Entity!.Fill(_user, _candidates, start, count, _nowMs, c, n);
+                sourceNumeric = n;
+                sourceCategorical = c;
+            }
+            for (int i = 0; i < count; i++)
+            {
+                sourceNumeric.Slice(i * eNumeric, eNumeric).CopyTo(numeric.Slice(i * width + own, eNumeric));
+                sourceCategorical.Slice(i * eFields, eFields).CopyTo(categorical.Slice(i * fields + 1, eFields));
             }
         }
 
