@@ -145,7 +145,8 @@ public sealed class TrainingSetBuilder
         var rows = new RowBuffer(_features.Schema);
         var request = new RequestRow();
         var none = RequestContext.None;
-        var labeler = source == ExampleSource.Impressions ? new Labeler(known, _options.AttributionWindowMs) : null;
+        var labeler = source == ExampleSource.Impressions
+            ? new ImpressionLabeler(known.Where(k => k.Role == EventRole.Positive).Select(k => k.Event), _options.AttributionWindowMs) : null;
         var sampler = source == ExampleSource.SampledNegatives ? new NegativeSampler(state, known, _options) : null;
 
         for (int s = 0, e; s < order.Length; s = e)
@@ -172,7 +173,7 @@ public sealed class TrainingSetBuilder
                         }
                         var context = contextOf?.Invoke(ev) ?? none;
                         _features.BeginRequest(state, ev.UserId, context, t, request);
-                        rows.Add(state, _features, request, ev.ItemId, _features.PositionCode(ev.Position ?? context.Position), labeler!.Label(order[j]) ? 1f : 0f, group, t, ev.UserId);
+                        rows.Add(state, _features, request, ev.ItemId, _features.PositionCode(ev.Position ?? context.Position), labeler!.Label(ev) ? 1f : 0f, group, t, ev.UserId);
                     }
                     else if (source == ExampleSource.SampledNegatives && role == EventRole.Positive
                         && Keep(string.Concat(ev.UserId, "\u0001", ev.ItemId, "\u0001", t.ToString(CultureInfo.InvariantCulture))))
@@ -205,68 +206,6 @@ public sealed class TrainingSetBuilder
     private bool Keep(string group) =>
         _options.ExampleFraction >= 1
         || FeatureHashing.Hash("example" + _options.Seed.ToString(CultureInfo.InvariantCulture), group) < _options.ExampleFraction * 18446744073709551615.0;
-
-    // Resolves impression labels from the whole log: a positive event by the same user on the same item at a time
-    // in [T, T + window], with the same request id when both events carry one.
-    private sealed class Labeler
-    {
-        private readonly List<(FeedbackEvent Event, EventRole Role)> _events;
-        private readonly Dictionary<(string User, string Item), List<(long Time, string? Request)>> _positives = [];
-        private readonly long _window;
-
-        public Labeler(List<(FeedbackEvent Event, EventRole Role)> events, long window)
-        {
-            _events = events;
-            _window = window;
-            foreach (var (e, role) in events)
-            {
-                if (role == EventRole.Positive)
-                {
-                    if (!_positives.TryGetValue((e.UserId, e.ItemId), out var list))
-                    {
-                        list = [];
-                        _positives.Add((e.UserId, e.ItemId), list);
-                    }
-                    list.Add((e.TimestampMs, e.RequestId));
-                }
-            }
-            foreach (var list in _positives.Values)
-            {
-                list.Sort(static (a, b) => a.Time.CompareTo(b.Time));
-            }
-        }
-
-        public bool Label(int impression)
-        {
-            var e = _events[impression].Event;
-            if (!_positives.TryGetValue((e.UserId, e.ItemId), out var list))
-            {
-                return false;
-            }
-            long t = e.TimestampMs, end = t > long.MaxValue - _window ? long.MaxValue : t + _window;
-            int lo = 0, hi = list.Count;
-            while (lo < hi)
-            {
-                int mid = (lo + hi) >>> 1;
-                if (list[mid].Time < t)
-                {
-                    lo = mid + 1;
-                }
-                else
-                {
-                    hi = mid;
-                }
-            }
-            for (int i = lo; i < list.Count && list[i].Time <= end; i++)
-            {
-                if (e.RequestId is null || list[i].Request is null || list[i].Request == e.RequestId)
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
 
     // Draws negatives for a positive at T from the items that exist at T (created, or first seen in an event, at or
     // before T), skipping the positive item, items the user acted on positively before and items drawn already.

@@ -47,9 +47,10 @@ public static class PipelineBuilder
         }
         IRanker? ranker = prefittedRanker;
         string? note = null;
+        RankerTraining? training = null;
         if (ranker is null && options.Ranker is { } rankerOptions)
         {
-            (ranker, note) = TrainRanker(options, rankerOptions, data, seed, progress, cancellationToken);
+            (ranker, note, training) = TrainRanker(options, rankerOptions, data, seed, progress, cancellationToken);
         }
         var models = prefitted is null ? new Dictionary<string, IRecommender>(StringComparer.Ordinal) : new Dictionary<string, IRecommender>(prefitted, StringComparer.Ordinal);
         var (slots, fallback) = FitSources(options, data, seed, progress, models, cancellationToken);
@@ -63,6 +64,7 @@ public static class PipelineBuilder
             Options = options,
             Models = models,
             Note = note,
+            RankerTraining = training,
         };
     }
 
@@ -163,16 +165,31 @@ public static class PipelineBuilder
 
     private const int MinimumRankerGroups = 20;
 
-    private static (IRanker? Ranker, string? Note) TrainRanker(PipelineOptions options, RankerOptions rankerOptions, PipelineData data, int seed,
+    private static (IRanker? Ranker, string? Note, RankerTraining? Training) TrainRanker(PipelineOptions options, RankerOptions rankerOptions, PipelineData data, int seed,
         IProgress<PipelineBuildProgress>? progress, CancellationToken cancellationToken)
     {
         CandidateFeatures? features = null;
         var validGroups = new List<RankingDataset?>();
         var trainGroups = new List<RankingDataset?>();
+        // Served lists (the newest) train alongside the held-out groups; their clicks are held out of the sources'
+        // data, so no source has seen the click it is asked to predict.
+        var served = data.Served.Count > rankerOptions.MaxUsers ? data.Served.Skip(data.Served.Count - rankerOptions.MaxUsers).ToArray() : [.. data.Served];
+        var clicks = new Dictionary<int, HashSet<int>>();
+        foreach (var list in served)
+        {
+            for (int k = 0; k < list.Items.Length; k++)
+            {
+                if (list.Clicked[k])
+                {
+                    (clicks.TryGetValue(list.User, out var set) ? set : clicks[list.User] = []).Add(list.Items[k]);
+                }
+            }
+        }
+        int heldOutGroups = 0, servedGroups = 0;
         for (int fold = 0; fold < rankerOptions.HoldoutFolds; fold++)
         {
             int foldSeed = rankerOptions.Seed + 7919 * fold;
-            var (fitPart, holdout) = Holdout(data.Interactions, rankerOptions.HoldoutFraction, foldSeed);
+            var (fitPart, holdout) = Holdout(data.Interactions, rankerOptions.HoldoutFraction, foldSeed, clicks);
             var fitData = new PipelineData(fitPart, data.Items);
             progress?.Report(new PipelineBuildProgress($"ranker: fitting sources on the rest of holdout {fold + 1}", fold, rankerOptions.HoldoutFolds));
             var (slots, fallback) = FitSources(options, fitData, seed, null, null, cancellationToken);
@@ -237,30 +254,69 @@ public static class PipelineBuilder
             });
             validGroups.AddRange(groups.Take(validUsers));
             trainGroups.AddRange(groups.Skip(validUsers));
+            heldOutGroups += groups.Count(g => g is not null);
+            if (served.Length > 0)
+            {
+                var servedRows = ServedGroups(served, retrieval, slots, foldFeatures, fitData, depth, cancellationToken);
+                trainGroups.AddRange(servedRows);
+                servedGroups += servedRows.Count(g => g is not null);
+            }
         }
         int usable = trainGroups.Concat(validGroups).Count(g => g is not null);
         if (usable < MinimumRankerGroups)
         {
             // Too little data to learn a ranker (a new app, a test): serve the fusion order and say so.
-            return (null, $"ranker '{rankerOptions.Kind}' not trained: only {usable} users had a held-out item among the candidates (at least {MinimumRankerGroups} needed); serving the retrieval (fusion) order");
+            return (null, $"ranker '{rankerOptions.Kind}' not trained: only {usable} users had a held-out item among the candidates (at least {MinimumRankerGroups} needed); serving the retrieval (fusion) order", null);
         }
         var valid = Concat(features!.Schema, validGroups);
         var train = Concat(features.Schema, trainGroups);
         if (train.Rows == 0 || valid.Rows == 0)
         {
-            return (null, $"ranker '{rankerOptions.Kind}' not trained: the training or validation users had no examples; serving the retrieval (fusion) order");
+            return (null, $"ranker '{rankerOptions.Kind}' not trained: the training or validation users had no examples; serving the retrieval (fusion) order", null);
         }
         progress?.Report(new PipelineBuildProgress($"ranker: fitting {rankerOptions.Kind} on {train.Rows} rows", 0, 1));
         var ranker = RankerCatalog.Create(rankerOptions.Kind, rankerOptions.Parameters, seed);
         ranker.Fit(train, valid, null, cancellationToken);
-        return (ranker, null);
+        return (ranker, null, new RankerTraining(heldOutGroups, servedGroups, train.Rows, valid.Rows));
+    }
+
+    /// <summary>
+    /// One training group per served list: its shown items as candidates — with the hits the fold's sources give them
+    /// when retrieval at the list's time proposes them, none otherwise — labelled by the clicks; entity columns point
+    /// in time at the list's time.
+    /// </summary>
+    private static RankingDataset?[] ServedGroups(ServedList[] served, RecommendationPipeline retrieval, SourceSlot[] slots, CandidateFeatures features,
+        PipelineData fitData, int depth, CancellationToken cancellationToken)
+    {
+        var requests = new (int User, long NowMs, IReadOnlyList<Candidate>? Candidates)[served.Length];
+        var scores = new float[]?[served.Length][];
+        var histories = new IReadOnlyList<int>[served.Length];
+        Parallel.For(0, served.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var list = served[i];
+            var history = RecommendationPipeline.HistoryOf(fitData.Interactions, list.User);
+            var proposed = retrieval.Run(new PipelineRequest(list.User, history, depth, list.TimeMs)).Items.ToDictionary(c => c.Item);
+            var candidates = list.Items.Select(item => proposed.TryGetValue(item, out var c) ? c : new Candidate(item, 0, Array.Empty<string>())).ToList();
+            histories[i] = history;
+            requests[i] = (list.User, list.TimeMs, candidates);
+            scores[i] = RecommendationPipeline.ScoreAll(slots, new SourceRequest(fitData.Items, list.User, history, list.TimeMs), candidates);
+        });
+        var entityRows = features.EntitySet is { } set ? EntityFeatures.PointInTime(set, fitData, requests) : null;
+        var groups = new RankingDataset?[served.Length];
+        Parallel.For(0, served.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var list = served[i];
+            groups[i] = features.Build(histories[i], list.TimeMs, requests[i].Candidates!, [.. list.Clicked.Select(c => c ? 1f : 0f)], scores[i], entityRows?[i], list.User);
+        });
+        return groups;
     }
 
     /// <summary>Holds out a share of each user's positive interactions (at least one, and only from users with two or more).</summary>
     /// <param name="interactions">Users × items.</param>
     /// <param name="fraction">Share held out.</param>
     /// <param name="seed">Seed.</param>
-    public static (CsrMatrix Remaining, HashSet<int>?[] HeldOut) Holdout(CsrMatrix interactions, double fraction, int seed)
+    /// <param name="alsoHeldOut">Per user, items held out besides the share (clicks the ranker learns from in served lists), or null.</param>
+    public static (CsrMatrix Remaining, HashSet<int>?[] HeldOut) Holdout(CsrMatrix interactions, double fraction, int seed, IReadOnlyDictionary<int, HashSet<int>>? alsoHeldOut = null)
     {
         ArgumentNullException.ThrowIfNull(interactions);
         var random = new Random(seed);
@@ -278,12 +334,13 @@ public static class PipelineBuilder
             {
                 heldOut[u] = [];
             }
+            var also = alsoHeldOut?.GetValueOrDefault(u);
             for (int j = 0; j < order.Length; j++)
             {
                 int k = order[j];
-                if (j < take)
+                if (j < take || also?.Contains(items[k]) == true)
                 {
-                    heldOut[u]!.Add(items[k]);
+                    (heldOut[u] ??= []).Add(items[k]);
                 }
                 else
                 {
@@ -315,3 +372,10 @@ public static class PipelineBuilder
         return new RankingDataset(schema, rows, categorical, numeric, labels, offsets, validate: false);
     }
 }
+
+/// <summary>What a bundle's ranker was trained on.</summary>
+/// <param name="HeldOutGroups">Users whose held-out interactions were among their candidates (all folds).</param>
+/// <param name="ServedLists">Lists served before, from the log, with a click and an item shown but not clicked (all folds).</param>
+/// <param name="TrainingRows">Rows the ranker was fitted on.</param>
+/// <param name="ValidationRows">Rows of the validation users (early stopping).</param>
+public sealed record RankerTraining(int HeldOutGroups, int ServedLists, int TrainingRows, int ValidationRows);

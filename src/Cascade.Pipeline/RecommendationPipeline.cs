@@ -146,6 +146,9 @@ public sealed class RecommendationPipeline
     /// <summary>What the build could not do as configured (e.g. too little data to train the ranker), or null.</summary>
     public string? Note { get; init; }
 
+    /// <summary>What the ranker was trained on, or null (no ranker trained in this build).</summary>
+    public RankerTraining? RankerTraining { get; init; }
+
     /// <summary>Runs the request through every stage.</summary>
     /// <param name="request">The request.</param>
     /// <param name="budgets">Stage budgets (<see cref="StageBudgets.Unlimited"/> offline).</param>

@@ -1,4 +1,5 @@
 using Cascade.Core.Domain;
+using Cascade.Features;
 using Cascade.Pipeline;
 using Cascade.Pipeline.Sources;
 using System.Collections.Concurrent;
@@ -51,7 +52,7 @@ public sealed class BundleManager
             engine.WaitForAsync(engine.Interactions, engine.Log.LastSequence, CatalogWait).GetAwaiter().GetResult();
             var snapshot = engine.Interactions.Snapshot(app);
             var table = BuildTable(app, snapshot);
-            var data = new PipelineData(snapshot.Matrix, table);
+            var data = new PipelineData(snapshot.Matrix, table) { Served = PipelineOptions.Ranker is null ? [] : ServedLists(app, snapshot, table) };
             var pipeline = PipelineBuilder.Build(PipelineOptions, data, _options.Seed);
             return Commission(new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}"), started);
         }
@@ -117,10 +118,41 @@ public sealed class BundleManager
         Serve(bundle);
         var snapshot = bundle.Snapshot;
         var summary = new TrainingSummary(bundle.App, snapshot.Matrix.Rows, bundle.Items.Count, snapshot.Matrix.NonZeros, snapshot.Sequence,
-            _clock.GetElapsedTime(started), bundle.Version, bundle.Pipeline.Note);
+            _clock.GetElapsedTime(started), bundle.Version, bundle.Pipeline.Note, bundle.Pipeline.RankerTraining);
         _lastTraining[bundle.App] = summary;
         CheckpointInBackground();
         return summary;
+    }
+
+    /// <summary>
+    /// The lists served to the snapshot's users that the log holds (the newest, with their clicks), in the
+    /// snapshot's dense ids: the feedback the ranker learns from besides held-out interactions. Lists of users or
+    /// items the snapshot does not know, and lists without both a click and a shown-but-not-clicked item, teach the
+    /// ranker nothing and are left out.
+    /// </summary>
+    private List<ServedList> ServedLists(string app, InteractionSnapshot snapshot, ItemTable table)
+    {
+        var users = new Dictionary<string, int>(snapshot.UserIds.Count, StringComparer.Ordinal);
+        for (int u = 0; u < snapshot.UserIds.Count; u++)
+        {
+            users[snapshot.UserIds[u]] = u;
+        }
+        var lists = new List<ServedList>();
+        foreach (var request in LoggedRequests.Read(engine.Log, app, engine.EventTypes, snapshot.Sequence))
+        {
+            if (!users.TryGetValue(request.UserId, out int user))
+            {
+                continue;
+            }
+            var shown = request.Items.Where(i => table.IndexOf(i.ItemId) >= 0).ToList();
+            if (!shown.Any(i => i.Clicked) || shown.All(i => i.Clicked))
+            {
+                continue;
+            }
+            lists.Add(new ServedList(user, request.TimeMs, [.. shown.Select(i => table.IndexOf(i.ItemId))],
+                [.. shown.Select(i => i.Position ?? -1)], [.. shown.Select(i => i.Clicked)]));
+        }
+        return lists;
     }
 
     /// <summary>

@@ -105,4 +105,6 @@ public sealed record BatchSummary(string App, int Users, int Computed, int Resum
 /// <param name="Elapsed">Wall time.</param>
 /// <param name="BundleVersion">The new bundle's version.</param>
 /// <param name="Note">What the build could not do as configured (e.g. too little data to train the ranker), or null.</param>
-public sealed record TrainingSummary(string App, int Users, int Items, int Interactions, long Sequence, TimeSpan Elapsed, string BundleVersion, string? Note = null);
+/// <param name="Ranker">What the ranker was trained on (held-out groups, served lists from the log, rows), or null without one.</param>
+public sealed record TrainingSummary(string App, int Users, int Items, int Interactions, long Sequence, TimeSpan Elapsed, string BundleVersion, string? Note = null,
+    Cascade.Pipeline.RankerTraining? Ranker = null);

@@ -9,7 +9,21 @@ public sealed record PipelineData(CsrMatrix Interactions, ItemTable Items)
 {
     /// <summary>The newest interaction time (Unix ms), or 0 without timestamps.</summary>
     public long NewestTimestampMs { get; } = Interactions.Timestamps is { Length: > 0 } t ? t.Max() : 0;
+
+    /// <summary>
+    /// Lists served before, as the log holds them (impressions with their clicks), that the ranker also learns from:
+    /// shown and clicked items are positives, shown and not clicked negatives. Empty when none were logged.
+    /// </summary>
+    public IReadOnlyList<ServedList> Served { get; init; } = [];
 }
+
+/// <summary>A list served to a known user, in dense ids, with what the user clicked.</summary>
+/// <param name="User">Dense user.</param>
+/// <param name="TimeMs">When it was served.</param>
+/// <param name="Items">The items shown, in position order (dense ids).</param>
+/// <param name="Positions">The position each was shown at (for later position debiasing).</param>
+/// <param name="Clicked">Whether each was clicked within the attribution window.</param>
+public sealed record ServedList(int User, long TimeMs, int[] Items, int[] Positions, bool[] Clicked);
 
 /// <summary>One proposal: a dense item and the source's score for it.</summary>
 /// <param name="Item">Dense item index.</param>
