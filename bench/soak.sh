@@ -64,7 +64,17 @@ done
 log "ready after $((SECONDS - started)) s (start-up training included)"
 
 rss_mb() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
-( minute=0; while kill -0 "$SERVER_PID" 2>/dev/null; do echo "$minute $(rss_mb)" >>"$RUN/rss.txt"; sleep 60; minute=$((minute + 1)); done ) &
+# The managed heap and the feature store's pairs beside RSS, so a growth can be told apart (managed or native).
+heap_pairs() {
+  curl -s --max-time 5 "$BASE/v1/admin/stats" | python3 -c 'import json, sys
+try:
+    d = json.load(sys.stdin); print(round(d["gc"]["heapMb"]), d["state"]["featurePairs"])
+except Exception:
+    print("? ?")'
+}
+( minute=0; while kill -0 "$SERVER_PID" 2>/dev/null; do
+    echo "$minute $(rss_mb)" >>"$RUN/rss.txt"; echo "$minute $(heap_pairs)" >>"$RUN/heap.txt"
+    sleep 60; minute=$((minute + 1)); done ) &
 SAMPLER_PID=$!
 
 echo "# bench/soak.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?')"
@@ -91,6 +101,8 @@ done
 echo "$(( segments * SEGMENT_MINUTES )) $(rss_mb)" >>"$RUN/rss.txt"
 echo
 echo "RSS by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $2 }' "$RUN/rss.txt")"
+echo "Managed heap by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $2 }' "$RUN/heap.txt")"
+echo "Feature store pairs by minute: $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $3 }' "$RUN/heap.txt")"
 python3 - "$RUN/rss.txt" "$RUN/results.txt" "$MINUTES" <<'PY'
 import sys
 rss = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
