@@ -54,9 +54,11 @@ public static class PipelineBuilder
         }
         var models = prefitted is null ? new Dictionary<string, IRecommender>(StringComparer.Ordinal) : new Dictionary<string, IRecommender>(prefitted, StringComparer.Ordinal);
         var (slots, fallback) = FitSources(options, data, seed, progress, models, cancellationToken);
-        var entitySet = options.Ranker?.EntityFeatures is { } entityOptions ? new FeatureSet(entityOptions) : null;
+        var (entitySet, live) = EntitySetOf(options.Ranker, data);
         var features = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores, ItemTimeline.From(data.Interactions),
-            entitySet, entitySet is null ? null : EntityFeatures.Replay(entitySet, data));
+            entitySet, entitySet is null ? null
+            : live is not null ? new EntityFeatures(live.Store, data.Items, live.UserId, live.App)
+            : EntityFeatures.Replay(entitySet, data));
         var explorationStats = options.Rerankers.Any(r => r.Kind == "explore") ? InteractionExplorationStats.From(data.Interactions) : null;
         var rerankers = options.Rerankers.Select(r => RerankerFactory.Create(r, data.Items, explorationStats)).ToArray();
         return new RecommendationPipeline(data.Items, slots, fallback, features, ranker, rerankers)
@@ -66,6 +68,37 @@ public static class PipelineBuilder
             Note = note,
             RankerTraining = training,
         };
+    }
+
+    /// <summary>
+    /// The ranker's entity definitions, and the live store when they are its definitions (the same instance, so its
+    /// rows fit); otherwise a set of their own (the bundle keeps a store of its interactions).
+    /// </summary>
+    private static (FeatureSet? Set, LiveFeatures? Live) EntitySetOf(RankerOptions? ranker, PipelineData data) =>
+        ranker?.EntityFeatures is not { } entityOptions ? (null, null)
+        : data.Live is { } live && live.Defines(entityOptions) ? (live.Store.Features, live)
+        : (new FeatureSet(entityOptions), null);
+
+    /// <summary>
+    /// The entity rows of training requests, point in time: from the live store's events (the log's, impressions
+    /// included) without the held-out positives when the ranker reads the live store; from the fitted interactions otherwise.
+    /// </summary>
+    private static RankingDataset?[] EntityRows(FeatureSet set, LiveFeatures? live, PipelineData fitData, HashSet<int>?[] heldOut,
+        IReadOnlyList<(int User, long NowMs, IReadOnlyList<Candidate>? Candidates)> requests)
+    {
+        if (live is null)
+        {
+            return EntityFeatures.PointInTime(set, fitData, requests);
+        }
+        var users = new Dictionary<string, int>(live.UserIds.Count, StringComparer.Ordinal);
+        for (int u = 0; u < live.UserIds.Count; u++)
+        {
+            users[live.UserIds[u]] = u;
+        }
+        bool HeldOut(Cascade.Core.Domain.FeedbackEvent e) =>
+            live.EventTypes.TryGet(e.Type, out var type) && type.Role == Cascade.Core.Domain.EventRole.Positive
+            && users.TryGetValue(e.UserId, out int u) && u < heldOut.Length && heldOut[u] is { } items && items.Contains(fitData.Items.IndexOf(e.ItemId));
+        return EntityFeatures.PointInTime(set, live.EventTypes, fitData.Items, live.UserId, live.App, live.Events().Where(e => !HeldOut(e)), requests);
     }
 
     /// <summary>Creates and fits the configured sources on <paramref name="data"/>, plus the popularity fallback.</summary>
@@ -190,10 +223,10 @@ public static class PipelineBuilder
         {
             int foldSeed = rankerOptions.Seed + 7919 * fold;
             var (fitPart, holdout) = Holdout(data.Interactions, rankerOptions.HoldoutFraction, foldSeed, clicks);
-            var fitData = new PipelineData(fitPart, data.Items);
+            var fitData = new PipelineData(fitPart, data.Items) { Live = data.Live };
             progress?.Report(new PipelineBuildProgress($"ranker: fitting sources on the rest of holdout {fold + 1}", fold, rankerOptions.HoldoutFolds));
             var (slots, fallback) = FitSources(options, fitData, seed, null, null, cancellationToken);
-            var entitySet = rankerOptions.EntityFeatures is { } entityOptions ? new FeatureSet(entityOptions) : null;
+            var (entitySet, live) = EntitySetOf(rankerOptions, data);
             var foldFeatures = new CandidateFeatures([.. slots.Select(s => s.Source.Name)], data.Items, fallback.Scores, ItemTimeline.From(fitPart), entitySet);
             features ??= foldFeatures;
             var retrieval = new RecommendationPipeline(data.Items, slots, fallback, null, null, []);
@@ -241,7 +274,7 @@ public static class PipelineBuilder
                 }
             });
             // The entity columns point in time: one replay of the fold's interactions, in time order.
-            var entityRows = entitySet is null ? null : EntityFeatures.PointInTime(entitySet, fitData, requests);
+            var entityRows = entitySet is null ? null : EntityRows(entitySet, live, fitData, holdout, requests);
             Parallel.For(0, users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
             {
                 if (requests[i].Candidates is { } candidates)
@@ -257,7 +290,8 @@ public static class PipelineBuilder
             heldOutGroups += groups.Count(g => g is not null);
             if (served.Length > 0)
             {
-                var servedRows = ServedGroups(served, retrieval, slots, foldFeatures, fitData, depth, cancellationToken);
+                var servedRows = ServedGroups(served, retrieval, slots, foldFeatures, fitData, depth,
+                    requests => EntityRows(entitySet!, live, fitData, holdout, requests), cancellationToken);
                 trainGroups.AddRange(servedRows);
                 servedGroups += servedRows.Count(g => g is not null);
             }
@@ -277,7 +311,8 @@ public static class PipelineBuilder
         progress?.Report(new PipelineBuildProgress($"ranker: fitting {rankerOptions.Kind} on {train.Rows} rows", 0, 1));
         var ranker = RankerCatalog.Create(rankerOptions.Kind, rankerOptions.Parameters, seed);
         ranker.Fit(train, valid, null, cancellationToken);
-        return (ranker, null, new RankerTraining(heldOutGroups, servedGroups, train.Rows, valid.Rows));
+        string? entitySource = rankerOptions.EntityFeatures is null ? null : EntitySetOf(rankerOptions, data).Live is null ? "bundle" : "live";
+        return (ranker, null, new RankerTraining(heldOutGroups, servedGroups, train.Rows, valid.Rows, entitySource));
     }
 
     /// <summary>
@@ -286,7 +321,8 @@ public static class PipelineBuilder
     /// in time at the list's time.
     /// </summary>
     private static RankingDataset?[] ServedGroups(ServedList[] served, RecommendationPipeline retrieval, SourceSlot[] slots, CandidateFeatures features,
-        PipelineData fitData, int depth, CancellationToken cancellationToken)
+        PipelineData fitData, int depth, Func<IReadOnlyList<(int User, long NowMs, IReadOnlyList<Candidate>? Candidates)>, RankingDataset?[]> entityRowsOf,
+        CancellationToken cancellationToken)
     {
         var requests = new (int User, long NowMs, IReadOnlyList<Candidate>? Candidates)[served.Length];
         var scores = new float[]?[served.Length][];
@@ -301,7 +337,7 @@ public static class PipelineBuilder
             requests[i] = (list.User, list.TimeMs, candidates);
             scores[i] = RecommendationPipeline.ScoreAll(slots, new SourceRequest(fitData.Items, list.User, history, list.TimeMs), candidates);
         });
-        var entityRows = features.EntitySet is { } set ? EntityFeatures.PointInTime(set, fitData, requests) : null;
+        var entityRows = features.EntitySet is null ? null : entityRowsOf(requests);
         var groups = new RankingDataset?[served.Length];
         Parallel.For(0, served.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
@@ -378,4 +414,8 @@ public static class PipelineBuilder
 /// <param name="ServedLists">Lists served before, from the log, with a click and an item shown but not clicked (all folds).</param>
 /// <param name="TrainingRows">Rows the ranker was fitted on.</param>
 /// <param name="ValidationRows">Rows of the validation users (early stopping).</param>
-public sealed record RankerTraining(int HeldOutGroups, int ServedLists, int TrainingRows, int ValidationRows);
+/// <param name="EntityFeatures">
+/// Where the ranker's entity columns come from: "live" (the server's feature store, whose definitions they are;
+/// trained from a replay of the log's events), "bundle" (a store of the bundle's own interactions), or null (none).
+/// </param>
+public sealed record RankerTraining(int HeldOutGroups, int ServedLists, int TrainingRows, int ValidationRows, string? EntityFeatures = null);

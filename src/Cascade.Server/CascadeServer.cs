@@ -118,6 +118,7 @@ public static class CascadeServer
         var featureSet = new FeatureSet(options.Features);
         var features = OnlineFeatureStore.Open(engine.Options.CheckpointPathOf("features"), featureSet, engine.EventTypes, engine.Log.LastSequence);
         engine.Attach(features);
+        recommendations.Bundles.FeatureStore = features; // a ranker with the store's definitions reads it (docs/pipeline.md)
         IRanker? ctrModel = null;
         if (options.CtrModelPath.Length > 0)
         {

@@ -1,9 +1,12 @@
 using Cascade.Core.Domain;
 using Cascade.Features;
 using Cascade.Pipeline;
+using Cascade.Pipeline.Ranking;
 using Cascade.Pipeline.Sources;
 using System.Collections.Concurrent;
 using Cascade.Storage.Engine;
+using Cascade.Storage.Log;
+using Cascade.Storage.Records;
 using Cascade.Storage.Snapshot;
 
 namespace Cascade.Serving;
@@ -38,6 +41,32 @@ public sealed class BundleManager
     /// <summary>The pipeline configuration bundles are trained with.</summary>
     public PipelineOptions PipelineOptions { get; }
 
+    /// <summary>
+    /// The server's online feature store (a projection of the log), or null. A ranker whose <c>EntityFeatures</c> are
+    /// this store's definitions reads it at serving, and its training replays the log's events point in time.
+    /// </summary>
+    public OnlineFeatureStore? FeatureStore { get; set; }
+
+    // What a bundle of app at snapshot needs of the live store (null without one).
+    private LiveFeatures? LiveOf(string app, InteractionSnapshot snapshot) => FeatureStore is not { } store ? null
+        : new LiveFeatures(store, app, snapshot.UserIds, engine.EventTypes, () => EventsOf(app, snapshot.Sequence));
+
+    // The app's events in the log up to sequence, in log order, decoded as they are read.
+    private IEnumerable<FeedbackEvent> EventsOf(string app, long sequence)
+    {
+        foreach (var record in engine.Log.ReadFrom(1))
+        {
+            if (record.Sequence > sequence)
+            {
+                yield break;
+            }
+            if (record.Kind == RecordKind.Event && RecordCodec.DecodeEvent(record.Payload.Span) is { } e && e.App == app)
+            {
+                yield return e;
+            }
+        }
+    }
+
     /// <summary>Called with the outgoing bundle (or null) and the incoming one whenever a bundle is put in service.</summary>
     internal Action<ServedBundle?, ServedBundle>? Swapped { get; set; }
 
@@ -52,7 +81,11 @@ public sealed class BundleManager
             engine.WaitForAsync(engine.Interactions, engine.Log.LastSequence, CatalogWait).GetAwaiter().GetResult();
             var snapshot = engine.Interactions.Snapshot(app);
             var table = BuildTable(app, snapshot);
-            var data = new PipelineData(snapshot.Matrix, table) { Served = PipelineOptions.Ranker is null ? [] : ServedLists(app, snapshot, table) };
+            var data = new PipelineData(snapshot.Matrix, table)
+            {
+                Served = PipelineOptions.Ranker is null ? [] : ServedLists(app, snapshot, table),
+                Live = LiveOf(app, snapshot),
+            };
             var pipeline = PipelineBuilder.Build(PipelineOptions, data, _options.Seed);
             return Commission(new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}"), started);
         }
@@ -104,7 +137,7 @@ public sealed class BundleManager
             }
             cancellationToken.ThrowIfCancellationRequested();
             var table = BuildTable(app, snapshot);
-            var pipeline = PipelineBundle.Build(read, new PipelineData(snapshot.Matrix, table), cancellationToken);
+            var pipeline = PipelineBundle.Build(read, new PipelineData(snapshot.Matrix, table) { Live = LiveOf(app, snapshot) }, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             return Commission(new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}"), started);
         }

@@ -58,4 +58,34 @@ public sealed class FeedbackLoopTests
         Assert.Equal(30, ranker.GetProperty("servedLists").GetInt32());
         Assert.True(ranker.GetProperty("heldOutGroups").GetInt32() >= 20);
     }
+
+    [Fact]
+    public async Task A_ranker_with_the_servers_feature_definitions_reads_the_live_store()
+    {
+        await using var server = await RunningServer.StartAsync(new()
+        {
+            ["Cascade:TrainOnStart"] = "false",
+            ["Cascade:Features:IncludeUserId"] = "false",
+            ["Cascade:Features:IncludeItemId"] = "false",
+            ["Cascade:Pipeline:Sources:0:Name"] = "pop",
+            ["Cascade:Pipeline:Sources:0:Kind"] = "popular",
+            ["Cascade:Pipeline:Ranker:Kind"] = "lr",
+            ["Cascade:Pipeline:Ranker:EntityFeatures:IncludeUserId"] = "false",
+            ["Cascade:Pipeline:Ranker:EntityFeatures:IncludeItemId"] = "false",
+        });
+        var random = new Random(4);
+        var events = new StringBuilder("[");
+        for (int u = 0; u < 60; u++)
+        {
+            foreach (int i in Enumerable.Range(0, 40).OrderBy(_ => random.Next()).Take(6 + random.Next(4)))
+            {
+                events.Append(events.Length > 1 ? "," : "").Append($$"""{"userId":"u{{u}}","itemId":"i{{i}}","type":"click"}""");
+            }
+        }
+        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/events", events.Append(']').ToString())).StatusCode);
+        var trained = await server.Client.PostAsync("/v1/admin/train", null);
+        Assert.Equal(HttpStatusCode.OK, trained.StatusCode);
+        Assert.Equal("live", (await trained.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ranker").GetProperty("entityFeatures").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/v1/recommend/u1?n=5")).StatusCode);
+    }
 }

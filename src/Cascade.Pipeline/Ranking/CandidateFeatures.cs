@@ -104,7 +104,7 @@ public sealed class CandidateFeatures
     /// <param name="candidates">The candidates with their source hits.</param>
     /// <param name="labels">Labels for training rows, or null.</param>
     /// <param name="scoresOfAll">Per source, its score of every candidate (null for sources that only score what they propose); see <see cref="RecommendationPipeline.ScoreAll"/>.</param>
-    /// <param name="entityRows">The entity columns of the candidates (training: <see cref="EntityFeatures.PointInTime"/>), or null to read them from <see cref="Entity"/>.</param>
+    /// <param name="entityRows">The entity columns of the candidates (training: <c>EntityFeatures.PointInTime</c>), or null to read them from <see cref="Entity"/>.</param>
     /// <param name="user">The dense user (−1: anonymous), for the entity columns.</param>
     public RankingDataset Build(IReadOnlyList<int> history, long nowMs, IReadOnlyList<Candidate> candidates, float[]? labels = null, float[]?[]? scoresOfAll = null,
         RankingDataset? entityRows = null, int user = -1)

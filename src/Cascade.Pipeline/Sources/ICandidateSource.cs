@@ -15,6 +15,12 @@ public sealed record PipelineData(CsrMatrix Interactions, ItemTable Items)
     /// shown and clicked items are positives, shown and not clicked negatives. Empty when none were logged.
     /// </summary>
     public IReadOnlyList<ServedList> Served { get; init; } = [];
+
+    /// <summary>
+    /// The server's live feature store: a ranker whose <c>EntityFeatures</c> are the store's definitions reads it at
+    /// serving and replays its events in training. Null (offline): the bundle keeps a store of its own interactions.
+    /// </summary>
+    public Ranking.LiveFeatures? Live { get; init; }
 }
 
 /// <summary>A list served to a known user, in dense ids, with what the user clicked.</summary>

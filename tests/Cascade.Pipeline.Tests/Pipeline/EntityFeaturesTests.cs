@@ -103,4 +103,88 @@ public sealed class EntityFeaturesTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void With_the_live_store_training_replays_its_events_without_held_out_positives_and_serving_reads_it_live()
+    {
+        var data = Data();
+        var live = new OnlineFeatureStore(Set, EventTypeRegistry.Default);
+        string[] users = ["ann", "bob", "cy"];
+        FeedbackEvent Ev(string user, string item, string type, long at) => new(Apps.Default, null, user, item, type, null, at, null, null);
+        List<FeedbackEvent> log =
+        [
+            Ev("ann", "i0", "click", 10), Ev("bob", "i0", "impression", 15), Ev("bob", "i0", "click", 20),
+            Ev("ann", "i1", "click", 30), Ev("cy", "i2", "impression", 35), Ev("cy", "i0", "click", 40),
+        ];
+        foreach (var e in log)
+        {
+            live.Observe(e);
+        }
+        var context = new LiveFeatures(live, Apps.Default, users, EventTypeRegistry.Default, () => log);
+        var requests = new (int, long, IReadOnlyList<Candidate>?)[] { (0, 35L, Candidates(0, 1, 2)) };
+
+        var rows = EntityFeatures.PointInTime(Set, EventTypeRegistry.Default, data.Items, context.UserId, Apps.Default,
+            log.Where(e => !(e.UserId == "ann" && e.ItemId == "i1")), requests)[0]!; // ann's click on i1 held out
+        Assert.Equal(2, Column(rows, 0, "item_positives_total"));   // ann and bob, not cy's at 40
+        Assert.Equal(1, Column(rows, 0, "item_impressions_total")); // impressions count, as in the live store
+        Assert.Equal(0, Column(rows, 1, "item_positives_total"));   // the held-out click is not seen
+        Assert.Equal(1, Column(rows, 2, "item_impressions_total"));
+
+        var serving = new EntityFeatures(live, data.Items, context.UserId);
+        var candidates = Candidates(0, 1);
+        var schema = Set.Schema;
+        var categorical = new int[2 * schema.FieldCount];
+        var before = new float[2 * schema.NumericCount];
+        serving.Fill(0, candidates, 0, 2, 100, categorical, before);
+        live.Observe(Ev("bob", "i1", "click", 50));
+        var after = new float[2 * schema.NumericCount];
+        serving.Fill(0, candidates, 0, 2, 100, categorical, after);
+        int positives = Set.NumericIndex("item_positives_total");
+        Assert.Equal(1, before[schema.NumericCount + positives]);
+        Assert.Equal(2, after[schema.NumericCount + positives]); // the live store, not a copy
+    }
+
+    [Fact]
+    public void A_ranker_with_the_live_stores_definitions_reads_it_and_one_with_others_keeps_a_store_of_its_own()
+    {
+        var random = new Random(3);
+        var b = new CsrMatrixBuilder();
+        for (int u = 0; u < 80; u++)
+        {
+            foreach (int i in Enumerable.Range(0, 60).OrderBy(_ => random.Next()).Take(6 + random.Next(5)))
+            {
+                b.Add(u, Math.Min(i, random.Next(60)), 1, 1_000_000 + random.Next(100_000));
+            }
+        }
+        var items = ItemTable.Build([.. Enumerable.Range(0, 60).Select(i =>
+            new Item(Apps.Default, $"i{i}", "", [$"c{i % 4}"], [], "{}", DateTimeOffset.FromUnixTimeMilliseconds(0), false, null))]);
+        var matrix = b.Build(80, 60);
+        var events = new List<FeedbackEvent>();
+        for (int u = 0; u < 80; u++)
+        {
+            var row = matrix.RowIndices(u);
+            var times = matrix.RowTimestamps(u);
+            for (int k = 0; k < row.Length; k++)
+            {
+                events.Add(new FeedbackEvent(Apps.Default, null, "user" + u, $"i{row[k]}", "click", null, times[k], null, null));
+            }
+        }
+        events.Sort((x, y) => x.TimestampMs.CompareTo(y.TimestampMs));
+        var store = new OnlineFeatureStore(Set, EventTypeRegistry.Default);
+        events.ForEach(e => store.Observe(e));
+        var live = new LiveFeatures(store, Apps.Default, [.. Enumerable.Range(0, 80).Select(u => "user" + u)], EventTypeRegistry.Default, () => events);
+        var data = new PipelineData(matrix, items) { Live = live };
+
+        var options = PipelineOptions.Default();
+        options.Ranker = new RankerOptions { Kind = "lr", EntityFeatures = Set.Options with { } };
+        var pipeline = PipelineBuilder.Build(options, data, seed: 7);
+        Assert.Equal("live", pipeline.RankerTraining!.EntityFeatures);
+        Assert.Same(store, pipeline.Features!.Entity!.Store);
+        Assert.Equal(10, pipeline.Run(new PipelineRequest(3, RecommendationPipeline.HistoryOf(matrix, 3), 10, 2_000_000)).Items.Count);
+
+        options.Ranker.EntityFeatures = Set.Options with { Windows = ["7d"] };
+        var own = PipelineBuilder.Build(options, data, seed: 7);
+        Assert.Equal("bundle", own.RankerTraining!.EntityFeatures);
+        Assert.NotSame(store, own.Features!.Entity!.Store);
+    }
 }
