@@ -23,6 +23,23 @@ public sealed class EntityFeaturesTests
         return new PipelineData(b.Build(3, 4), items);
     }
 
+    // 80 users and 60 items, the interactions favouring low ids.
+    private static (CsrMatrix Matrix, ItemTable Items) Larger()
+    {
+        var random = new Random(3);
+        var b = new CsrMatrixBuilder();
+        for (int u = 0; u < 80; u++)
+        {
+            foreach (int i in Enumerable.Range(0, 60).OrderBy(_ => random.Next()).Take(6 + random.Next(5)))
+            {
+                b.Add(u, Math.Min(i, random.Next(60)), 1, 1_000_000 + random.Next(100_000));
+            }
+        }
+        var items = ItemTable.Build([.. Enumerable.Range(0, 60).Select(i =>
+            new Item(Apps.Default, $"i{i}", "", [$"c{i % 4}"], [], "{}", DateTimeOffset.FromUnixTimeMilliseconds(0), false, null))]);
+        return (b.Build(80, 60), items);
+    }
+
     private static List<Candidate> Candidates(params int[] items) => [.. items.Select(i => new Candidate(i, 1, "s"))];
 
     private static float Column(Cascade.Ranking.RankingDataset rows, int row, string name) => Set.Value(rows, row, name);
@@ -61,18 +78,8 @@ public sealed class EntityFeaturesTests
     [Fact]
     public void The_ranker_rows_carry_the_pipeline_columns_then_the_entity_columns_and_a_ranker_trains_on_them()
     {
-        var random = new Random(3);
-        var b = new CsrMatrixBuilder();
-        for (int u = 0; u < 80; u++)
-        {
-            foreach (int i in Enumerable.Range(0, 60).OrderBy(_ => random.Next()).Take(6 + random.Next(5)))
-            {
-                b.Add(u, Math.Min(i, random.Next(60)), 1, 1_000_000 + random.Next(100_000));
-            }
-        }
-        var items = ItemTable.Build([.. Enumerable.Range(0, 60).Select(i =>
-            new Item(Apps.Default, $"i{i}", "", [$"c{i % 4}"], [], "{}", DateTimeOffset.FromUnixTimeMilliseconds(0), false, null))]);
-        var data = new PipelineData(b.Build(80, 60), items);
+        var (matrix, items) = Larger();
+        var data = new PipelineData(matrix, items);
         var options = PipelineOptions.Default();
         options.Ranker = new RankerOptions { Kind = "lr", EntityFeatures = Set.Options };
         var pipeline = PipelineBuilder.Build(options, data, seed: 7);
@@ -147,18 +154,7 @@ public sealed class EntityFeaturesTests
     [Fact]
     public void A_ranker_with_the_live_stores_definitions_reads_it_and_one_with_others_keeps_a_store_of_its_own()
     {
-        var random = new Random(3);
-        var b = new CsrMatrixBuilder();
-        for (int u = 0; u < 80; u++)
-        {
-            foreach (int i in Enumerable.Range(0, 60).OrderBy(_ => random.Next()).Take(6 + random.Next(5)))
-            {
-                b.Add(u, Math.Min(i, random.Next(60)), 1, 1_000_000 + random.Next(100_000));
-            }
-        }
-        var items = ItemTable.Build([.. Enumerable.Range(0, 60).Select(i =>
-            new Item(Apps.Default, $"i{i}", "", [$"c{i % 4}"], [], "{}", DateTimeOffset.FromUnixTimeMilliseconds(0), false, null))]);
-        var matrix = b.Build(80, 60);
+        var (matrix, items) = Larger();
         var events = new List<FeedbackEvent>();
         for (int u = 0; u < 80; u++)
         {
