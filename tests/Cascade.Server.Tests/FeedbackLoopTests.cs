@@ -10,6 +10,21 @@ namespace Cascade.Server.Tests;
 /// <summary>The loop closes: what the server served and what users clicked in it trains the next ranker.</summary>
 public sealed class FeedbackLoopTests
 {
+    // 60 users, each clicking 6–9 of 40 items.
+    private static async Task PostClicks(RunningServer server, int seed)
+    {
+        var random = new Random(seed);
+        var events = new StringBuilder("[");
+        for (int u = 0; u < 60; u++)
+        {
+            foreach (int i in Enumerable.Range(0, 40).OrderBy(_ => random.Next()).Take(6 + random.Next(4)))
+            {
+                events.Append(events.Length > 1 ? "," : "").Append($$"""{"userId":"u{{u}}","itemId":"i{{i}}","type":"click"}""");
+            }
+        }
+        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/events", events.Append(']').ToString())).StatusCode);
+    }
+
     [Fact]
     public async Task Served_lists_and_their_clicks_reach_the_next_rankers_training()
     {
@@ -26,16 +41,7 @@ public sealed class FeedbackLoopTests
         });
         var items = string.Join(",", Enumerable.Range(0, 40).Select(i => $$"""{"id":"i{{i}}","title":"I{{i}}","categories":["c{{i % 3}}"]}"""));
         Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/items", $"[{items}]")).StatusCode);
-        var random = new Random(9);
-        var events = new StringBuilder("[");
-        for (int u = 0; u < 60; u++)
-        {
-            foreach (int i in Enumerable.Range(0, 40).OrderBy(_ => random.Next()).Take(6 + random.Next(4)))
-            {
-                events.Append(events.Length > 1 ? "," : "").Append($$"""{"userId":"u{{u}}","itemId":"i{{i}}","type":"click"}""");
-            }
-        }
-        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/events", events.Append(']').ToString())).StatusCode);
+        await PostClicks(server, seed: 9);
         var first = await server.Client.PostAsync("/v1/admin/train", null);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(0, (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ranker").GetProperty("servedLists").GetInt32());
@@ -73,16 +79,7 @@ public sealed class FeedbackLoopTests
             ["Cascade:Pipeline:Ranker:EntityFeatures:IncludeUserId"] = "false",
             ["Cascade:Pipeline:Ranker:EntityFeatures:IncludeItemId"] = "false",
         });
-        var random = new Random(4);
-        var events = new StringBuilder("[");
-        for (int u = 0; u < 60; u++)
-        {
-            foreach (int i in Enumerable.Range(0, 40).OrderBy(_ => random.Next()).Take(6 + random.Next(4)))
-            {
-                events.Append(events.Length > 1 ? "," : "").Append($$"""{"userId":"u{{u}}","itemId":"i{{i}}","type":"click"}""");
-            }
-        }
-        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/events", events.Append(']').ToString())).StatusCode);
+        await PostClicks(server, seed: 4);
         var trained = await server.Client.PostAsync("/v1/admin/train", null);
         Assert.Equal(HttpStatusCode.OK, trained.StatusCode);
         Assert.Equal("live", (await trained.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ranker").GetProperty("entityFeatures").GetString());
