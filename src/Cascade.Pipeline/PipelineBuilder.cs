@@ -5,6 +5,7 @@ using Cascade.Models;
 using Cascade.Models.Embeddings;
 using Cascade.Pipeline.Ranking;
 using Cascade.Pipeline.Reranking;
+using Cascade.Pipeline.Selection;
 using Cascade.Pipeline.Sources;
 using Cascade.Ranking;
 
@@ -45,6 +46,8 @@ public static class PipelineBuilder
         {
             throw new ArgumentException("Invalid pipeline configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors), nameof(options));
         }
+        // Selection (when on) chooses the configuration on a validation split; then it is built on all the data.
+        (options, var selection) = PipelineSelection.Resolve(options, data, seed, progress, cancellationToken);
         IRanker? ranker = prefittedRanker;
         string? note = null;
         RankerTraining? training = null;
@@ -67,6 +70,7 @@ public static class PipelineBuilder
             Models = models,
             Note = note,
             RankerTraining = training,
+            Selection = selection,
         };
     }
 
@@ -166,7 +170,7 @@ public static class PipelineBuilder
             {
                 source.Fit(data, cancellationToken);
             }
-            slots[i] = new SourceSlot(source, o.Quota);
+            slots[i] = new SourceSlot(source, o.Quota, (float)o.Weight);
         }
         var fallback = new PopularitySource("fallback");
         fallback.Fit(data, cancellationToken);

@@ -26,8 +26,9 @@ public sealed record BundleFile(string Spec, string File, string Sha256, long By
 /// <param name="Pipeline">The pipeline configuration.</param>
 /// <param name="Models">One file per fitted model.</param>
 /// <param name="Ranker">The ranker's file, or null.</param>
+/// <param name="Selection">What model selection did to choose <paramref name="Pipeline"/>, or null (selection off).</param>
 public sealed record BundleManifest(string Format, int Version, string App, long Sequence, DateTimeOffset CreatedAt, int Seed,
-    PipelineOptions Pipeline, IReadOnlyList<BundleFile> Models, BundleFile? Ranker);
+    PipelineOptions Pipeline, IReadOnlyList<BundleFile> Models, BundleFile? Ranker, Selection.SelectionReport? Selection = null);
 
 /// <summary>
 /// A model bundle on disk: a directory with manifest.json and one checksummed model file per fitted model plus the
@@ -71,7 +72,7 @@ public static class PipelineBundle
                 files.Add(WriteFile(temp, $"model-{n++:00}.cmodel", spec, model.Save));
             }
             BundleFile? ranker = pipeline.Ranker is { } r ? WriteFile(temp, "ranker.cmodel", "ranker", r.Save) : null;
-            var manifest = new BundleManifest("cascade-bundle", 1, app, sequence, DateTimeOffset.UtcNow, seed, options, files, ranker);
+            var manifest = new BundleManifest("cascade-bundle", 1, app, sequence, DateTimeOffset.UtcNow, seed, options, files, ranker, pipeline.Selection);
             File.WriteAllText(Path.Combine(temp, ManifestFile), JsonSerializer.Serialize(manifest, Json));
             if (Directory.Exists(final))
             {
@@ -170,6 +171,10 @@ public static class PipelineBundle
         {
             throw new InvalidDataException($"{ManifestFile}: format '{manifest.Format}' version {manifest.Version} is not supported (this build reads cascade-bundle version 1).");
         }
+        if (manifest.Pipeline.IsSelectionOn())
+        {
+            throw new InvalidDataException($"{ManifestFile}: the pipeline configuration asks for model selection; a bundle holds the configuration selection chose, and is loaded, never retrained.");
+        }
         if (manifest.Pipeline.Validate() is { Count: > 0 } errors)
         {
             throw new InvalidDataException($"{ManifestFile}: the pipeline configuration is invalid: {string.Join("; ", errors)}");
@@ -222,6 +227,7 @@ public static class PipelineBundle
         {
             throw new InvalidDataException("The bundle's ranker was fitted on another feature schema than this pipeline builds.");
         }
+        pipeline.Selection = manifest.Selection;
         return pipeline;
     }
 

@@ -8,8 +8,14 @@ namespace Cascade.Pipeline;
 /// </summary>
 public sealed class PipelineOptions
 {
-    /// <summary>Candidate sources, in order. Default: trending, item-to-item and ALS retrieval plus category match.</summary>
+    /// <summary>Candidate sources, in order. Default: none named, and model selection chooses them (<see cref="Selection"/>).</summary>
     public List<SourceOptions> Sources { get; set; } = [];
+
+    /// <summary>
+    /// Model selection at training time (docs/selection.md). Null or <c>Enabled</c> null: on when <see cref="Sources"/>
+    /// is empty, off when sources are named. Off with no sources: the <see cref="Baseline"/> sources.
+    /// </summary>
+    public Selection.SelectionOptions? Selection { get; set; }
 
     /// <summary>The ranker, or null to serve in retrieval (fusion) order.</summary>
     public RankerOptions? Ranker { get; set; }
@@ -32,8 +38,17 @@ public sealed class PipelineOptions
             .Concat(["series", "author"])
             .Distinct(StringComparer.Ordinal)];
 
-    /// <summary>The default pipeline: trending (7-day half-life), ALS retrieval, item-to-item from the ALS model, category match.</summary>
-    public static PipelineOptions Default() => new()
+    /// <summary>Whether model selection runs when a bundle is built from this configuration.</summary>
+    public bool IsSelectionOn() => Selection?.Enabled ?? Sources.Count == 0;
+
+    /// <summary>The default pipeline: no sources named, so model selection chooses them, their fusion and a ranker.</summary>
+    public static PipelineOptions Default() => new();
+
+    /// <summary>
+    /// The fixed pipeline used when selection is off and no sources are named, or when there is too little data to
+    /// select: trending (7-day half-life), ALS retrieval, item-to-item from the ALS model, category match.
+    /// </summary>
+    public static PipelineOptions Baseline() => new()
     {
         Sources =
         [
@@ -48,10 +63,11 @@ public sealed class PipelineOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (Sources.Count == 0)
+        if (Sources.Count == 0 && !IsSelectionOn())
         {
-            errors.Add("Pipeline:Sources is empty: configure at least one candidate source.");
+            errors.Add("Pipeline:Sources is empty and Pipeline:Selection:Enabled is false: configure at least one candidate source, or let selection choose them.");
         }
+        Selection?.Validate(errors);
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Sources.Count; i++)
         {
@@ -71,6 +87,7 @@ public sealed class PipelineOptions
             {
                 errors.Add($"{at}:Items is required for kind 'rules' (the item ids to propose).");
             }
+            Guard.Collect(errors, () => Guard.InRange(s.Weight, 0d, 1000d, name: $"{at}:Weight"));
             if (s.HalfLifeHours is { } halfLife)
             {
                 Guard.Collect(errors, () => Guard.Positive(halfLife, $"{at}:HalfLifeHours")); // omitted: no decay
@@ -125,6 +142,13 @@ public sealed class SourceOptions
 
     /// <summary>Most candidates per request.</summary>
     public int Quota { get; set; } = 100;
+
+    /// <summary>
+    /// Weight in the fusion order: a candidate at rank r of this source gains Weight / (60 + r + 1). Default 1 (plain
+    /// reciprocal-rank fusion); 0 keeps the source's candidates for the ranker without letting it move the fusion order.
+    /// Model selection learns these weights on validation.
+    /// </summary>
+    public double Weight { get; set; } = 1;
 
     /// <summary>For model / ann / item-to-item: the model spec as for <c>cascade evaluate</c>, e.g. "als:factors=64". Sources with the same spec share one fitted model.</summary>
     public string? Model { get; set; }

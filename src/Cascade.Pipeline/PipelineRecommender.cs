@@ -13,7 +13,7 @@ namespace Cascade.Pipeline;
 /// <param name="options">The pipeline configuration (null: <see cref="PipelineOptions.Default"/>).</param>
 /// <param name="seed">Seed of models and sampling.</param>
 /// <param name="itemsPath">A JSON Lines catalog (<see cref="ItemFile"/>) whose attributes the pipeline sees, or null (items without attributes).</param>
-public sealed class PipelineRecommender(PipelineOptions? options = null, int seed = 42, string? itemsPath = null) : IRecommender, IUsesItemIds
+public sealed class PipelineRecommender(PipelineOptions? options = null, int seed = 42, string? itemsPath = null) : IRecommender, IUsesItemIds, IUsesSplitProtocol, IReportsFitProgress
 {
     private IReadOnlyList<string>? _itemIds;
     private RecommendationPipeline? _pipeline;
@@ -45,6 +45,20 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
     public void UseItemIds(IReadOnlyList<string> itemIds) => _itemIds = itemIds ?? throw new ArgumentNullException(nameof(itemIds));
 
     /// <inheritdoc />
+    /// <remarks>Model selection's validation split then mirrors the test's protocol, unless the configuration names one.</remarks>
+    public void UseSplitProtocol(bool testIsNewest)
+    {
+        if (Options.IsSelectionOn() && Options.Selection?.Validation is null)
+        {
+            (Options.Selection ??= new Selection.SelectionOptions()).Validation = testIsNewest ? "newest" : "random";
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Model selection's trials (done and total in seconds of its budget), source fits, ranker training.</remarks>
+    public Action<string, int, int>? FitProgress { private get; set; }
+
+    /// <inheritdoc />
     /// <exception cref="InvalidOperationException">An item file is configured but the external item ids were not given (<see cref="UseItemIds"/>).</exception>
     public void Fit(CsrMatrix interactions, CancellationToken cancellationToken = default)
     {
@@ -56,7 +70,8 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
         // The attributes the re-rankers read, as serving indexes them.
         var items = ItemFile.Table(interactions.Columns, _itemIds, ItemsPath is null ? null : ItemFile.Read(ItemsPath), Options.IndexedAttributes());
         var data = new PipelineData(interactions, items);
-        _pipeline = PipelineBuilder.Build(Options, data, seed, cancellationToken: cancellationToken);
+        var progress = FitProgress is { } report ? new InlineProgress(p => report(p.Step, p.Done, p.Total)) : null;
+        _pipeline = PipelineBuilder.Build(Options, data, seed, progress, cancellationToken: cancellationToken);
         _train = interactions;
         _nowMs = data.NewestTimestampMs;
     }
@@ -109,4 +124,10 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
     /// <exception cref="NotSupportedException">Always: a pipeline is saved as a model bundle by <c>cascade train</c>, not as one model file.</exception>
     public void Save(Stream stream) =>
         throw new NotSupportedException("A pipeline is saved as a model bundle (a directory of model files), not as a single model file.");
+
+    // Reports on the calling thread (Progress<T> would post to the thread pool, out of order).
+    private sealed class InlineProgress(Action<PipelineBuildProgress> report) : IProgress<PipelineBuildProgress>
+    {
+        public void Report(PipelineBuildProgress value) => report(value);
+    }
 }

@@ -11,7 +11,8 @@ namespace Cascade.Pipeline;
 /// <summary>A source and how many candidates it may propose per request.</summary>
 /// <param name="Source">The fitted source.</param>
 /// <param name="Quota">Most candidates per request.</param>
-public sealed record SourceSlot(ICandidateSource Source, int Quota);
+/// <param name="Weight">Its weight in reciprocal-rank fusion (0: its candidates are ranked but add nothing to the fusion order).</param>
+public sealed record SourceSlot(ICandidateSource Source, int Quota, float Weight = 1f);
 
 /// <summary>
 /// Time budget of each stage. A source that has not answered within <see cref="Sources"/> is left out; a ranker that
@@ -88,7 +89,8 @@ public sealed record PipelineResult(IReadOnlyList<Candidate> Items, IReadOnlyLis
 /// </summary>
 public sealed class RecommendationPipeline
 {
-    private const float FusionK = 60f;
+    /// <summary>The k of reciprocal-rank fusion: a candidate at rank r of a source of weight w gains w / (k + r + 1).</summary>
+    public const float FusionK = 60f;
 
     [ThreadStatic]
     private static Dictionary<int, Candidate>? t_byItem;
@@ -148,6 +150,9 @@ public sealed class RecommendationPipeline
 
     /// <summary>What the ranker was trained on, or null (no ranker trained in this build).</summary>
     public RankerTraining? RankerTraining { get; init; }
+
+    /// <summary>What model selection did to choose <see cref="Options"/>, or null (selection off).</summary>
+    public Selection.SelectionReport? Selection { get; internal set; }
 
     /// <summary>Runs the request through every stage.</summary>
     /// <param name="request">The request.</param>
@@ -287,13 +292,19 @@ public sealed class RecommendationPipeline
     {
         long started = Stopwatch.GetTimestamp();
         string? degraded = null;
-        if (proposals.All(p => p is null || p.Count == 0) && (Sources.Count == 0 || proposals.Any(p => p is null)))
+        bool usedFallback = false;
+        if (proposals.All(p => p is null || p.Count == 0))
         {
-            // Every source failed or timed out: serve popularity rather than nothing.
+            // Every source failed or timed out (degraded), or none had anything for this request (an anonymous user
+            // when every source needs a history): serve popularity rather than nothing.
             var fallback = new List<ScoredItem>();
             Fallback.Propose(sourceRequest, Math.Max(request.Count * 3, 50), fallback);
+            if (Sources.Count == 0 || proposals.Any(p => p is null))
+            {
+                degraded = "every source failed: served the popularity fallback";
+            }
             proposals = [fallback];
-            degraded = "every source failed: served the popularity fallback";
+            usedFallback = true;
         }
         int proposed = 0;
         foreach (var list in proposals)
@@ -312,7 +323,8 @@ public sealed class RecommendationPipeline
                 {
                     continue;
                 }
-                string name = degraded is null ? Sources[s].Source.Name : "fallback";
+                string name = usedFallback ? "fallback" : Sources[s].Source.Name;
+                float weight = usedFallback ? 1f : Sources[s].Weight;
                 string[] proposedBy = [name];
                 for (int rank = 0; rank < list.Count; rank++)
                 {
@@ -328,7 +340,7 @@ public sealed class RecommendationPipeline
                         candidates.Add(candidate);
                     }
                     candidate!.AddHit(new SourceHit(s, score, rank), name);
-                    candidate.Score += 1f / (FusionK + rank + 1);
+                    candidate.Score += weight / (FusionK + rank + 1);
                     if (request.Explain)
                     {
                         ExplainProposal(candidate, name, rank, score);

@@ -115,7 +115,7 @@ public sealed class ServerOptions
     /// <summary>The recommendation options these settings describe.</summary>
     public RecommendationOptions ToRecommendationOptions() => new()
     {
-        Pipeline = Pipeline.Sources.Count == 0 ? null : Pipeline,
+        Pipeline = Pipeline,
         LogImpressions = LogImpressions,
         UnknownUserImpressionRate = UnknownUserImpressionRate,
         Variant = Variant,
@@ -190,10 +190,7 @@ public sealed class ServerOptions
         {
             problems.Add($"Cascade:UnknownUserImpressionRate {UnknownUserImpressionRate} must be between 0 and 1.");
         }
-        if (Pipeline.Sources.Count > 0)
-        {
-            problems.AddRange(Pipeline.Validate().Select(problem => "Cascade:" + problem));
-        }
+        problems.AddRange(Pipeline.Validate().Select(problem => "Cascade:" + problem));
         try
         {
             Features.Validate();

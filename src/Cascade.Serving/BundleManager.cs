@@ -83,7 +83,7 @@ public sealed class BundleManager
             var table = BuildTable(app, snapshot);
             var data = new PipelineData(snapshot.Matrix, table)
             {
-                Served = PipelineOptions.Ranker is null ? [] : ServedLists(app, snapshot, table),
+                Served = PipelineOptions.Ranker is null && !PipelineOptions.IsSelectionOn() ? [] : ServedLists(app, snapshot, table),
                 Live = LiveOf(app, snapshot),
             };
             var pipeline = PipelineBuilder.Build(PipelineOptions, data, _options.Seed);

@@ -29,7 +29,7 @@ public sealed partial class RecommendationService
         this.engine = engine;
         _clock = clock ?? TimeProvider.System;
         Options = options ?? new RecommendationOptions();
-        PipelineOptions = Options.Pipeline is { Sources.Count: > 0 } p ? p : PipelineOptions.Default();
+        PipelineOptions = Options.Pipeline ?? PipelineOptions.Default();
         _historyTypes = [.. engine.EventTypes.All.Where(t => t.Role is EventRole.Positive or EventRole.Negative).Select(t => t.Name)];
         _cursors = new(new PageCursorOptions(
             Options.CursorKey ?? System.Security.Cryptography.RandomNumberGenerator.GetBytes(32),

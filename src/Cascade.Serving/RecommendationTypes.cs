@@ -6,7 +6,7 @@ namespace Cascade.Serving;
 /// <summary>Options of the recommendation service.</summary>
 public sealed record RecommendationOptions
 {
-    /// <summary>The pipeline; null or without sources means <see cref="PipelineOptions.Default"/>.</summary>
+    /// <summary>The pipeline; null means <see cref="PipelineOptions.Default"/> (model selection chooses it).</summary>
     public PipelineOptions? Pipeline { get; init; }
 
     /// <summary>Largest n a request may ask for. Default 200.</summary>

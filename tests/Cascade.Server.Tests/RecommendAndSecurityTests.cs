@@ -245,7 +245,11 @@ public sealed class RecommendAndSecurityTests
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "the demo did not finish within 3 minutes");
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true); // never left running after the test
+            Assert.Fail("the demo did not finish within 3 minutes");
+        }
         string output = await stdout + await stderr;
         Assert.True(process.ExitCode == 0, output);
         Assert.Contains("\"itemId\"", output, StringComparison.Ordinal);

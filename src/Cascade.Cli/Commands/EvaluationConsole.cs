@@ -37,6 +37,7 @@ internal static class EvaluationConsole
                             tasks[p.Model] = task;
                         }
                         task.Description = Markup.Escape($"{p.Model} ({p.Stage})");
+                        task.MaxValue = Math.Max(1, p.Total); // fitting reports its own units (seconds of a search budget), then users
                         task.Value = p.Done;
                         if (p.Stage == "done")
                         {

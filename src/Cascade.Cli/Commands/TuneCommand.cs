@@ -9,7 +9,8 @@ namespace Cascade.Cli.Commands;
 /// <summary>
 /// <c>cascade tune</c>: random search over one model's hyper-parameter grid on a validation split carved from the
 /// training rows (never the test rows), within a time budget; then evaluates the chosen configuration on the test split.
-/// The work is done by <see cref="HyperParameterSearch"/> in Cascade.Evaluation.
+/// The work is done by <see cref="HyperParameterSearch"/> in Cascade.Evaluation. With <c>--pipeline</c>, the whole
+/// pipeline's model selection instead (<see cref="PipelineTuning"/>).
 /// </summary>
 internal static class TuneCommand
 {
@@ -19,22 +20,35 @@ internal static class TuneCommand
         var test = new Option<string?>("--test") { Description = "Predefined test file; only used to report the chosen configuration." };
         var data = new Option<string?>("--data") { Description = "One interaction file to split with --split." };
         var split = new Option<string>("--split") { Description = "How to split --data (see cascade evaluate).", DefaultValueFactory = _ => new EvaluationRequest().Split };
-        var model = new Option<string>("--model") { Description = "The model to tune, with any parameters to hold fixed, e.g. 'rp3beta' or 'rp3beta:neighbours=200'.", Required = true };
-        var validation = new Option<string>("--validation") { Description = "How the validation split is carved from the training rows.", DefaultValueFactory = _ => new TuningOptions().ValidationSplit };
+        var model = new Option<string?>("--model") { Description = "The model to tune, with any parameters to hold fixed, e.g. 'rp3beta' or 'rp3beta:neighbours=200'." };
+        var pipeline = new Option<bool>("--pipeline") { Description = "Select the whole pipeline instead (sources, their hyper-parameters, fusion weights, ranker), as training does by default; needs --output." };
+        var config = new Option<string?>("--config") { Description = "With --pipeline: a pipeline configuration whose named parts (sources, ranker, re-rankers) are kept as given." };
+        var output = new Option<string?>("--output") { Description = "With --pipeline: write the chosen configuration here, in the shape `cascade serve --config` reads." };
+        var validation = new Option<string?>("--validation") { Description = $"How the validation split is carved from the training rows (default {new TuningOptions().ValidationSplit}; with --pipeline: newest or random, default the test split's own protocol)." };
         var budget = new Option<double>("--budget") { Description = "Time budget in seconds; no trial starts after it.", DefaultValueFactory = _ => new TuningOptions().Budget.TotalSeconds };
         var trials = new Option<int>("--trials") { Description = "Most configurations tried.", DefaultValueFactory = _ => new TuningOptions().MaxTrials };
         var metric = new Option<string?>("--metric") { Description = "Metric maximised on validation (default ndcg@k)." };
         var k = new Option<int>("--k") { Description = "Cut-off of the top-k metrics.", DefaultValueFactory = _ => new EvaluationOptions().K };
         var seed = new Option<int>("--seed") { Description = "Seed of the splits and the trial order.", DefaultValueFactory = _ => new TuningOptions().Seed };
-        var command = new Command("tune", "Search one model's hyper-parameters on a validation split carved from train, within a time budget, then report it on test.")
+        var command = new Command("tune", "Search one model's hyper-parameters (--model) or select a whole pipeline (--pipeline --output F.json) on a validation split carved from train, within a time budget, then report it on test.")
         {
-            train, test, data, split, model, validation, budget, trials, metric, k, seed,
+            train, test, data, split, model, pipeline, config, output, validation, budget, trials, metric, k, seed,
         };
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
             try
             {
-                var spec = ModelSpec.Parse(parse.GetValue(model)!);
+                if (parse.GetValue(pipeline))
+                {
+                    return await PipelineTuning.RunAsync(new PipelineTuning.Request(parse.GetValue(train), parse.GetValue(test), parse.GetValue(data), parse.GetValue(split)!,
+                        parse.GetValue(config), parse.GetValue(output), parse.GetValue(validation), parse.GetValue(budget), parse.GetValue(metric), parse.GetValue(k), parse.GetValue(seed)),
+                        catalog, cancellationToken);
+                }
+                if (parse.GetValue(model) is not { } modelText)
+                {
+                    return EvaluationConsole.Fail("give --model MODEL to tune one model, or --pipeline --output FILE to select a whole pipeline.");
+                }
+                var spec = ModelSpec.Parse(modelText);
                 _ = catalog.Create(spec);
                 var request = new EvaluationRequest
                 {
@@ -48,7 +62,7 @@ internal static class TuneCommand
                 }.Validate();
                 var options = new TuningOptions
                 {
-                    ValidationSplit = parse.GetValue(validation)!,
+                    ValidationSplit = parse.GetValue(validation) ?? new TuningOptions().ValidationSplit,
                     Budget = TimeSpan.FromSeconds(parse.GetValue(budget)),
                     MaxTrials = parse.GetValue(trials),
                     Metric = parse.GetValue(metric),

@@ -85,6 +85,14 @@ public static class EvaluationRunner
         {
             joiner.UseItemIds(set.ItemIds);
         }
+        if (model is IUsesSplitProtocol mirror)
+        {
+            mirror.UseSplitProtocol(set.TestIsNewest);
+        }
+        if (model is IReportsFitProgress reporter && progress is not null)
+        {
+            reporter.FitProgress = (step, done, total) => progress.Report(new EvaluationProgress(label, "fit: " + step, done, total));
+        }
         model.Fit(set.Train, cancellationToken);
         double fitSeconds = clock.Elapsed.TotalSeconds;
 

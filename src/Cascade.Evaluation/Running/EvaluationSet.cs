@@ -25,6 +25,9 @@ public sealed class EvaluationSet
     /// <summary>Users × items training matrix (values are ratings, timestamps in milliseconds).</summary>
     public CsrMatrix Train { get; }
 
+    /// <summary>Whether the test rows are the users' newest (a time-aware split) rather than a random share of each user's rows.</summary>
+    public bool TestIsNewest { get; init; }
+
     /// <summary>External id of every item column, by dense index (for models that join item attributes, <see cref="Cascade.Models.IUsesItemIds"/>).</summary>
     public IReadOnlyList<string> ItemIds { get; }
 
@@ -68,6 +71,21 @@ public sealed class EvaluationSet
             }
             items[data.Item(r)] = data.Rating(r);
         }
+        // Time-aware when, for nine users in ten, every test row is at least as new as the user's newest training row.
+        var newestTrain = new Dictionary<int, long>();
+        foreach (int r in split.Train)
+        {
+            newestTrain[data.User(r)] = Math.Max(newestTrain.GetValueOrDefault(data.User(r), long.MinValue), data.Time(r));
+        }
+        var olderTest = new HashSet<int>();
+        foreach (int r in split.Test)
+        {
+            if (data.Time(r) < newestTrain.GetValueOrDefault(data.User(r), long.MinValue))
+            {
+                olderTest.Add(data.User(r));
+            }
+        }
+        bool testIsNewest = byUser.Count > 0 && olderTest.Count(byUser.ContainsKey) <= byUser.Count / 10;
         var users = new int[byUser.Count];
         var relevant = new int[byUser.Count][];
         var ratings = new float[byUser.Count][];
@@ -79,6 +97,6 @@ public sealed class EvaluationSet
             ratings[n] = [.. items.Values];
             n++;
         }
-        return new EvaluationSet(train, users, relevant, ratings, split.Test.Length, cold, data.Items.ToArray());
+        return new EvaluationSet(train, users, relevant, ratings, split.Test.Length, cold, data.Items.ToArray()) { TestIsNewest = testIsNewest };
     }
 }

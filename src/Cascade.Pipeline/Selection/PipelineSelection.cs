@@ -1,0 +1,427 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cascade.Models;
+using Cascade.Pipeline.Sources;
+
+namespace Cascade.Pipeline.Selection;
+
+/// <summary>One configuration tried on the validation split.</summary>
+/// <param name="Stage">baseline, source (a family's defaults), grid, refine, fusion or ranker.</param>
+/// <param name="Configuration">What was tried: a model spec, fusion weights, or a ranker over the fused sources.</param>
+/// <param name="Score">Its validation metric (null when it failed or was skipped).</param>
+/// <param name="Seconds">Fit plus validation time.</param>
+/// <param name="Error">Why it failed, or null.</param>
+public sealed record SelectionTrial(string Stage, string Configuration, double? Score, double Seconds, string? Error = null);
+
+/// <summary>What model selection did (kept in the bundle manifest, shown at <c>GET /v1/admin/stats</c>).</summary>
+/// <param name="Metric">The validation metric.</param>
+/// <param name="ValidationUsers">Users whose newest interactions were held out.</param>
+/// <param name="FitInteractions">Interactions the trials were fitted on.</param>
+/// <param name="BudgetSeconds">The search budget.</param>
+/// <param name="Seconds">How long the search took.</param>
+/// <param name="Score">The chosen configuration's validation metric (null when no search was made).</param>
+/// <param name="BaselineScore">The baseline pipeline's (the fixed default before selection), or null when not measured.</param>
+/// <param name="Chosen">The chosen configuration in words.</param>
+/// <param name="Trials">Every trial, in the order run.</param>
+/// <param name="Note">Why no search was made (too little data), or null.</param>
+public sealed record SelectionReport(string Metric, int ValidationUsers, int FitInteractions, double BudgetSeconds, double Seconds,
+    double? Score, double? BaselineScore, string Chosen, IReadOnlyList<SelectionTrial> Trials, string? Note = null);
+
+/// <summary>
+/// Model selection at training time. On a validation split carved from the data (<see cref="SelectionSplit"/>:
+/// the newest interactions of a sample of users), within a time budget, cheapest first:
+/// <list type="number">
+/// <item>the baseline pipeline (<see cref="PipelineOptions.Baseline"/>), so the report shows what selection gained;</item>
+/// <item>every model family with its defaults (itemknn, rp3beta, sar, EASE^R on catalogs small enough, ALS);</item>
+/// <item>random points of every family's hyper-parameter grid (<see cref="ModelCatalog.SearchSpace"/>), round-robin
+/// from the best default down, until 40 % of the budget;</item>
+/// <item>the best families refined around their best point, one grid step per parameter at a time, until 60 %;</item>
+/// <item>the fusion of the best <see cref="SelectionOptions.TopFamilies"/> families' best configurations plus trending (and category, when items have categories):
+/// source weights by coordinate ascent from the best single source — so the fused list never scores below its best
+/// source on validation;</item>
+/// <item>each ranker kind over those sources, trained as the builder trains it, while the budget allows.</item>
+/// </list>
+/// The best on the metric wins. What the configuration pins (its sources, its ranker, its re-rankers and budgets) is
+/// kept as given. Models fitted during the search are reused by later steps of it, never by the final build, which
+/// fits the chosen configuration on all the data.
+/// </summary>
+public static class PipelineSelection
+{
+    private static readonly double[] WeightGrid = [0, 0.25, 0.5, 1, 2, 4];
+
+    /// <summary>The configuration to build: <paramref name="options"/> itself when selection is off, else the one chosen.</summary>
+    /// <param name="options">The configured pipeline (selection on or off).</param>
+    /// <param name="data">The training data.</param>
+    /// <param name="seed">Seed of the models.</param>
+    /// <param name="progress">Receives a step per trial (Done/Total in seconds of the budget), or null.</param>
+    /// <param name="cancellationToken">Stops between trials.</param>
+    /// <returns>The configuration (selection off in it) and the report (null when selection was off).</returns>
+    public static (PipelineOptions Options, SelectionReport? Report) Resolve(PipelineOptions options, PipelineData data, int seed = 42,
+        IProgress<PipelineBuildProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(data);
+        if (!options.IsSelectionOn())
+        {
+            return (options.Sources.Count > 0 ? options : Resolved(options, PipelineOptions.Baseline().Sources, options.Ranker), null);
+        }
+        var selection = options.Selection ?? new SelectionOptions();
+        var clock = Stopwatch.StartNew();
+        var split = SelectionSplit.Create(data.Interactions, selection);
+        if (split.Users.Length < selection.MinValidationUsers)
+        {
+            var fallback = options.Sources.Count > 0 ? Resolved(options, options.Sources, options.Ranker) : Resolved(options, PipelineOptions.Baseline().Sources, options.Ranker);
+            return (fallback, new SelectionReport(selection.Metric, split.Users.Length, split.Fit.NonZeros, selection.BudgetSeconds, clock.Elapsed.TotalSeconds,
+                null, null, Describe(fallback), [],
+                $"only {split.Users.Length} users have three or more interactions (at least {selection.MinValidationUsers} needed to validate): no search; the {(options.Sources.Count > 0 ? "configured" : "baseline")} sources are used"));
+        }
+        return new Search(options, selection, data, split, seed, progress, clock, cancellationToken).Run();
+    }
+
+    /// <summary>A copy of <paramref name="options"/> with these sources and ranker, selection off.</summary>
+    private static PipelineOptions Resolved(PipelineOptions options, IEnumerable<SourceOptions> sources, RankerOptions? ranker) => new()
+    {
+        Sources = [.. sources],
+        Ranker = ranker,
+        Rerankers = options.Rerankers,
+        Budgets = options.Budgets,
+    };
+
+    /// <summary>A configuration in words: its sources with their weights and its ranker.</summary>
+    private static string Describe(PipelineOptions options) =>
+        (options.Ranker is { } r ? $"ranker {r.Kind} over " : "fusion of ")
+        + string.Join(", ", options.Sources.Select(s => $"{s.Name} ({s.Model ?? s.Kind}, weight {s.Weight.ToString("0.##", CultureInfo.InvariantCulture)})"));
+
+    private sealed class Search(PipelineOptions options, SelectionOptions selection, PipelineData data, SelectionSplit split, int seed,
+        IProgress<PipelineBuildProgress>? progress, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        private readonly List<SelectionTrial> _trials = [];
+        private readonly PipelineData _fitData = new(split.Fit, data.Items);
+        // The best configuration of each family: spec, fitted model (on the fit part), score, fit seconds.
+        private readonly Dictionary<string, (string Spec, IRecommender Model, double Score, double Seconds)> _best = new(StringComparer.Ordinal);
+        private double Budget => selection.BudgetSeconds;
+
+        private double Elapsed => clock.Elapsed.TotalSeconds;
+
+        public (PipelineOptions, SelectionReport) Run()
+        {
+            double? baselineScore = options.Sources.Count > 0 ? null : TryPipeline("baseline", "baseline pipeline", Resolved(options, PipelineOptions.Baseline().Sources, options.Ranker));
+            var candidates = new List<(PipelineOptions Options, double Score)>();
+            if (baselineScore is { } b && !double.IsNaN(b))
+            {
+                candidates.Add((Resolved(options, PipelineOptions.Baseline().Sources, options.Ranker), b));
+            }
+            List<SourceOptions> sources;
+            if (options.Sources.Count > 0)
+            {
+                sources = [.. options.Sources.Select(Copy)];
+            }
+            else
+            {
+                SearchFamilies();
+                sources = [.. _best.OrderByDescending(p => p.Value.Score).Take(selection.TopFamilies)
+                    .Select(p => new SourceOptions { Name = p.Key, Kind = "model", Model = p.Value.Spec, Quota = 100 })];
+                sources.Add(new SourceOptions { Name = "trending", Kind = "popular", Quota = 50, HalfLifeHours = 168 });
+                if (data.Items.Categories.Any(c => c.Length > 0))
+                {
+                    sources.Add(new SourceOptions { Name = "category", Kind = "category", Quota = 50 });
+                }
+            }
+            if (sources.Count > 0)
+            {
+                var models = _best.Values.ToDictionary(v => v.Spec, v => v.Model, StringComparer.Ordinal);
+                var fused = Fuse(sources, models);
+                if (options.Ranker is null)
+                {
+                    // The weights were chosen on the sources' proposals; the configuration is scored as it will run.
+                    var fusion = Resolved(options, fused.Sources.Where(s => s.Weight > 0), null);
+                    if (TryPipeline("fusion", Describe(fusion), fusion, models) is { } score)
+                    {
+                        candidates.Add((fusion, score));
+                    }
+                }
+                foreach (var ranker in RankersToTry())
+                {
+                    double estimate = _best.Values.Sum(v => v.Seconds) + 5;
+                    if (Elapsed + estimate > Budget)
+                    {
+                        _trials.Add(new SelectionTrial("ranker", $"ranker {ranker.Kind}", null, 0, $"skipped: about {estimate:0} s left of the budget were needed"));
+                        continue;
+                    }
+                    var withRanker = Resolved(options, fused.Sources, ranker);
+                    if (TryPipeline("ranker", Describe(withRanker), withRanker, models) is { } score && !double.IsNaN(score))
+                    {
+                        candidates.Add((withRanker, score));
+                    }
+                }
+            }
+            var chosen = Resolved(options, PipelineOptions.Baseline().Sources, options.Ranker);
+            double? best = null;
+            if (candidates.Count > 0)
+            {
+                // The first of equals wins: the baseline, then the fusion, then the rankers.
+                (chosen, double top) = candidates.MaxBy(c => c.Score);
+                best = top;
+            }
+            progress?.Report(new PipelineBuildProgress("selection done", (int)Budget, (int)Budget));
+            return (chosen, new SelectionReport(selection.Metric, split.Users.Length, split.Fit.NonZeros, Budget, Elapsed, best, baselineScore,
+                Describe(chosen), _trials));
+        }
+
+        // The rankers to try: the configured one (pinned), else the selection's kinds.
+        private IEnumerable<RankerOptions> RankersToTry() => options.Ranker is { } pinned ? [pinned]
+            : (selection.Rankers ?? SelectionOptions.DefaultRankers).Select(kind => new RankerOptions { Kind = kind });
+
+        private void SearchFamilies()
+        {
+            var families = (selection.Models ?? SelectionOptions.DefaultModels)
+                .Where(f => f != "ease" || data.Items.Count <= selection.MaxEaseItems).ToList();
+            foreach (string family in families)
+            {
+                TrySource("source", family, ModelSpec.Parse(family).ToString());
+            }
+            // Random grid points of every family, best default first, round-robin — a family whose defaults are poor
+            // for these data (ALS's regularisation depends on their scale) still gets its chance — until 40 % of the budget.
+            var random = new Random(selection.Seed);
+            var queues = _best.OrderByDescending(p => p.Value.Score)
+                .ToDictionary(p => p.Key, p => new Queue<string>(GridPoints(p.Key, random).Take(selection.TrialsPerFamily)), StringComparer.Ordinal);
+            double end = 0.4 * Budget;
+            while (queues.Count > 0 && Elapsed < end)
+            {
+                foreach (string family in queues.Keys.ToList())
+                {
+                    // A family whose trials would overrun this round stops here.
+                    if (!queues[family].TryDequeue(out string? spec) || Elapsed + _best[family].Seconds > end)
+                    {
+                        queues.Remove(family);
+                        continue;
+                    }
+                    TrySource("grid", family, spec);
+                }
+            }
+            // Then the best families are refined around their best point: each parameter moved one grid step either
+            // way, kept when it validates better, until no step helps or 60 % of the budget is spent.
+            end = 0.6 * Budget;
+            foreach (string family in _best.OrderByDescending(p => p.Value.Score).Take(selection.TopFamilies).Select(p => p.Key).ToList())
+            {
+                var space = ModelCatalog.SearchSpace(family);
+                bool improved = true;
+                var tried = new HashSet<string>(_trials.Select(t => t.Configuration), StringComparer.Ordinal);
+                while (improved)
+                {
+                    improved = false;
+                    foreach (var (key, values) in space)
+                    {
+                        var spec = ModelSpec.Parse(_best[family].Spec);
+                        int at = Array.IndexOf(values, spec.Parameters.GetValueOrDefault(key) ?? "");
+                        int[] steps = at < 0 ? [.. Enumerable.Range(0, values.Length)] : [at - 1, at + 1];
+                        foreach (int step in steps.Where(i => i >= 0 && i < values.Length))
+                        {
+                            string next = spec.With(key, values[step]).ToString();
+                            if (Elapsed + _best[family].Seconds > end || !tried.Add(next))
+                            {
+                                continue;
+                            }
+                            double before = _best[family].Score;
+                            TrySource("refine", family, next);
+                            improved |= _best[family].Score > before;
+                        }
+                    }
+                }
+            }
+        }
+
+        private static IEnumerable<string> GridPoints(string family, Random random)
+        {
+            var space = ModelCatalog.SearchSpace(family);
+            if (space.Count == 0)
+            {
+                yield break;
+            }
+            var seen = new HashSet<string>(StringComparer.Ordinal) { family };
+            for (int n = 0; n < 1024; n++)
+            {
+                var spec = ModelSpec.Parse(family);
+                foreach (var (key, values) in space)
+                {
+                    spec = spec.With(key, values[random.Next(values.Length)]);
+                }
+                if (seen.Add(spec.ToString()))
+                {
+                    yield return spec.ToString();
+                }
+            }
+        }
+
+        private void TrySource(string stage, string family, string spec)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new PipelineBuildProgress($"selecting: {stage} {spec}", (int)Math.Min(Elapsed, Budget), (int)Budget));
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                var model = ModelCatalog.Default.Create(ModelSpec.Parse(spec), seed);
+                model.Fit(split.Fit, cancellationToken);
+                double fitSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                double score = split.Mean(i => Items(model.Recommend(split.Users[i], split.K, excludeSeen: true)), cancellationToken);
+                _trials.Add(new SelectionTrial(stage, spec, score, Stopwatch.GetElapsedTime(started).TotalSeconds));
+                if (!_best.TryGetValue(family, out var best) || score > best.Score)
+                {
+                    _best[family] = (spec, model, score, Math.Max(fitSeconds, best.Seconds));
+                }
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or OutOfMemoryException)
+            {
+                _trials.Add(new SelectionTrial(stage, spec, null, Stopwatch.GetElapsedTime(started).TotalSeconds, e.Message));
+            }
+        }
+
+        private static int[] Items(Recommendation[] list)
+        {
+            var items = new int[list.Length];
+            for (int i = 0; i < items.Length; i++)
+            {
+                items[i] = list[i].Item;
+            }
+            return items;
+        }
+
+        private double? TryPipeline(string stage, string description, PipelineOptions candidate, IReadOnlyDictionary<string, IRecommender>? models = null)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new PipelineBuildProgress($"selecting: {stage}", (int)Math.Min(Elapsed, Budget), (int)Budget));
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                var pipeline = PipelineBuilder.Build(candidate, _fitData, seed, null, models, null, cancellationToken);
+                double score = split.Mean(i =>
+                {
+                    int u = split.Users[i];
+                    var history = RecommendationPipeline.HistoryOf(split.Fit, u);
+                    long nowMs = RecommendationPipeline.LastActivityMs(split.Fit, u) ?? _fitData.NewestTimestampMs;
+                    var result = pipeline.Run(new PipelineRequest(u, history, split.K, nowMs) { Seed = (ulong)u });
+                    return [.. result.Items.Select(c => c.Item)];
+                }, cancellationToken);
+                _trials.Add(new SelectionTrial(stage, description, score, Stopwatch.GetElapsedTime(started).TotalSeconds));
+                return score;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or OutOfMemoryException)
+            {
+                _trials.Add(new SelectionTrial(stage, description, null, Stopwatch.GetElapsedTime(started).TotalSeconds, e.Message));
+                return null;
+            }
+        }
+
+        /// <summary>Fusion weights by coordinate ascent from the best single source, on each validation user's proposals.</summary>
+        private (List<SourceOptions> Sources, double Score) Fuse(List<SourceOptions> sources, IReadOnlyDictionary<string, IRecommender> models)
+        {
+            progress?.Report(new PipelineBuildProgress("selecting: fusion weights", (int)Math.Min(Elapsed, Budget), (int)Budget));
+            long started = Stopwatch.GetTimestamp();
+            var fitted = new Dictionary<string, IRecommender>(models, StringComparer.Ordinal);
+            var (slots, _) = PipelineBuilder.FitSources(new PipelineOptions { Sources = sources }, _fitData, seed, null, fitted, cancellationToken);
+            // Each validation user's proposals, per source, best first.
+            var proposals = new int[split.Users.Length][][];
+            Parallel.For(0, split.Users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            {
+                int u = split.Users[i];
+                var request = new SourceRequest(data.Items, u, RecommendationPipeline.HistoryOf(split.Fit, u),
+                    RecommendationPipeline.LastActivityMs(split.Fit, u) ?? _fitData.NewestTimestampMs);
+                try
+                {
+                    proposals[i] = new int[slots.Length][];
+                    for (int s = 0; s < slots.Length; s++)
+                    {
+                        var list = new List<ScoredItem>(slots[s].Quota);
+                        slots[s].Source.Propose(request, slots[s].Quota, list);
+                        proposals[i][s] = [.. list.Select(x => x.Item)];
+                    }
+                }
+                finally
+                {
+                    request.ReleaseScores();
+                }
+            });
+            double Score(double[] weights) => split.Mean(i => Fused(proposals[i], weights, split.K), cancellationToken);
+            double[] best = new double[sources.Count];
+            double bestScore = double.NegativeInfinity;
+            for (int s = 0; s < sources.Count; s++)
+            {
+                var single = new double[sources.Count];
+                single[s] = 1;
+                double score = Score(single);
+                _trials.Add(new SelectionTrial("fusion", Weights(sources, single), score, 0));
+                if (score > bestScore)
+                {
+                    (best, bestScore) = (single, score);
+                }
+            }
+            for (int sweep = 0; sweep < 2; sweep++)
+            {
+                bool improved = false;
+                for (int s = 0; s < sources.Count; s++)
+                {
+                    foreach (double w in WeightGrid)
+                    {
+                        if (w == best[s])
+                        {
+                            continue;
+                        }
+                        var trial = (double[])best.Clone();
+                        trial[s] = w;
+                        if (trial.All(x => x == 0))
+                        {
+                            continue;
+                        }
+                        double score = Score(trial);
+                        if (score > bestScore + 1e-9)
+                        {
+                            (best, bestScore, improved) = (trial, score, true);
+                        }
+                    }
+                }
+                if (!improved)
+                {
+                    break;
+                }
+            }
+            var weighted = sources.Select((s, i) => { var c = Copy(s); c.Weight = best[i]; return c; }).ToList();
+            _trials.Add(new SelectionTrial("fusion", "chosen: " + Weights(sources, best), bestScore, Stopwatch.GetElapsedTime(started).TotalSeconds));
+            return (weighted, bestScore);
+        }
+
+        private static string Weights(List<SourceOptions> sources, double[] weights) =>
+            "weights " + string.Join(", ", sources.Select((s, i) => $"{s.Name}={weights[i].ToString("0.##", CultureInfo.InvariantCulture)}"));
+
+        // Weighted reciprocal-rank fusion of one user's proposals, as the pipeline's merge does it; ties keep first-proposed order.
+        private static int[] Fused(int[][] lists, double[] weights, int k)
+        {
+            var score = new Dictionary<int, (double Score, int Order)>();
+            int order = 0;
+            for (int s = 0; s < lists.Length; s++)
+            {
+                for (int r = 0; r < lists[s].Length; r++)
+                {
+                    int item = lists[s][r];
+                    var current = score.TryGetValue(item, out var v) ? v : (0, order++);
+                    score[item] = (current.Score + weights[s] / (RecommendationPipeline.FusionK + r + 1), current.Order);
+                }
+            }
+            return [.. score.OrderByDescending(p => p.Value.Score).ThenBy(p => p.Value.Order).Take(k).Select(p => p.Key)];
+        }
+
+        private static SourceOptions Copy(SourceOptions s) => new()
+        {
+            Name = s.Name,
+            Kind = s.Kind,
+            Quota = s.Quota,
+            Model = s.Model,
+            Weight = s.Weight,
+            HalfLifeHours = s.HalfLifeHours,
+            History = s.History,
+            Neighbours = s.Neighbours,
+            UseIndex = s.UseIndex,
+            Ef = s.Ef,
+            Items = s.Items,
+        };
+    }
+}

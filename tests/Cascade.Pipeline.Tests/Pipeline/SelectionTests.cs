@@ -1,0 +1,191 @@
+using Cascade.Core;
+using Cascade.Core.Domain;
+using Cascade.Pipeline.Selection;
+using Cascade.Pipeline.Sources;
+
+namespace Cascade.Pipeline.Tests.Pipeline;
+
+public sealed class SelectionTests
+{
+    private const long StartMs = 1_700_000_000_000;
+
+    // Users and items in five taste clusters: a user's interactions come mostly from their cluster, popular items first,
+    // one per hour, so the newest interactions are as predictable from the rest as any.
+    private static PipelineData Clustered(int users = 300, int items = 150, int seed = 3)
+    {
+        var random = new Random(seed);
+        var b = new CsrMatrixBuilder();
+        for (int u = 0; u < users; u++)
+        {
+            int cluster = u % 5;
+            var chosen = new HashSet<int>();
+            int count = 10 + random.Next(20);
+            while (chosen.Count < count)
+            {
+                int c = random.NextDouble() < 0.8 ? cluster : random.Next(5);
+                // Within a cluster, item popularity falls off with its rank (squared uniform).
+                int rank = (int)(Math.Pow(random.NextDouble(), 2) * (items / 5));
+                chosen.Add(c + 5 * rank);
+            }
+            long t = StartMs + random.Next(1_000) * 3_600_000L;
+            foreach (int item in chosen)
+            {
+                b.Add(u, item, 1, t += 3_600_000);
+            }
+        }
+        var table = ItemTable.Build([.. Enumerable.Range(0, items).Select(i =>
+            new Item(Apps.Default, $"i{i}", "", [$"c{i % 5}"], [], "{}", DateTimeOffset.FromUnixTimeMilliseconds(StartMs), false, null))]);
+        return new PipelineData(b.Build(users, items), table);
+    }
+
+    private static SelectionOptions Quick() => new() { BudgetSeconds = 60, TrialsPerFamily = 6, Models = ["itemknn", "ease", "als"], Rankers = ["lr"] };
+
+    // nDCG@10 of a configuration built on the split's fit part, computed here rather than by the selection code.
+    private static double Validate(PipelineOptions options, PipelineData data, SelectionSplit split)
+    {
+        var pipeline = PipelineBuilder.Build(options, new PipelineData(split.Fit, data.Items), seed: 42);
+        double sum = 0;
+        for (int i = 0; i < split.Users.Length; i++)
+        {
+            int u = split.Users[i];
+            var history = RecommendationPipeline.HistoryOf(split.Fit, u);
+            long nowMs = RecommendationPipeline.LastActivityMs(split.Fit, u)!.Value;
+            var top = pipeline.Run(new PipelineRequest(u, history, 10, nowMs) { Seed = (ulong)u }).Items.Select(c => c.Item).ToList();
+            var relevant = split.HeldOut[i];
+            double dcg = 0, ideal = 0;
+            for (int r = 0; r < top.Count; r++)
+            {
+                dcg += relevant.Contains(top[r]) ? 1 / Math.Log2(r + 2) : 0;
+            }
+            for (int r = 0; r < Math.Min(10, relevant.Length); r++)
+            {
+                ideal += 1 / Math.Log2(r + 2);
+            }
+            sum += dcg / ideal;
+        }
+        return sum / split.Users.Length;
+    }
+
+    [Fact]
+    public void Selection_picks_a_configuration_that_validates_at_least_as_well_as_the_default()
+    {
+        var data = Clustered();
+        var options = new PipelineOptions { Selection = Quick() };
+
+        var (chosen, report) = PipelineSelection.Resolve(options, data);
+
+        Assert.NotNull(report);
+        Assert.Null(report.Note);
+        Assert.False(chosen.IsSelectionOn());
+        Assert.Empty(chosen.Validate());
+        var split = SelectionSplit.Create(data.Interactions, options.Selection!);
+        double selected = Validate(chosen, data, split);
+        double baseline = Validate(PipelineOptions.Baseline(), data, split);
+        Assert.True(selected >= baseline - 1e-9, $"selected {selected:0.0000} ({report.Chosen}) < default {baseline:0.0000}");
+        // What the report says was measured is what the configuration scores.
+        Assert.Equal(selected, report.Score!.Value, 6);
+        Assert.Contains(report.Trials, t => t.Stage == "source");
+        Assert.Contains(report.Trials, t => t.Stage == "fusion");
+        Assert.Equal(baseline, report.BaselineScore!.Value, 6);
+    }
+
+    [Fact]
+    public void The_fused_sources_never_validate_below_the_best_single_source()
+    {
+        var data = Clustered(seed: 5);
+        var (_, report) = PipelineSelection.Resolve(new PipelineOptions { Selection = Quick() }, data);
+
+        var fusion = report!.Trials.Where(t => t.Stage == "fusion").ToList();
+        var chosenFusion = fusion.Single(t => t.Configuration.StartsWith("chosen:", StringComparison.Ordinal));
+        // One trial per source alone (weight 1, the others 0), as the sources propose for the validation users.
+        var singles = fusion.Where(t => t.Configuration.StartsWith("weights ", StringComparison.Ordinal) && t.Configuration.Split(',').Count(w => w.EndsWith("=1", StringComparison.Ordinal)) == 1).ToList();
+        Assert.True(singles.Count >= 3, string.Join("; ", fusion));
+        double bestSingle = singles.Max(t => t.Score!.Value);
+        Assert.True(chosenFusion.Score >= bestSingle, $"fusion {chosenFusion.Score} < best single source {bestSingle}");
+    }
+
+    [Fact]
+    public void A_built_pipeline_serves_known_and_anonymous_users_and_carries_its_report()
+    {
+        var data = Clustered();
+        var pipeline = PipelineBuilder.Build(new PipelineOptions { Selection = Quick() }, data, seed: 7);
+
+        Assert.NotNull(pipeline.Selection);
+        Assert.False(pipeline.Options!.IsSelectionOn());
+        var known = pipeline.Run(new PipelineRequest(3, RecommendationPipeline.HistoryOf(data.Interactions, 3), 10, StartMs + 2_000 * 3_600_000L));
+        var anonymous = pipeline.Run(new PipelineRequest(-1, [1, 2], 10, StartMs + 2_000 * 3_600_000L));
+        Assert.Equal(10, known.Items.Count);
+        Assert.NotEmpty(anonymous.Items);
+    }
+
+    [Fact]
+    public void What_the_configuration_pins_is_kept()
+    {
+        var data = Clustered();
+        var options = new PipelineOptions
+        {
+            Sources =
+            [
+                new SourceOptions { Name = "knn", Kind = "model", Model = "itemknn", Quota = 50 },
+                new SourceOptions { Name = "pop", Kind = "popular", Quota = 20 },
+            ],
+            Ranker = new RankerOptions { Kind = "lr" },
+            Selection = new SelectionOptions { Enabled = true, BudgetSeconds = 60 },
+        };
+
+        var (chosen, report) = PipelineSelection.Resolve(options, data);
+
+        Assert.All(chosen.Sources, s => Assert.Contains(s.Name, (string[])["knn", "pop"]));
+        Assert.Equal("itemknn", chosen.Sources.Single(s => s.Name == "knn").Model);
+        Assert.Same(options.Ranker, chosen.Ranker);
+        Assert.DoesNotContain(report!.Trials, t => t.Stage is "source" or "grid" or "baseline");
+    }
+
+    [Fact]
+    public void Too_little_data_gives_the_baseline_and_says_why()
+    {
+        var data = Clustered(users: 30);
+
+        var (chosen, report) = PipelineSelection.Resolve(PipelineOptions.Default(), data);
+
+        Assert.Equal(PipelineOptions.Baseline().Sources.Select(s => s.Name), chosen.Sources.Select(s => s.Name));
+        Assert.Contains("at least 50", report!.Note, StringComparison.Ordinal);
+        Assert.Empty(report.Trials);
+    }
+
+    [Fact]
+    public void Selection_off_without_sources_is_the_baseline_and_invalid_settings_are_named()
+    {
+        var off = new PipelineOptions { Selection = new SelectionOptions { Enabled = false } };
+        Assert.Contains(off.Validate(), e => e.Contains("Pipeline:Sources is empty", StringComparison.Ordinal));
+        Assert.Equal(PipelineOptions.Baseline().Sources.Count, PipelineSelection.Resolve(new PipelineOptions { Sources = [], Selection = new() { Enabled = false } }, Clustered(users: 30)).Options.Sources.Count);
+
+        var bad = new PipelineOptions { Selection = new SelectionOptions { Metric = "auc", BudgetSeconds = 0, Validation = "oldest", Models = ["nope"], Rankers = ["nope"] } };
+        var errors = bad.Validate();
+        foreach (string setting in (string[])["Selection:Metric", "Selection:BudgetSeconds", "Selection:Validation", "Selection:Models", "Selection:Rankers"])
+        {
+            Assert.Contains(errors, e => e.Contains(setting, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void The_validation_split_holds_out_each_sampled_users_newest_interactions()
+    {
+        var data = Clustered();
+        var split = SelectionSplit.Create(data.Interactions, new SelectionOptions { ValidationUsers = 100 });
+
+        Assert.Equal(100, split.Users.Length);
+        Assert.Equal(data.Interactions.NonZeros - split.HeldOut.Sum(h => h.Length), split.Fit.NonZeros);
+        for (int i = 0; i < split.Users.Length; i++)
+        {
+            int u = split.Users[i];
+            long newestKept = split.Fit.RowTimestamps(u).ToArray().Max();
+            var row = data.Interactions.RowIndices(u).ToArray();
+            var times = data.Interactions.RowTimestamps(u).ToArray();
+            foreach (int item in split.HeldOut[i])
+            {
+                Assert.True(times[Array.IndexOf(row, item)] >= newestKept);
+            }
+        }
+    }
+}
