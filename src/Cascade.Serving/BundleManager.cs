@@ -151,7 +151,7 @@ public sealed class BundleManager
         Serve(bundle);
         var snapshot = bundle.Snapshot;
         var summary = new TrainingSummary(bundle.App, snapshot.Matrix.Rows, bundle.Items.Count, snapshot.Matrix.NonZeros, snapshot.Sequence,
-            _clock.GetElapsedTime(started), bundle.Version, bundle.Pipeline.Note, bundle.Pipeline.RankerTraining);
+            _clock.GetElapsedTime(started), bundle.Version, bundle.Pipeline.Note, bundle.Pipeline.RankerTraining, bundle.Pipeline.Selection);
         _lastTraining[bundle.App] = summary;
         CheckpointInBackground();
         return summary;
@@ -246,6 +246,10 @@ public sealed class BundleManager
 
     /// <summary>The version of the bundle serving <paramref name="app"/>, or null.</summary>
     public string? BundleVersion(string app) => _bundles.TryGetValue(app, out var b) ? b.Version : null;
+
+    /// <summary>What model selection did to choose the configuration of the bundle serving <paramref name="app"/>, or null (none serving, or selection off).</summary>
+    /// <param name="app">The app.</param>
+    public Cascade.Pipeline.Selection.SelectionReport? Selection(string app) => _bundles.TryGetValue(app, out var b) ? b.Pipeline.Selection : null;
 
     /// <summary>
     /// Whether a training of <paramref name="app"/> would read anything the serving bundle did not: true without a

@@ -106,5 +106,6 @@ public sealed record BatchSummary(string App, int Users, int Computed, int Resum
 /// <param name="BundleVersion">The new bundle's version.</param>
 /// <param name="Note">What the build could not do as configured (e.g. too little data to train the ranker), or null.</param>
 /// <param name="Ranker">What the ranker was trained on (held-out groups, served lists from the log, rows), or null without one.</param>
+/// <param name="Selection">What model selection did (trials, validation metric, time, the configuration chosen), or null when it was off.</param>
 public sealed record TrainingSummary(string App, int Users, int Items, int Interactions, long Sequence, TimeSpan Elapsed, string BundleVersion, string? Note = null,
-    Cascade.Pipeline.RankerTraining? Ranker = null);
+    Cascade.Pipeline.RankerTraining? Ranker = null, Cascade.Pipeline.Selection.SelectionReport? Selection = null);

@@ -170,7 +170,7 @@ public static class PipelineSelection
 
         // The rankers to try: the configured one (pinned), else the selection's kinds.
         private IEnumerable<RankerOptions> RankersToTry() => options.Ranker is { } pinned ? [pinned]
-            : (selection.Rankers ?? SelectionOptions.DefaultRankers).Select(kind => new RankerOptions { Kind = kind });
+            : (selection.Rankers ?? SelectionOptions.DefaultRankers).Select(kind => new RankerOptions { Kind = kind, HoldoutFolds = 2 });
 
         private void SearchFamilies()
         {

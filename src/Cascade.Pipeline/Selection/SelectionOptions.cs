@@ -47,8 +47,8 @@ public sealed class SelectionOptions
     /// <summary>The ranker kinds tried over the chosen sources (empty: fusion only); default <see cref="DefaultRankers"/>.</summary>
     public List<string>? Rankers { get; set; }
 
-    /// <summary>Random grid points tried per model family before the best families are refined (default 40).</summary>
-    public int TrialsPerFamily { get; set; } = 40;
+    /// <summary>Random grid points tried per model family before the best families are refined (default 80).</summary>
+    public int TrialsPerFamily { get; set; } = 80;
 
     /// <summary>How many of the best model families are refined and join the fusion (default 3).</summary>
     public int TopFamilies { get; set; } = 3;

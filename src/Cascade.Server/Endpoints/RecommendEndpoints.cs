@@ -94,7 +94,7 @@ internal static class RecommendEndpoints
     {
         string appName = http.App();
         return Results.Ok(new StatsResponse(service.Bundles.BundleVersion(appName), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now(),
-            StateStats.Of(appName, service.Changes, features)));
+            StateStats.Of(appName, service.Changes, features), service.Bundles.Selection(appName)));
     }
 
     private static IResult Train(HttpContext http, RecommendationService service)
@@ -275,7 +275,9 @@ internal sealed record BundleRequest(string? Path);
 /// <param name="Stages">Per-stage latency, "total" first.</param>
 /// <param name="Gc">The server process's garbage collections since start (pauses show up in the latency tail).</param>
 /// <param name="State">What the in-memory serving state holds (it grows with the data, so it is watched).</param>
-internal sealed record StatsResponse(string? BundleVersion, long ImpressionFailures, IReadOnlyList<StageLatency> Stages, GcStats Gc, StateStats State);
+/// <param name="Selection">How the serving bundle's configuration was chosen by model selection (trials, metric, time, choice), or null when it was not.</param>
+internal sealed record StatsResponse(string? BundleVersion, long ImpressionFailures, IReadOnlyList<StageLatency> Stages, GcStats Gc, StateStats State,
+    Cascade.Pipeline.Selection.SelectionReport? Selection);
 
 /// <summary>The in-memory serving state: recent changes (request path) and the online feature store (POST /v1/rank).</summary>
 /// <param name="RecentUsers">The key's app's users with history since the recent changes' floor (null when the follower is off).</param>
