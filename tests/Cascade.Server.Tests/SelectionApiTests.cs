@@ -72,9 +72,9 @@ public sealed class SelectionApiTests
             PipelineConfiguration.Save(chosen, path);
 
             var served = ServerOptions.LoadWith(path);
-            Assert.Empty(served.Validate());
+            served.Validate(); // throws naming every invalid setting
             Assert.False(served.Pipeline.IsSelectionOn());
-            Assert.Equal(["ease", "trending"], served.Pipeline.Sources.Select(s => s.Name));
+            Assert.Equal<string>(["ease", "trending"], [.. served.Pipeline.Sources.Select(s => s.Name)]);
             Assert.Equal(2, served.Pipeline.Sources[0].Weight);
             Assert.Equal("lr", served.Pipeline.Ranker!.Kind);
             var offline = PipelineConfiguration.Load(path);

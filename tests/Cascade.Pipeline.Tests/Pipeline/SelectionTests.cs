@@ -5,6 +5,11 @@ using Cascade.Pipeline.Sources;
 
 namespace Cascade.Pipeline.Tests.Pipeline;
 
+/// <summary>Selection fits dozens of models on all cores; it runs apart, so tests that time sources under budgets stay quiet.</summary>
+[CollectionDefinition(nameof(SelectionTests), DisableParallelization = true)]
+public sealed class SelectionRunsAlone;
+
+[Collection(nameof(SelectionTests))]
 public sealed class SelectionTests
 {
     private const long StartMs = 1_700_000_000_000;
