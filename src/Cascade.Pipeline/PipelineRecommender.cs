@@ -70,7 +70,7 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
         // The attributes the re-rankers read, as serving indexes them.
         var items = ItemFile.Table(interactions.Columns, _itemIds, ItemsPath is null ? null : ItemFile.Read(ItemsPath), Options.IndexedAttributes());
         var data = new PipelineData(interactions, items);
-        var progress = FitProgress is { } report ? new InlineProgress(p => report(p.Step, p.Done, p.Total)) : null;
+        var progress = FitProgress is { } report ? new InlineProgress<PipelineBuildProgress>(p => report(p.Step, p.Done, p.Total)) : null;
         _pipeline = PipelineBuilder.Build(Options, data, seed, progress, cancellationToken: cancellationToken);
         _train = interactions;
         _nowMs = data.NewestTimestampMs;
@@ -125,9 +125,4 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
     public void Save(Stream stream) =>
         throw new NotSupportedException("A pipeline is saved as a model bundle (a directory of model files), not as a single model file.");
 
-    // Reports on the calling thread (Progress<T> would post to the thread pool, out of order).
-    private sealed class InlineProgress(Action<PipelineBuildProgress> report) : IProgress<PipelineBuildProgress>
-    {
-        public void Report(PipelineBuildProgress value) => report(value);
-    }
 }

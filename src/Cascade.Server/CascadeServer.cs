@@ -164,6 +164,10 @@ public static class CascadeServer
             storage.LogWarning("Data folder repaired at open ({Kind}): {Detail} Records lost: {RecordsLost}; events lost: {EventsLost}; bytes dropped: {BytesDropped}",
                 repair.Kind, repair.Detail, repair.RecordsLost, repair.EventsLost, repair.BytesDropped);
         }
+        var serving = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Cascade.Serving");
+        recommendations.Bundles.Compacted = c => serving.LogInformation(
+            "Heap compacted after a bundle swap (#{Count}): working set {BeforeMb} MB -> {AfterMb} MB, managed heap {HeapMb} MB, pause {PauseMs} ms",
+            c.Count, c.WorkingSetBefore >> 20, c.WorkingSetAfter >> 20, c.HeapAfter >> 20, (long)c.Pause.TotalMilliseconds);
         app.UseExceptionHandler(errors => errors.Run(WriteUnhandled));
         app.UseStatusCodePages(WriteStatusProblem);
         app.Use(RefuseLongUrls);

@@ -55,6 +55,12 @@ public sealed class ServerOptions
     public int TrainingIntervalSeconds { get; set; } = 60;
 
     /// <summary>
+    /// After each bundle swap, run one blocking, compacting collection that returns the training's memory to the OS
+    /// (a pause of a few hundred milliseconds per training; docs/guarantees.md, "Memory"). Default true.
+    /// </summary>
+    public bool CompactAfterTraining { get; set; } = true;
+
+    /// <summary>
     /// Train the default app's bundle in the background as soon as the server starts. Default true. When false, the
     /// first request for an app starts that training (and gets 503 with Retry-After until it is done).
     /// </summary>
@@ -119,6 +125,7 @@ public sealed class ServerOptions
         LogImpressions = LogImpressions,
         UnknownUserImpressionRate = UnknownUserImpressionRate,
         Variant = Variant,
+        CompactAfterTraining = CompactAfterTraining,
         CursorKey = CursorKey.Length == 0 ? null : Convert.FromBase64String(CursorKey),
     };
 

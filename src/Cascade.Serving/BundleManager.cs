@@ -4,6 +4,7 @@ using Cascade.Pipeline;
 using Cascade.Pipeline.Ranking;
 using Cascade.Pipeline.Sources;
 using System.Collections.Concurrent;
+using System.Runtime;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
 using Cascade.Storage.Records;
@@ -345,8 +346,36 @@ public sealed class BundleManager
             {
                 Volatile.Write(ref _checkpointing, 0);
             }
+            if (_options.CompactAfterTraining)
+            {
+                Compact();
+            }
         });
     }
+
+    /// <summary>What the last heap compaction after a bundle swap did, or null before the first.</summary>
+    public HeapCompaction? LastCompaction { get; private set; }
+
+    private int _compactions;
+
+    // A training's working set (gigabytes on a large log) and the outgoing bundle are garbage once the new bundle
+    // serves and its checkpoint is written; the server GC keeps that memory committed for later allocations unless it
+    // is told otherwise, so resident memory would ratchet up with each training. One blocking, compacting collection
+    // that also returns free memory to the OS brings it back to the live set: a pause of a few hundred milliseconds
+    // per training, against a gigabyte held for good.
+    private void Compact()
+    {
+        long before = Environment.WorkingSet;
+        long start = _clock.GetTimestamp();
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        LastCompaction = new HeapCompaction(Interlocked.Increment(ref _compactions), _clock.GetElapsedTime(start), before, Environment.WorkingSet,
+            GC.GetGCMemoryInfo().HeapSizeBytes);
+        Compacted?.Invoke(LastCompaction);
+    }
+
+    /// <summary>Told after each heap compaction that follows a bundle swap (the server logs it).</summary>
+    public Action<HeapCompaction>? Compacted { get; set; }
 
     /// <summary>Completes when a bundle serves <paramref name="app"/> (at once when one does).</summary>
     /// <param name="app">The app.</param>

@@ -39,7 +39,21 @@ public sealed record RecommendationOptions
     /// deployment's configuration in an A/B test. Default <c>"default"</c>.
     /// </summary>
     public string Variant { get; init; } = "default";
+
+    /// <summary>
+    /// After each bundle swap (and its checkpoint), run one blocking, compacting garbage collection that returns free
+    /// memory to the OS, so the training's working set does not stay resident until the next training. Default true.
+    /// </summary>
+    public bool CompactAfterTraining { get; init; } = true;
 }
+
+/// <summary>A heap compaction after a bundle swap.</summary>
+/// <param name="Count">Compactions since the process started, this one included.</param>
+/// <param name="Pause">How long the collection took (requests wait that long).</param>
+/// <param name="WorkingSetBefore">Resident bytes of the process before.</param>
+/// <param name="WorkingSetAfter">Resident bytes after.</param>
+/// <param name="HeapAfter">Managed heap bytes after.</param>
+public sealed record HeapCompaction(int Count, TimeSpan Pause, long WorkingSetBefore, long WorkingSetAfter, long HeapAfter);
 
 /// <summary>One recommended item.</summary>
 /// <param name="ItemId">The item.</param>

@@ -171,6 +171,30 @@ public sealed class PipelineApiTests
     }
 
     [Fact]
+    public async Task A_training_is_followed_by_a_heap_compaction_that_stats_report()
+    {
+        await using var server = await Seeded();
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.PostAsync("/v1/admin/train", null)).StatusCode);
+        // The compaction runs after the swap's checkpoint, in the background: the training's answer does not wait for it.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonElement gc;
+        do
+        {
+            gc = (await server.Client.GetFromJsonAsync<JsonElement>("/v1/admin/stats")).GetProperty("gc");
+        }
+        while (gc.GetProperty("compactions").GetInt32() == 0 && DateTime.UtcNow < deadline && await Pause());
+        Assert.True(gc.GetProperty("compactions").GetInt32() >= 1, gc.ToString());
+        Assert.True(gc.GetProperty("lastCompactionPauseMs").GetDouble() >= 0);
+        Assert.True(gc.GetProperty("gen2").GetInt32() >= 1);
+
+        static async Task<bool> Pause()
+        {
+            await Task.Delay(50);
+            return true;
+        }
+    }
+
+    [Fact]
     public async Task A_request_names_its_variant_and_a_bad_variant_is_refused()
     {
         await using var server = await Seeded();

@@ -1,3 +1,4 @@
+using Cascade.Core;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -256,7 +257,7 @@ internal static class CtrCommand
         if (Console.IsOutputRedirected)
         {
             await Task.Run(() => Work(
-                key => new InlineProgress(p => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}: step {p.Step}/{p.TotalSteps} train loss {p.TrainLoss:0.0000} valid {p.ValidMetricName} {p.ValidMetric:0.0000}"))),
+                key => new InlineProgress<RankerProgress>(p => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}: step {p.Step}/{p.TotalSteps} train loss {p.TrainLoss:0.0000} valid {p.ValidMetricName} {p.ValidMetric:0.0000}"))),
                 (key, run) => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}: valid AUC {run.Valid.Auc:0.0000}, fitted in {run.FitSeconds:0.0} s"))), cancellationToken);
             return runs;
         }
@@ -277,7 +278,7 @@ internal static class CtrCommand
                     return task;
                 }
                 await Task.Run(() => Work(
-                    key => new InlineProgress(p =>
+                    key => new InlineProgress<RankerProgress>(p =>
                     {
                         lock (gate)
                         {
@@ -449,9 +450,4 @@ internal static class CtrCommand
         }
     }
 
-    /// <summary>Reports synchronously on the fitting thread.</summary>
-    private sealed class InlineProgress(Action<RankerProgress> report) : IProgress<RankerProgress>
-    {
-        public void Report(RankerProgress value) => report(value);
-    }
 }

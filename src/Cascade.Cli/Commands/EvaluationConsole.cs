@@ -1,3 +1,4 @@
+using Cascade.Core;
 using Cascade.Evaluation.Running;
 using Spectre.Console;
 
@@ -27,7 +28,7 @@ internal static class EvaluationConsole
             {
                 var tasks = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
                 var gate = new Lock();
-                var progress = new InlineProgress(p =>
+                var progress = new InlineProgress<EvaluationProgress>(p =>
                 {
                     lock (gate)
                     {
@@ -57,9 +58,4 @@ internal static class EvaluationConsole
         return 1;
     }
 
-    /// <summary>Reports synchronously on the calling thread, so bars advance as work is done.</summary>
-    private sealed class InlineProgress(Action<EvaluationProgress> report) : IProgress<EvaluationProgress>
-    {
-        public void Report(EvaluationProgress value) => report(value);
-    }
 }

@@ -1,3 +1,4 @@
+using Cascade.Core;
 using System.Globalization;
 using Cascade.Evaluation.Reporting;
 using Cascade.Evaluation.Running;
@@ -55,7 +56,7 @@ internal static class PipelineTuning
         var items = ItemFile.Table(set.Train.Columns, set.ItemIds, null, options.IndexedAttributes());
         var data = new PipelineData(set.Train, items);
         var (chosen, report) = await EvaluationConsole.WithProgressAsync(progress => PipelineSelection.Resolve(options, data, request.Seed,
-            new InlineProgress(p => progress.Report(new EvaluationProgress("selection", p.Step, p.Done, Math.Max(1, p.Total)))), cancellationToken));
+            new InlineProgress<PipelineBuildProgress>(p => progress.Report(new EvaluationProgress("selection", p.Step, p.Done, Math.Max(1, p.Total)))), cancellationToken));
         PipelineConfiguration.Save(chosen, request.Output);
 
         foreach (var trial in report!.Trials)
@@ -80,8 +81,4 @@ internal static class PipelineTuning
         return 0;
     }
 
-    private sealed class InlineProgress(Action<PipelineBuildProgress> report) : IProgress<PipelineBuildProgress>
-    {
-        public void Report(PipelineBuildProgress value) => report(value);
-    }
 }

@@ -93,7 +93,7 @@ internal static class RecommendEndpoints
     private static IResult Stats(HttpContext http, RecommendationService service, OnlineFeatureStore features)
     {
         string appName = http.App();
-        return Results.Ok(new StatsResponse(service.Bundles.BundleVersion(appName), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now(),
+        return Results.Ok(new StatsResponse(service.Bundles.BundleVersion(appName), service.ImpressionFailures, service.Metrics.Snapshot(), GcStats.Now(service.Bundles.LastCompaction),
             StateStats.Of(appName, service.Changes, features), service.Bundles.Selection(appName)));
     }
 
@@ -304,11 +304,14 @@ internal sealed record StateStats(int? RecentUsers, int? RecentItems, long? Rece
 /// <param name="Gen2">Generation-2 (full) collections.</param>
 /// <param name="TotalPauseMs">Milliseconds the runtime paused threads for collections.</param>
 /// <param name="HeapMb">Managed heap size after the last collection, MB.</param>
-internal sealed record GcStats(int Gen0, int Gen1, int Gen2, double TotalPauseMs, double HeapMb)
+/// <param name="Compactions">Compacting collections run after bundle swaps (<c>Cascade:CompactAfterTraining</c>).</param>
+/// <param name="LastCompactionPauseMs">How long the last of them paused the process, ms (null before the first).</param>
+internal sealed record GcStats(int Gen0, int Gen1, int Gen2, double TotalPauseMs, double HeapMb, int Compactions, double? LastCompactionPauseMs)
 {
-    /// <summary>The figures now.</summary>
-    public static GcStats Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-        Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1), Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1));
+    /// <summary>The figures now; <paramref name="last"/> is the last compaction after a bundle swap (or null).</summary>
+    public static GcStats Now(HeapCompaction? last = null) => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+        Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1), Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1),
+        last?.Count ?? 0, last is null ? null : Math.Round(last.Pause.TotalMilliseconds, 1));
 }
 
 /// <summary>A listing (similar, popular, latest).</summary>
