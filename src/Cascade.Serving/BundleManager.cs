@@ -372,6 +372,25 @@ public sealed class BundleManager
         LastCompaction = new HeapCompaction(Interlocked.Increment(ref _compactions), _clock.GetElapsedTime(start), before, Environment.WorkingSet,
             GC.GetGCMemoryInfo().HeapSizeBytes);
         Compacted?.Invoke(LastCompaction);
+        Interlocked.Exchange(ref _nextCompaction, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(LastCompaction);
+    }
+
+    private TaskCompletionSource<HeapCompaction> _nextCompaction = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes with the first heap compaction after a bundle swap that is the <paramref name="count"/>-th or later (at once when that one ran).</summary>
+    /// <param name="count">Compactions since the process started.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    public async Task<HeapCompaction> WaitForCompactionAsync(int count, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var next = Volatile.Read(ref _nextCompaction).Task; // read before the count, so a compaction in between is not missed
+            if (LastCompaction is { } last && last.Count >= count)
+            {
+                return last;
+            }
+            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Told after each heap compaction that follows a bundle swap (the server logs it).</summary>
