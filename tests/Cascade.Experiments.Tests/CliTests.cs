@@ -68,6 +68,19 @@ public sealed class CliTests
         }
     }
 
+    [Fact]
+    public void Simulate_ope_prints_one_line_per_estimator()
+    {
+        var (code, stdout, stderr) = Cascade("experiment", "simulate-ope", "--logs", "5", "--samples", "500", "--seed", "3");
+        Assert.True(code == 0, stdout + stderr);
+        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("ope: method=ips truth=", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("ope: method=snips", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("ope: method=doubly-robust", lines[2], StringComparison.Ordinal);
+        Assert.Equal(2, Cascade("experiment", "simulate-ope", "--epsilon", "0").ExitCode);
+    }
+
     [Theory]
     [InlineData("--runs", "0")]
     [InlineData("--users", "many")]

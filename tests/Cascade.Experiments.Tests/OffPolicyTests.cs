@@ -76,6 +76,18 @@ public sealed class OffPolicyTests
     }
 
     [Fact]
+    public void The_off_policy_simulator_finds_small_bias_and_near_nominal_coverage()
+    {
+        var results = OffPolicySimulator.Run(logs: 200, samples: 5000, epsilon: 0.2, seed: 4);
+        Assert.Equal([Methods.Ips, Methods.SelfNormalizedIps, Methods.DoublyRobust], results.Select(r => r.Method));
+        Assert.All(results, r =>
+        {
+            Assert.True(r.Coverage >= 0.9, $"{r.Method}: coverage {r.Coverage}");
+            Assert.True(Math.Abs(r.Bias) < 0.003, $"{r.Method}: bias {r.Bias}");
+        });
+    }
+
+    [Fact]
     public void When_the_target_is_the_logging_policy_ips_is_the_mean_reward()
     {
         var log = Log(new Random(12), 2000);

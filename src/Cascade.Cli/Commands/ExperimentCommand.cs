@@ -15,10 +15,13 @@ internal static class ExperimentCommand
     /// <summary>The exit code of an argument that is missing or out of range.</summary>
     private const int BadArgument = 2;
 
+    private static readonly System.Text.Json.JsonSerializerOptions SnakeCase = new() { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
+
     internal static Command Create()
     {
         var command = new Command("experiment", "Online experiments: statistics checked by simulation (docs/experiments.md).");
         command.Subcommands.Add(CreateSimulate());
+        command.Subcommands.Add(CreateSimulateOpe());
         return command;
     }
 
@@ -103,6 +106,62 @@ internal static class ExperimentCommand
                 }
             }
             Console.WriteLine(result.SummaryLine());
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateSimulateOpe()
+    {
+        var logs = new Option<string>("--logs") { Description = "Simulated logs. Default 1000." };
+        var samples = new Option<string>("--samples") { Description = "Logged decisions per log. Default 5000." };
+        var epsilon = new Option<string>("--epsilon") { Description = "The logging policy's exploration share (epsilon-greedy). Default 0.2." };
+        var seed = new Option<string>("--seed") { Description = "Seed. Default 1." };
+        var output = new Option<string?>("--output") { Description = "Write the results as JSON to this file." };
+        var command = new Command("simulate-ope", "Check IPS, SNIPS and doubly robust estimates on simulated epsilon-greedy logs with a known truth: bias, RMSE, interval coverage.")
+        {
+            logs, samples, epsilon, seed, output,
+        };
+        command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
+        {
+            int logCount, sampleCount;
+            double eps;
+            ulong seedValue;
+            try
+            {
+                logCount = ParseInt(parse.GetValue(logs), "--logs", 1000, 1);
+                sampleCount = ParseInt(parse.GetValue(samples), "--samples", 5000, 2);
+                eps = ParseDouble(parse.GetValue(epsilon), "--epsilon", 0.2);
+                if (!(eps > 0 && eps <= 1))
+                {
+                    throw new ArgumentException($"--epsilon {eps.ToString(CultureInfo.InvariantCulture)} must lie in (0, 1].");
+                }
+                seedValue = ParseSeed(parse.GetValue(seed));
+            }
+            catch (ArgumentException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return BadArgument;
+            }
+            var results = await Task.Run(() => OffPolicySimulator.Run(logCount, sampleCount, eps, seedValue), cancellationToken);
+            if (parse.GetValue(output) is { } path)
+            {
+                try
+                {
+                    await File.WriteAllTextAsync(path, System.Text.Json.JsonSerializer.Serialize(
+                        new { logs = logCount, samples = sampleCount, epsilon = eps, seed = seedValue, estimators = results },
+                        SnakeCase), cancellationToken);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                {
+                    return CommonOptions.Fail($"could not write --output '{path}': {e.Message}");
+                }
+            }
+            foreach (var r in results)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"ope: method={r.Method} truth={r.Truth:0.00000} mean={r.MeanEstimate:0.00000} bias={r.Bias:+0.00000;-0.00000} rmse={r.Rmse:0.00000} coverage={r.Coverage:0.0000} width={r.MeanIntervalWidth:0.00000}"));
+            }
             return 0;
         });
         return command;
