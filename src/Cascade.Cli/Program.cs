@@ -32,6 +32,7 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create(models));
 root.Subcommands.Add(TuneCommand.Create(models));
 root.Subcommands.Add(CtrCommand.Create());
+root.Subcommands.Add(ExperimentCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -22,9 +22,10 @@ public sealed class ArchitectureTests
         Project("Cascade.Pipeline", "Cascade.Ann", "Cascade.Ranking.Trees"),
         Project("Cascade.Evaluation", "Cascade.Models", "Cascade.Ranking"),
         Project("Cascade.Serving", "Cascade.Pipeline", "Cascade.Features"),
+        Project("Cascade.Experiments", "Cascade.Core"),
         Project("Cascade.Server", "Cascade.Serving"),
         Project("Cascade.Tooling", "Cascade.Serving"),
-        Project("Cascade.Cli", "Cascade.Server", "Cascade.Tooling", "Cascade.Evaluation"),
+        Project("Cascade.Cli", "Cascade.Server", "Cascade.Tooling", "Cascade.Evaluation", "Cascade.Experiments"),
     ];
 
     private static IReadOnlyList<string> ViolationsWith(Func<List<ProjectFile>, List<ProjectFile>> change) =>
@@ -69,6 +70,25 @@ public sealed class ArchitectureTests
     {
         var problems = ViolationsWith(g => Replace(g, Project("Cascade.Serving", "Cascade.Pipeline", "Cascade.Evaluation")));
         Assert.Equal(["Cascade.Serving (layer 6) references Cascade.Evaluation (layer 6); references go to lower layers only."], problems);
+    }
+
+    [Theory]
+    [InlineData("Cascade.Serving")]
+    [InlineData("Cascade.Evaluation")]
+    [InlineData("Cascade.Server")]
+    [InlineData("Cascade.Cli")]
+    public void Experiments_may_not_reference_serving_evaluation_the_server_or_the_cli(string target)
+    {
+        var problems = ViolationsWith(g => Replace(g, Project("Cascade.Experiments", "Cascade.Core", target)));
+        Assert.Single(problems);
+        Assert.StartsWith($"Cascade.Experiments (layer 6) references {target} (layer ", problems[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_cli_and_serving_may_reference_experiments()
+    {
+        Assert.Empty(ViolationsWith(g => Replace(g, Project("Cascade.Cli", "Cascade.Server", "Cascade.Experiments"))));
+        Assert.Single(ViolationsWith(g => Replace(g, Project("Cascade.Serving", "Cascade.Pipeline", "Cascade.Experiments"))));
     }
 
     [Fact]

@@ -24,6 +24,8 @@ internal sealed class LayerRules
             // Evaluation sits above the learners and beside Serving: neither may reference the other.
             ["Cascade.Evaluation"] = 6,
             ["Cascade.Serving"] = 6,
+            // Experiments (assignment, statistics, simulator) sits beside Serving and Evaluation and references neither; Serving, Server and Cli call it.
+            ["Cascade.Experiments"] = 6,
             ["Cascade.Server"] = 7,
             ["Cascade.Tooling"] = 7,
             ["Cascade.Cli"] = 8,
