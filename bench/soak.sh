@@ -11,7 +11,8 @@
 # (bench/soak/soak.json: the load benchmark's full pipeline, retrained every 15 minutes as a production server
 # would be, and a feature store bounded at 6M user x item pairs, below the ~8M the load data leaves, so the bound
 # holds from the start and memory can be seen flat within the hour), SOAK_SKIP_BUILD=1 (reuse the Release build), and bench/load.sh's LOAD_* variables for the data set.
-# The last line is the summary: minutes, requests, errors, worst p99, RSS at 10 and at the end, slope.
+# The last line is the summary: minutes, requests, errors, worst p99, RSS at 10 and at the end, slope, and the RSS
+# floors (least RSS) of the two halves after minute 10.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -103,6 +104,9 @@ echo
 echo "RSS by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $2 }' "$RUN/rss.txt")"
 echo "Managed heap by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $2 }' "$RUN/heap.txt")"
 echo "Feature store pairs by minute: $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $3 }' "$RUN/heap.txt")"
+# Each retraining's working set is garbage once its bundle serves; the compaction after the swap (Cascade:CompactAfterTraining)
+# returns it, so the floor after each swap — not a slope over a window that may end inside a training — shows a leak.
+echo "After each bundle swap (server log): $(grep -o 'working set [0-9]* MB -> [0-9]* MB, managed heap [0-9]* MB, pause [0-9]* ms' "$RUN/server.log" | paste -sd ';' - || true)"
 python3 - "$RUN/rss.txt" "$RUN/results.txt" "$MINUTES" <<'PY'
 import sys
 rss = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
@@ -117,6 +121,12 @@ at10 = next((r for m, r in rss if m >= 10), rss[0][1])
 requests = sum(int(r["requests"]) for r in results)
 errors = sum(int(r[k]) for r in results for k in ("errors_status", "errors_timeout", "errors_connect", "errors_read", "errors_write"))
 worst = max(float(r["p99_ms"]) for r in results)
+# The floors: the least RSS from minute 10 to the middle and from the middle to the end. A training's working set
+# is a hump that the slope above sees when the window ends inside one; a leak raises the floor.
+half = minutes / 2
+floor1 = min((r for m, r in rss if 10 <= m < half), default=float("nan"))
+floor2 = min((r for m, r in rss if m >= half), default=float("nan"))
 print(f"soak: minutes={minutes:.0f} requests={requests} errors={errors} p99_ms_worst={worst:.1f} "
-      f"rss_mb_10min={at10:.0f} rss_mb_end={rss[-1][1]:.0f} rss_slope_last30_mb_per_hour={slope:.1f}")
+      f"rss_mb_10min={at10:.0f} rss_mb_end={rss[-1][1]:.0f} rss_slope_last30_mb_per_hour={slope:.1f} "
+      f"rss_floor_mb_first_half={floor1:.0f} rss_floor_mb_second_half={floor2:.0f}")
 PY
