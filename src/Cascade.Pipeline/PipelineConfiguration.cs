@@ -28,10 +28,30 @@ public static class PipelineConfiguration
         {
             throw new ArgumentException($"Pipeline configuration file '{path}' does not exist.", nameof(path));
         }
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"Pipeline configuration file '{path}' is not valid: {e.Message}", nameof(path), e);
+        }
+        return FromJson(root, $"Pipeline configuration file '{path}'");
+    }
+
+    /// <summary>
+    /// Reads a <see cref="PipelineOptions"/> from JSON — the section itself, or <c>{"Cascade": {"Pipeline": …}}</c> —
+    /// and validates it.
+    /// </summary>
+    /// <param name="root">The JSON.</param>
+    /// <param name="what">What the JSON is, for messages (e.g. "Pipeline configuration file 'x.json'").</param>
+    /// <exception cref="ArgumentException">The JSON is empty, malformed or invalid; the message says where.</exception>
+    public static PipelineOptions FromJson(JsonNode? root, string what)
+    {
         PipelineOptions? options;
         try
         {
-            var root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             // Either the section itself or an appsettings-shaped file ({"Cascade": {"Pipeline": …}}, as cascade tune writes).
             if (root is JsonObject { Count: 1 } outer && outer["Cascade"] is JsonObject cascade && cascade["Pipeline"] is JsonObject section)
             {
@@ -41,15 +61,15 @@ public static class PipelineConfiguration
         }
         catch (JsonException e)
         {
-            throw new ArgumentException($"Pipeline configuration file '{path}' is not valid: {e.Message}", nameof(path), e);
+            throw new ArgumentException($"{what} is not valid: {e.Message}", nameof(root), e);
         }
         if (options is null)
         {
-            throw new ArgumentException($"Pipeline configuration file '{path}' is empty.", nameof(path));
+            throw new ArgumentException($"{what} is empty.", nameof(root));
         }
         var errors = options.Validate();
         return errors.Count == 0 ? options
-            : throw new ArgumentException($"Pipeline configuration file '{path}' is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}", nameof(path));
+            : throw new ArgumentException($"{what} is invalid:{Environment.NewLine}{string.Join(Environment.NewLine, errors)}", nameof(root));
     }
 
     private static readonly JsonSerializerOptions Written = new()

@@ -113,6 +113,7 @@ public static class CascadeServer
         // The log's changes since start-up in memory (history, hides, expiries): the request path reads no database.
         recommendations.TrackChanges();
         builder.Services.AddSingleton(recommendations);
+        builder.Services.AddSingleton(new Experiments.ExperimentService(engine, recommendations, options.ExperimentHoldout));
         // The online feature store is a projection of the whole log, resumed from its checkpoint and caught up in the
         // background (readiness waits for it).
         var featureSet = new FeatureSet(options.Features);
@@ -178,6 +179,7 @@ public static class CascadeServer
         EventEndpoints.Map(app);
         RecommendEndpoints.Map(app);
         RankEndpoints.Map(app);
+        ExperimentEndpoints.Map(app);
         HealthEndpoints.Map(app);
         return app;
     }

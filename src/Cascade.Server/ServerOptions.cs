@@ -66,6 +66,12 @@ public sealed class ServerOptions
     /// </summary>
     public bool TrainOnStart { get; set; } = true;
 
+    /// <summary>
+    /// The global holdout of online experiments: the share of users (by a hash of their id under the salt "holdout")
+    /// that no experiment assigns, in [0, 1). Default 0.
+    /// </summary>
+    public double ExperimentHoldout { get; set; }
+
     /// <summary>The recommendation pipeline (sources, ranker, re-rankers, budgets); without sources the built-in default applies (docs/pipeline.md).</summary>
     public PipelineOptions Pipeline { get; set; } = new();
 
@@ -196,6 +202,10 @@ public sealed class ServerOptions
         if (!(UnknownUserImpressionRate is >= 0 and <= 1))
         {
             problems.Add($"Cascade:UnknownUserImpressionRate {UnknownUserImpressionRate} must be between 0 and 1.");
+        }
+        if (!(ExperimentHoldout is >= 0 and < 1))
+        {
+            problems.Add($"Cascade:ExperimentHoldout {ExperimentHoldout} must be at least 0 and below 1.");
         }
         problems.AddRange(Pipeline.Validate().Select(problem => "Cascade:" + problem));
         try

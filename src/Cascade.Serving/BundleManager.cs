@@ -19,7 +19,7 @@ namespace Cascade.Serving;
 /// fails its smoke test is refused while the old one keeps serving. <see cref="RecommendationService"/> serves from
 /// the bundles it holds.
 /// </summary>
-public sealed class BundleManager
+public sealed partial class BundleManager
 {
     private readonly CascadeEngine engine;
     private readonly RecommendationOptions _options;
@@ -81,15 +81,21 @@ public sealed class BundleManager
             // Everything acknowledged so far is in the snapshot; the projection holds it, so nothing is replayed.
             engine.WaitForAsync(engine.Interactions, engine.Log.LastSequence, CatalogWait).GetAwaiter().GetResult();
             var snapshot = engine.Interactions.Snapshot(app);
-            var table = BuildTable(app, snapshot);
-            var data = new PipelineData(snapshot.Matrix, table)
-            {
-                Served = PipelineOptions.Ranker is null && !PipelineOptions.IsSelectionOn() ? [] : ServedLists(app, snapshot, table),
-                Live = LiveOf(app, snapshot),
-            };
-            var pipeline = PipelineBuilder.Build(PipelineOptions, data, _options.Seed);
-            return Commission(new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}"), started);
+            return Commission(Build(app, snapshot, PipelineOptions), started);
         }
+    }
+
+    // Fits a bundle of app at snapshot with options (the serving configuration, or an experiment arm's).
+    private ServedBundle Build(string app, InteractionSnapshot snapshot, PipelineOptions options)
+    {
+        var table = BuildTable(app, snapshot, options);
+        var data = new PipelineData(snapshot.Matrix, table)
+        {
+            Served = options.Ranker is null && !options.IsSelectionOn() ? [] : ServedLists(app, snapshot, table),
+            Live = LiveOf(app, snapshot),
+        };
+        var pipeline = PipelineBuilder.Build(options, data, _options.Seed);
+        return new ServedBundle(app, snapshot, table, pipeline, $"{snapshot.Sequence}-{_clock.GetUtcNow().ToUnixTimeMilliseconds()}");
     }
 
     /// <summary>Writes the bundle serving <paramref name="app"/> (training one first when there is none) to <paramref name="directory"/>.</summary>
@@ -137,7 +143,7 @@ public sealed class BundleManager
                 snapshot = InteractionSnapshot.Build(engine.Log, engine.EventTypes, app, manifest.Sequence); // an older bundle: its own point of the log
             }
             cancellationToken.ThrowIfCancellationRequested();
-            var table = BuildTable(app, snapshot);
+            var table = BuildTable(app, snapshot, PipelineOptions);
             var pipeline = PipelineBundle.Build(read, new PipelineData(snapshot.Matrix, table) { Live = LiveOf(app, snapshot) }, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             return Commission(new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}"), started);
@@ -194,7 +200,7 @@ public sealed class BundleManager
     /// snapshot includes is in the table; recent changes only hold what came after), in the snapshot's id order.
     /// </summary>
     /// <exception cref="TimeoutException">The catalog did not catch up within <see cref="CatalogWait"/>.</exception>
-    private ItemTable BuildTable(string app, InteractionSnapshot snapshot)
+    private ItemTable BuildTable(string app, InteractionSnapshot snapshot, PipelineOptions options)
     {
         engine.WaitForCatalogAsync(snapshot.Sequence, CatalogWait).GetAwaiter().GetResult();
         var catalog = engine.Catalog.ListItems(app).ToDictionary(i => i.Id, StringComparer.Ordinal);
@@ -204,7 +210,7 @@ public sealed class BundleManager
             items.Add(catalog.Remove(id, out var item) ? item : new Item(app, id, "", [], [], "{}", DateTimeOffset.UnixEpoch, false, null));
         }
         items.AddRange(catalog.Values.OrderBy(i => i.Id, StringComparer.Ordinal));
-        return ItemTable.Build(items, PipelineOptions.IndexedAttributes()); // as offline evaluation indexes them
+        return ItemTable.Build(items, options.IndexedAttributes()); // as offline evaluation indexes them
     }
 
     /// <summary>
@@ -314,6 +320,11 @@ public sealed class BundleManager
                     _trainingFailures.TryRemove(app, out _);
                 }
                 _backgroundTraining.TryRemove(app, out _);
+                if (!t.IsFaulted && HasArms(app))
+                {
+                    // Arms are fitted on the same data as the bundle they are compared with.
+                    _ = TrainArmsInBackground(app);
+                }
             }, TaskScheduler.Default);
             task.Start(TaskScheduler.Default);
             return task;

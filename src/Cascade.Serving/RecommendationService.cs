@@ -151,7 +151,8 @@ public sealed partial class RecommendationService
             throw new ArgumentException($"Variant '{variant}' is not 1–{FeedbackEvent.MaxVariantLength} letters, digits, '.', '_', '-' or ':'.", nameof(query));
         }
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var bundle = Bundles.Serving(app);
+        // An experiment arm with a pipeline of its own is served by its bundle (fitted on the serving bundle's data).
+        var bundle = query.Arm is { } arm && Bundles.ArmServing(app, arm) is { } armBundle ? armBundle : Bundles.Serving(app);
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         int category = -1;
         if (query.Category is { } name)

@@ -99,6 +99,12 @@ public sealed record RecommendQuery(string? UserId, int Count)
 
     /// <summary>The request id (generated when null).</summary>
     public string? RequestId { get; init; }
+
+    /// <summary>
+    /// The experiment arm (<c>experiment/arm</c>, see <see cref="BundleManager.SetArms"/>) whose bundle serves the
+    /// request, or null for the serving bundle; an arm without a bundle yet falls back to the serving one.
+    /// </summary>
+    public string? Arm { get; init; }
 }
 
 /// <summary>What one batch run did.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Cascade.Experiments.Tests;
@@ -6,37 +5,8 @@ namespace Cascade.Experiments.Tests;
 /// <summary>The real <c>cascade experiment simulate</c> command at tiny scale.</summary>
 public sealed class CliTests
 {
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Cascade.slnx")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("Cascade.slnx not found above the test's folder.");
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) Cascade(params string[] args)
-    {
-        string? dll = Directory.GetFiles(Path.Combine(RepoRoot(), "artifacts", "bin", "Cascade.Cli"), "cascade.dll", SearchOption.AllDirectories)
-            .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
-        Assert.True(dll is not null, "the cascade command is not built under artifacts/bin/Cascade.Cli");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll!);
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true); // never left running after the test
-            Assert.Fail("cascade experiment simulate did not finish within 3 minutes");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int ExitCode, string Stdout, string Stderr) Cascade(params string[] args) =>
+        global::Cascade.Tests.Shared.CliProcess.RunAsync(TimeSpan.FromMinutes(3), args).GetAwaiter().GetResult();
 
     [Fact]
     public void Simulate_writes_the_json_keys_and_one_summary_line()

@@ -196,7 +196,7 @@ public sealed class PipelineApiTests
         foreach (var bad in new[]
         {
             await server.Client.GetAsync("/v1/recommend/u1?variant=has%20space"),
-            await server.Client.GetAsync("/v1/recommend/u1?variant=" + new string('v', 65)),
+            await server.Client.GetAsync("/v1/recommend/u1?variant=" + new string('v', FeedbackEvent.MaxVariantLength + 1)),
             await server.PostJson("/v1/recommend", """{"items":["i1"],"variant":""}"""),
         })
         {

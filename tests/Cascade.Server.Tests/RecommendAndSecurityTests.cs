@@ -1,5 +1,4 @@
 using Cascade.Features;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -232,26 +231,10 @@ public sealed class RecommendAndSecurityTests
     [Fact]
     public async Task The_demo_command_ingests_trains_and_serves_recommendations()
     {
-        string root = IngestionApiTests.RepoRoot();
-        string? dll = Directory.GetFiles(Path.Combine(root, "artifacts", "bin", "Cascade.Cli"), "cascade.dll", SearchOption.AllDirectories)
-            .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
-        Assert.True(dll is not null, "the cascade command is not built under artifacts/bin/Cascade.Cli");
         string dir = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N"));
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])[dll!, "demo", "--smoke", "--data-dir", dir, "--users", "200", "--items", "300", "--events", "20000", "--urls", "http://127.0.0.1:0"])
-        {
-            psi.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true); // never left running after the test
-            Assert.Fail("the demo did not finish within 3 minutes");
-        }
-        string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, output);
+        var (code, stdout, stderr) = await Cascade.Tests.Shared.CliProcess.RunAsync(TimeSpan.FromMinutes(3), "demo", "--smoke", "--data-dir", dir, "--users", "200", "--items", "300", "--events", "20000", "--urls", "http://127.0.0.1:0");
+        string output = stdout + stderr;
+        Assert.True(code == 0, output);
         Assert.Contains("\"itemId\"", output, StringComparison.Ordinal);
         Assert.Contains("curl", output, StringComparison.Ordinal);
         // Output to a pipe is plain: no colour codes, and every printed command on one line (copyable).

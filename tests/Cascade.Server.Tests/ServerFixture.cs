@@ -60,11 +60,18 @@ public sealed class RunningServer : IAsyncDisposable
 
     public Task<HttpResponseMessage> PutJson(string path, string json) => SendJson(HttpMethod.Put, path, json);
 
+    /// <summary>Leave the data folder when disposed (a test restarts a server on it).</summary>
+    public bool KeepData { get; set; }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (KeepData)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

@@ -240,6 +240,28 @@ public class CascadeEngineTests
     }
 
     [Fact]
+    public async Task Experiment_versions_are_stored_once_each_listed_newest_first_and_rebuilt_from_the_log()
+    {
+        using var dir = new TempDirectory();
+        using var engine = OpenEngine(dir.Path);
+        var first = await engine.PutExperimentAsync(new ExperimentRecord(Apps.Default, "x1", 1, """{"id":"x1","status":"draft"}""", 10));
+        var again = await engine.PutExperimentAsync(new ExperimentRecord(Apps.Default, "x1", 1, """{"id":"x1","status":"changed"}""", 11));
+        await engine.PutExperimentAsync(new ExperimentRecord(Apps.Default, "x1", 2, """{"id":"x1","status":"running"}""", 12));
+        await engine.PutExperimentAsync(new ExperimentRecord(Apps.Default, "a0", 1, """{"id":"a0"}""", 13));
+        await engine.PutExperimentAsync(new ExperimentRecord("other", "x1", 1, """{"id":"x1","app":"other"}""", 14));
+        Assert.False(first.Duplicate);
+        Assert.True(again.Duplicate); // a version is written once: a retried write is acknowledged, not stored
+        string Listed() => string.Join(" ", engine.Catalog.ListExperiments(Apps.Default).Select(x => $"{x.Id}@{x.Version}:{x.DefinitionJson}:{x.TimestampMs}"));
+        string before = Listed();
+        Assert.Equal("""a0@1:{"id":"a0"}:13 x1@2:{"id":"x1","status":"running"}:12""", before);
+        Assert.Equal([1, 2], engine.Catalog.ExperimentVersions(Apps.Default, "x1").Select(x => x.Version));
+        Assert.Empty(engine.Catalog.ExperimentVersions(Apps.Default, "nope"));
+        Assert.Single(engine.Catalog.ListExperiments("other"));
+        engine.RebuildCatalog();
+        Assert.Equal(before, Listed());
+    }
+
+    [Fact]
     public async Task A_catalog_deleted_from_disk_is_derived_again_with_the_same_dense_ids()
     {
         using var dir = new TempDirectory();

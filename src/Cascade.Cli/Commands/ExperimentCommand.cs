@@ -19,7 +19,11 @@ internal static class ExperimentCommand
 
     internal static Command Create()
     {
-        var command = new Command("experiment", "Online experiments: statistics checked by simulation (docs/experiments.md).");
+        var command = new Command("experiment", "Online experiments: define, start, stop, list and report on a data folder; statistics checked by simulation (docs/experiments.md).");
+        foreach (var verb in ExperimentDataCommands.Create())
+        {
+            command.Subcommands.Add(verb);
+        }
         command.Subcommands.Add(CreateSimulate());
         command.Subcommands.Add(CreateSimulateOpe());
         return command;

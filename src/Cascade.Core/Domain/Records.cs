@@ -31,6 +31,17 @@ public sealed record Item(
 /// <param name="AttributesJson">Free attributes as a JSON object.</param>
 public sealed record User(string App, string Id, string AttributesJson);
 
+/// <summary>
+/// One version of an online experiment's definition, as stored in the event log and the catalog. The storage layers
+/// keep the definition as JSON they do not interpret; the experiments layer owns its schema.
+/// </summary>
+/// <param name="App">The app (tenant).</param>
+/// <param name="Id">The experiment's id.</param>
+/// <param name="Version">1 for the first definition, one more for each change (start, stop, a new definition).</param>
+/// <param name="DefinitionJson">The definition and its state, as JSON.</param>
+/// <param name="TimestampMs">When this version was written (Unix ms).</param>
+public sealed record ExperimentRecord(string App, string Id, int Version, string DefinitionJson, long TimestampMs);
+
 /// <summary>A feedback event.</summary>
 /// <param name="App">The app (tenant).</param>
 /// <param name="EventId">Optional client event id; a repeated id is acknowledged but stored once.</param>
@@ -54,10 +65,10 @@ public sealed record FeedbackEvent(
     int? Position,
     string? Variant = null)
 {
-    /// <summary>The longest variant name.</summary>
-    public const int MaxVariantLength = 64;
+    /// <summary>The longest variant name (long enough for the experiment tags of several layers).</summary>
+    public const int MaxVariantLength = 256;
 
-    /// <summary>Whether <paramref name="variant"/> is a valid variant name: 1–64 letters, digits, '.', '_', '-' or ':'.</summary>
+    /// <summary>Whether <paramref name="variant"/> is a valid variant name: 1–256 letters, digits, '.', '_', '-' or ':'.</summary>
     /// <param name="variant">The name.</param>
     public static bool IsValidVariant(string? variant)
     {

@@ -1,6 +1,7 @@
 using Cascade.Core.Domain;
 using Cascade.Features;
 using Cascade.Pipeline;
+using Cascade.Server.Experiments;
 using Cascade.Server.Infrastructure;
 using Cascade.Serving;
 using Cascade.Serving.Ingestion;
@@ -19,7 +20,7 @@ internal static class RecommendEndpoints
         var app = routes.MapGroup("").AddEndpointFilter<ServingErrorFilter>().RequireScope(Scope.Read).WithPipelineGate();
         var admin = routes.MapGroup("").WithTags("Admin").RequireScope(Scope.Admin);
         app.MapGet("/v1/recommend/{userId}", Recommend).WithTags("Recommend")
-            .WithSummary("Top-n items for a user through every pipeline stage (retrieve → filter → rank → re-rank). n 1–200 (default 10); cursor = nextCursor of the previous page (never repeats an item); category limits to one category; explain=true adds each item's trail and the stage timings; variant names the experiment arm recorded with the impressions (default Cascade:Variant).")
+            .WithSummary("Top-n items for a user through every pipeline stage (retrieve → filter → rank → re-rank). n 1–200 (default 10); cursor = nextCursor of the previous page (never repeats an item); category limits to one category; explain=true adds each item's trail and the stage timings; variant names the variant recorded with the impressions (default Cascade:Variant) when no experiment assigns the user; arm=experiment:arm[,…] forces arms for QA (that traffic is left out of reports).")
             .Produces<RecommendResponse>().ProducesProblem(400).ProducesProblem(422).ProducesProblem(503);
         app.MapPost("/v1/recommend", RecommendSession).WithJsonBody<SessionRequest>(batch: false).WithTags("Recommend")
             .WithSummary("Recommendations for an anonymous session (or a user plus recent items not yet sent as events): the body names the session's recent items, newest first.")
@@ -109,7 +110,8 @@ internal static class RecommendEndpoints
         }
     }
 
-    private static IResult Recommend(string userId, string? n, string? cursor, string? category, string? explain, string? variant, HttpContext http, RecommendationService service)
+    private static IResult Recommend(string userId, string? n, string? cursor, string? category, string? explain, string? variant, string? arm, HttpContext http,
+        RecommendationService service, ExperimentService experiments)
     {
         if (InputValidator.WhyNotId(userId) is { } badId)
         {
@@ -127,10 +129,11 @@ internal static class RecommendEndpoints
         {
             return InvalidVariant(variant);
         }
-        return Run(service, http.App(), new RecommendQuery(userId, count) { Cursor = cursor, Category = category, Explain = explainFlag, Variant = variant }, userId);
+        return Run(service, experiments, http.App(), new RecommendQuery(userId, count) { Cursor = cursor, Category = category, Explain = explainFlag, Variant = variant },
+            userId, userId, arm);
     }
 
-    private static IResult RecommendSession(HttpContext http, RecommendationService service)
+    private static IResult RecommendSession(HttpContext http, RecommendationService service, ExperimentService experiments)
     {
         var session = http.Body<SessionRequest>().Elements[0]!;
         int count = session.N ?? 10;
@@ -166,15 +169,39 @@ internal static class RecommendEndpoints
             Cursor = session.Cursor,
             Explain = session.Explain ?? false,
         };
-        return Run(service, http.App(), query, session.UserId);
+        if (session.SessionId is { } sid && InputValidator.WhyNotId(sid) is { } badSession)
+        {
+            return Problems.Invalid("sessionId", badSession);
+        }
+        return Run(service, experiments, http.App(), query, session.UserId, session.UserId ?? session.SessionId, session.Arm);
     }
 
-    private static IResult Run(RecommendationService service, string app, RecommendQuery query, string? userId)
+    // Assigns the request's unit (the user, or the session of an anonymous request) to the running experiments: the
+    // impressions carry the variant tag, and an arm with a pipeline of its own serves the request from its bundle.
+    private static IResult Run(RecommendationService service, ExperimentService experiments, string app, RecommendQuery query, string? userId, string? unitId, string? arm)
     {
+        var (badArm, forced) = ExperimentService.ParseForced(arm);
+        if (badArm is not null)
+        {
+            return Problems.Invalid([badArm]);
+        }
+        foreach (var (experiment, name) in forced ?? new Dictionary<string, string>())
+        {
+            if (experiments.WhyNotForced(app, experiment, name) is { } why)
+            {
+                return Problems.Invalid("arm", why);
+            }
+        }
+        var exposures = experiments.Assign(app, unitId, forced);
+        if (exposures.Count > 0)
+        {
+            query = query with { Variant = Cascade.Experiments.RunningExperiments.Tag(exposures), Arm = experiments.PipelineArm(app, exposures) };
+        }
         try
         {
             var r = service.Recommend(app, query);
-            return Results.Ok(new RecommendResponse(r.RequestId, userId, r.Items, r.NextCursor, r.Degraded, r.BundleVersion, r.Variant, r.Stages));
+            return Results.Ok(new RecommendResponse(r.RequestId, userId, r.Items, r.NextCursor, r.Degraded, r.BundleVersion, r.Variant, r.Stages,
+                exposures.Count == 0 ? null : exposures));
         }
         catch (PageCursorException e)
         {
@@ -250,8 +277,11 @@ internal static class RecommendEndpoints
 /// <param name="Category">Only this category.</param>
 /// <param name="Cursor">nextCursor of the previous page.</param>
 /// <param name="Explain">Add trails and stage timings.</param>
-/// <param name="Variant">The variant (experiment arm) to record with the impressions; default Cascade:Variant.</param>
-internal sealed record SessionRequest(string? UserId, IReadOnlyList<string>? Items, int? N, string? Category, string? Cursor, bool? Explain, string? Variant = null);
+/// <param name="Variant">The variant to record with the impressions when no experiment assigns the unit; default Cascade:Variant.</param>
+/// <param name="SessionId">The anonymous session's id: the experiment unit when there is no user.</param>
+/// <param name="Arm">Forced experiment arms for QA, <c>experiment:arm</c> separated by commas (left out of reports).</param>
+internal sealed record SessionRequest(string? UserId, IReadOnlyList<string>? Items, int? N, string? Category, string? Cursor, bool? Explain, string? Variant = null,
+    string? SessionId = null, string? Arm = null);
 
 /// <summary>A recommendation response.</summary>
 /// <param name="RequestId">Send it back with clicks (requestId, position) to join them to this response's impressions.</param>
@@ -260,10 +290,12 @@ internal sealed record SessionRequest(string? UserId, IReadOnlyList<string>? Ite
 /// <param name="NextCursor">Pass as cursor for the next page; null when the feed ends.</param>
 /// <param name="Degraded">Stages that degraded (timeout, error) and what was served instead.</param>
 /// <param name="BundleVersion">The model bundle that answered.</param>
-/// <param name="Variant">The variant (experiment arm) recorded with this page's impressions.</param>
+/// <param name="Variant">The variant recorded with this page's impressions: the experiment tag (<c>{experiment}.{version}.{arm}</c> per experiment, joined by ':') when experiments assign the unit.</param>
 /// <param name="Stages">With explain: each stage's time, output count and degradation.</param>
+/// <param name="Experiments">The unit's arms in running experiments (experiment, arm, version, forced), or null for none.</param>
 internal sealed record RecommendResponse(string RequestId, string? UserId, IReadOnlyList<Recommendation> Items, string? NextCursor,
-    IReadOnlyList<string> Degraded, string BundleVersion, string Variant, IReadOnlyList<StageReport>? Stages);
+    IReadOnlyList<string> Degraded, string BundleVersion, string Variant, IReadOnlyList<StageReport>? Stages,
+    IReadOnlyList<Cascade.Experiments.ExperimentExposure>? Experiments = null);
 
 /// <summary>Which bundle to load.</summary>
 /// <param name="Path">The name of the bundle's folder in the server's bundles folder (Cascade:BundlesDirectory).</param>

@@ -58,6 +58,12 @@ public interface ICatalogStore : ILogProjection, IDisposable
 
     /// <summary>Counts of items, users and events of the app.</summary>
     CatalogCounts Count(string app);
+
+    /// <summary>The newest version of each of the app's experiments, by id.</summary>
+    IReadOnlyList<ExperimentRecord> ListExperiments(string app);
+
+    /// <summary>Every version of one experiment, oldest first (empty when unknown).</summary>
+    IReadOnlyList<ExperimentRecord> ExperimentVersions(string app, string id);
 }
 
 /// <summary>Which id space a dense id belongs to.</summary>

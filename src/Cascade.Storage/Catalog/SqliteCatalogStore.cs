@@ -25,11 +25,13 @@ public sealed class SqliteCatalogStore : ICatalogStore
         CREATE TABLE IF NOT EXISTS users(app TEXT NOT NULL, id TEXT NOT NULL, attributes TEXT NOT NULL, PRIMARY KEY(app, id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS events(app TEXT NOT NULL, user_dense INTEGER NOT NULL, seq INTEGER NOT NULL, item_dense INTEGER NOT NULL, type TEXT NOT NULL,
             value REAL, ts INTEGER NOT NULL, event_id TEXT, request_id TEXT, position INTEGER, PRIMARY KEY(app, user_dense, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS experiments(app TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, definition TEXT NOT NULL, ts INTEGER NOT NULL,
+            seq INTEGER NOT NULL, PRIMARY KEY(app, id, version)) WITHOUT ROWID;
         """;
 
     // Bumped whenever the schema changes. The catalog is derived from the log, so a file of another version is
     // not migrated: its tables are dropped and the engine applies the whole log again.
-    private const int SchemaVersion = 3; // 3: the log mark (log_id, applied_crc) in meta
+    private const int SchemaVersion = 4; // 3: the log mark (log_id, applied_crc) in meta; 4: experiments
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -148,6 +150,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
                 """);
             using var upUser = Command(tx, "INSERT INTO users(app, id, attributes) VALUES ($a,$id,$at) ON CONFLICT(app, id) DO UPDATE SET attributes=excluded.attributes");
             using var hide = Command(tx, "UPDATE items SET hidden = 1 WHERE app = $a AND id = $id");
+            using var putExperiment = Command(tx, "INSERT OR REPLACE INTO experiments(app, id, version, definition, ts, seq) VALUES ($a,$id,$v,$d,$t,$s)");
             long applied = _applied;
             var added = new List<(string App, IdKind Kind, string Id)>();
             try
@@ -184,6 +187,10 @@ public sealed class SqliteCatalogStore : ICatalogStore
                             var h = batch.Hide(index);
                             Run(hide, h.App, h.ItemId);
                             break;
+                        case RecordKind.Experiment:
+                            var x = batch.Experiment(index);
+                            Run(putExperiment, x.App, x.Id, x.Version, x.DefinitionJson, x.TimestampMs, r.Sequence);
+                            break;
                         default:
                             throw new InvalidDataException($"Log record {r.Sequence} has unknown kind {(byte)r.Kind}.");
                     }
@@ -217,7 +224,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
     {
         lock (_writeGate)
         {
-            Execute(_writer, "DELETE FROM events; DELETE FROM items; DELETE FROM users; DELETE FROM ids; DELETE FROM meta;");
+            Execute(_writer, "DELETE FROM experiments; DELETE FROM events; DELETE FROM items; DELETE FROM users; DELETE FROM ids; DELETE FROM meta;");
             Interlocked.Exchange(ref _applied, 0);
             _mark = LogMark.None;
             _interners.Clear();
@@ -377,6 +384,42 @@ public sealed class SqliteCatalogStore : ICatalogStore
         return new CatalogCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
     }
 
+    /// <inheritdoc />
+    public IReadOnlyList<ExperimentRecord> ListExperiments(string app)
+    {
+        using var c = OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            SELECT e.id, e.version, e.definition, e.ts FROM experiments e
+            WHERE e.app = $a AND e.version = (SELECT max(version) FROM experiments WHERE app = e.app AND id = e.id) ORDER BY e.id
+            """;
+        cmd.Parameters.AddWithValue("$a", app);
+        using var r = cmd.ExecuteReader();
+        var found = new List<ExperimentRecord>();
+        while (r.Read())
+        {
+            found.Add(new ExperimentRecord(app, r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetInt64(3)));
+        }
+        return found;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<ExperimentRecord> ExperimentVersions(string app, string id)
+    {
+        using var c = OpenReader();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT version, definition, ts FROM experiments WHERE app = $a AND id = $id ORDER BY version";
+        cmd.Parameters.AddWithValue("$a", app);
+        cmd.Parameters.AddWithValue("$id", id);
+        using var r = cmd.ExecuteReader();
+        var found = new List<ExperimentRecord>();
+        while (r.Read())
+        {
+            found.Add(new ExperimentRecord(app, id, r.GetInt32(0), r.GetString(1), r.GetInt64(2)));
+        }
+        return found;
+    }
+
     /// <summary>Closes the database.</summary>
     public void Dispose()
     {
@@ -391,7 +434,7 @@ public sealed class SqliteCatalogStore : ICatalogStore
         long version = (long)cmd.ExecuteScalar()!;
         if (version != SchemaVersion)
         {
-            Execute(_writer, "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS ids; DROP TABLE IF EXISTS meta;");
+            Execute(_writer, "DROP TABLE IF EXISTS experiments; DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS items; DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS ids; DROP TABLE IF EXISTS meta;");
         }
         Execute(_writer, Schema);
         Execute(_writer, $"PRAGMA user_version = {SchemaVersion}");

@@ -241,6 +241,17 @@ public sealed partial class CascadeEngine : IDisposable
         await WaitForCatalogAsync(Log.LastSequence, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Writes a version of an experiment's definition; completes when durable and visible in the catalog. A second
+    /// write of the same app, id and version is acknowledged as a duplicate and not stored.
+    /// </summary>
+    public async Task<AppendResult> PutExperimentAsync(ExperimentRecord experiment, CancellationToken cancellationToken = default)
+    {
+        var results = await AppendAsync([RecordCodec.ToEntry(experiment)]).ConfigureAwait(false);
+        await WaitForCatalogAsync(Log.LastSequence, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        return results[0];
+    }
+
     /// <summary>Waits until the catalog has applied every record up to <paramref name="sequence"/>.</summary>
     /// <exception cref="TimeoutException">The catalog did not catch up in time.</exception>
     /// <exception cref="InvalidOperationException">The catalog stopped after an error.</exception>

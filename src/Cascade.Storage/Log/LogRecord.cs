@@ -14,6 +14,9 @@ public enum RecordKind : byte
 
     /// <summary>An item hidden.</summary>
     ItemHide = 4,
+
+    /// <summary>A version of an online experiment's definition (JSON).</summary>
+    Experiment = 5,
 }
 
 /// <summary>A record to append: its kind, payload and optional idempotency key.</summary>

@@ -71,6 +71,9 @@ public sealed class LogBatch
     /// <summary>Record <paramref name="index"/> decoded as an item hide.</summary>
     public HideItem Hide(int index) => Decoded(index, RecordKind.ItemHide, static p => RecordCodec.DecodeHide(p.Span));
 
+    /// <summary>Record <paramref name="index"/> decoded as a version of an experiment's definition.</summary>
+    public ExperimentRecord Experiment(int index) => Decoded(index, RecordKind.Experiment, static p => RecordCodec.DecodeExperiment(p.Span));
+
     private T Decoded<T>(int index, RecordKind kind, Func<ReadOnlyMemory<byte>, T> decode) where T : class
     {
         var record = _records[index];

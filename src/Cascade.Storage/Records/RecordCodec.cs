@@ -38,6 +38,14 @@ public static class RecordCodec
     /// <summary>Wraps "hide this item" as a log entry.</summary>
     public static LogEntry HideEntry(string app, string itemId) => new(RecordKind.ItemHide, JsonSerializer.SerializeToUtf8Bytes(new HideItem(app, itemId), Json));
 
+    /// <summary>Wraps a version of an experiment's definition as a log entry (idempotent on app, id and version).</summary>
+    public static LogEntry ToEntry(ExperimentRecord experiment)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        return new(RecordKind.Experiment, JsonSerializer.SerializeToUtf8Bytes(experiment, Json),
+            string.Concat("x\u0001", experiment.App, "\u0001", experiment.Id, "\u0001", experiment.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     /// <summary>Encodes an event.</summary>
     public static byte[] EncodeEvent(FeedbackEvent e)
     {
@@ -129,6 +137,10 @@ public static class RecordCodec
     /// <summary>Decodes an item hide.</summary>
     public static HideItem DecodeHide(ReadOnlySpan<byte> payload) =>
         JsonSerializer.Deserialize<HideItem>(payload, Json) ?? throw new InvalidDataException("Hide payload is null.");
+
+    /// <summary>Decodes a version of an experiment's definition.</summary>
+    public static ExperimentRecord DecodeExperiment(ReadOnlySpan<byte> payload) =>
+        JsonSerializer.Deserialize<ExperimentRecord>(payload, Json) ?? throw new InvalidDataException("Experiment payload is null.");
 
     private static void WriteString(ArrayBufferWriter<byte> w, string s)
     {
