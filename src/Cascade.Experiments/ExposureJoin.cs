@@ -125,44 +125,56 @@ public sealed class ExposureJoin
         return arms;
     }
 
+    // Variants repeat (one per arm and version, a few more with other layers' tags): each is parsed once.
+    private readonly Dictionary<string, int> _variantArms = new(StringComparer.Ordinal);
+    private const int NoArm = -1;
+    private const int ForcedArm = -2;
+
     private int? ArmOf(string? variant)
     {
-        if (variant is null || !variant.Contains(_definition.Id, StringComparison.Ordinal))
+        if (variant is null)
         {
             return null;
         }
-        foreach (var x in RunningExperiments.Parse(variant))
+        if (!_variantArms.TryGetValue(variant, out int arm))
         {
-            if (x.Experiment == _definition.Id && x.Version == _version)
+            arm = NoArm;
+            if (variant.Contains(_definition.Id, StringComparison.Ordinal))
             {
-                if (x.Forced)
+                foreach (var x in RunningExperiments.Parse(variant))
                 {
-                    ForcedImpressions++;
-                    return null;
+                    if (x.Experiment == _definition.Id && x.Version == _version)
+                    {
+                        arm = x.Forced ? ForcedArm : _definition.ArmIndex(x.Arm);
+                        break;
+                    }
                 }
-                int arm = _definition.ArmIndex(x.Arm);
-                return arm < 0 ? null : arm;
             }
+            _variantArms[variant] = arm;
         }
-        return null;
+        if (arm == ForcedArm)
+        {
+            ForcedImpressions++;
+            return null;
+        }
+        return arm < 0 ? null : arm;
     }
 
     private void Expose(FeedbackEvent e, int arm)
     {
-        if (!_units.TryGetValue(e.UserId, out var unit))
-        {
-            unit = new Unit(arm);
-            _units.Add(e.UserId, unit);
-        }
-        else if (unit.Arm != arm && !unit.Conflicted)
+        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_units, e.UserId, out bool known);
+        slot ??= new Unit(arm);
+        var unit = slot;
+        if (known && unit.Arm != arm && !unit.Conflicted)
         {
             unit.Conflicted = true;
             ConflictingUnits++;
         }
         unit.Impressions++;
-        if (e.RequestId is { } request && !_requests.ContainsKey(request))
+        if (e.RequestId is { } request)
         {
-            _requests.Add(request, new Shown(unit, e.TimestampMs));
+            ref var shown = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_requests, request, out _);
+            shown ??= new Shown(unit, e.TimestampMs);
         }
     }
 

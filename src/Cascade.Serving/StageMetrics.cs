@@ -35,6 +35,12 @@ public sealed class StageMetrics(int window = 8192)
         }
     }
 
+    /// <summary>Records one sample of one key alone (e.g. an experiment arm's request time).</summary>
+    /// <param name="key">The stage or key.</param>
+    /// <param name="milliseconds">The sample.</param>
+    /// <param name="degraded">Whether it degraded.</param>
+    public void Record(string key, double milliseconds, bool degraded) => Get(key).Add(milliseconds, degraded);
+
     /// <summary>Percentiles of every stage seen, "total" first.</summary>
     public IReadOnlyList<StageLatency> Snapshot() =>
         [.. _stages.OrderBy(p => p.Key == "total" ? "" : p.Key, StringComparer.Ordinal).Select(p => p.Value.Summarise(p.Key))];

@@ -193,6 +193,17 @@ public sealed class ExperimentApiTests
         Assert.Equal(arms.Count(a => a.Value == "trending"), exposures["trending"].GetProperty("clicks").GetDouble());
         Assert.Equal(3 * 2 * arms.Count(a => a.Value == "control"), exposures["control"].GetProperty("impressions").GetDouble()); // two pages of 3
         Assert.Equal(3, report.GetProperty("forcedImpressions").GetInt64());
+        // The serving guardrails: two requests per unit, the forced one left out.
+        var serving = report.GetProperty("serving").EnumerateArray().ToDictionary(a => a.GetProperty("arm").GetString()!);
+        Assert.Equal(2 * arms.Count(a => a.Value == "control"), serving["control"].GetProperty("requests").GetInt64());
+        Assert.Equal(2 * arms.Count(a => a.Value == "trending"), serving["trending"].GetProperty("requests").GetInt64());
+        Assert.Equal(0, serving["trending"].GetProperty("errors").GetInt64());
+        Assert.True(serving["trending"].GetProperty("latency").GetProperty("p99Ms").GetDouble() > 0);
+        Assert.False(serving["trending"].GetProperty("guardrailHit").GetBoolean());
+        Assert.False(serving["control"].TryGetProperty("guardrailHit", out _));
+        var ranked = await (await server.PostJson("/v1/rank", $$"""{"userId":"{{control}}","candidates":[{"itemId":"i1"},{"itemId":"i2"}]}""")).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("control", ranked.GetProperty("experiments")[0].GetProperty("arm").GetString());
+        Assert.Equal("feed-1.2.control", ranked.GetProperty("variant").GetString());
         Assert.NotEmpty(report.GetProperty("report").GetProperty("verdicts").EnumerateArray());
         Assert.Equal(HttpStatusCode.NotFound, (await server.Client.GetAsync("/v1/experiments/nope/report")).StatusCode);
     }

@@ -1,6 +1,7 @@
 using Cascade.Features;
 using Cascade.Serving;
 using Cascade.Serving.Ingestion;
+using Cascade.Server.Experiments;
 using Cascade.Server.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,10 +14,10 @@ internal static class RankEndpoints
 {
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGroup("").RequireScope(Scope.Read).WithPipelineGate().MapPost("/v1/rank", Rank).WithJsonBody<RankRequest>(batch: false).WithTags("Recommend")
-            .WithSummary("Rank the given candidates (at most 1000) by expected value: pCTR (the configured CTR model over the online features, else the item's smoothed 7-day CTR) × bid; candidates below reservePrice are not shown; each winner pays the generalised second price. Every candidate is explained.")
+            .WithSummary("Rank the given candidates (at most 1000) by expected value: pCTR (the configured CTR model over the online features, else the item's smoothed 7-day CTR) × bid; candidates below reservePrice are not shown; each winner pays the generalised second price. Every candidate is explained. A user in running experiments gets their arms (experiments) and the variant tag to log impressions with.")
             .Accepts<RankRequest>("application/json").Produces<RankResponse>().ProducesProblem(400).ProducesProblem(415).ProducesProblem(422);
 
-    private static IResult Rank(HttpContext http, AdRankingService ads)
+    private static IResult Rank(HttpContext http, AdRankingService ads, ExperimentService experiments)
     {
         string appName = http.App();
         var request = http.Body<RankRequest>().Elements[0]!;
@@ -50,7 +51,9 @@ internal static class RankEndpoints
             long asOf = ads.Store.AppliedSequence;
             var ranked = ads.Rank(appName, request.UserId ?? "", [.. candidates.Select(c => new RankCandidate(c.ItemId!, c.Bid))], request.ReservePrice,
                 new RequestContext(request.Device, request.Platform));
-            return Results.Ok(new RankResponse(Guid.NewGuid().ToString("N"), asOf, ranked));
+            var exposures = experiments.Assign(appName, request.UserId, null);
+            return Results.Ok(new RankResponse(Guid.NewGuid().ToString("N"), asOf, ranked, exposures.Count == 0 ? null : exposures,
+                Cascade.Experiments.RunningExperiments.Tag(exposures)));
         }
         catch (ArgumentException e)
         {
@@ -77,4 +80,7 @@ internal sealed record RankRequest(string? UserId, IReadOnlyList<RankCandidateIn
 /// <param name="RequestId">Request id.</param>
 /// <param name="FeaturesAsOfSequence">The event-log sequence the online features include at least (every record up to it counted).</param>
 /// <param name="Items">Winners by rank, then candidates below the reserve (rank null).</param>
-internal sealed record RankResponse(string RequestId, long FeaturesAsOfSequence, IReadOnlyList<RankedCandidate> Items);
+/// <param name="Experiments">The user's arms in running experiments, or null (the ranking itself is the CTR model's; arms with pipelines apply to recommend).</param>
+/// <param name="Variant">The experiment tag to log this ranking's impressions with, or null.</param>
+internal sealed record RankResponse(string RequestId, long FeaturesAsOfSequence, IReadOnlyList<RankedCandidate> Items,
+    IReadOnlyList<Cascade.Experiments.ExperimentExposure>? Experiments = null, string? Variant = null);

@@ -197,15 +197,29 @@ internal static class RecommendEndpoints
         {
             query = query with { Variant = Cascade.Experiments.RunningExperiments.Tag(exposures), Arm = experiments.PipelineArm(app, exposures) };
         }
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        bool failed = true, degraded = false;
         try
         {
             var r = service.Recommend(app, query);
+            failed = false;
+            degraded = r.Degraded.Count > 0;
             return Results.Ok(new RecommendResponse(r.RequestId, userId, r.Items, r.NextCursor, r.Degraded, r.BundleVersion, r.Variant, r.Stages,
                 exposures.Count == 0 ? null : exposures));
         }
         catch (PageCursorException e)
         {
+            failed = false;
             return Problems.Invalid("cursor", e.Message, StatusCodes.Status400BadRequest);
+        }
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or BundleNotReadyException)
+        {
+            failed = false; // the client's mistake or a bundle not ready yet (answered by the filter): not the arm's failure
+            throw;
+        }
+        finally
+        {
+            experiments.RecordServing(app, exposures, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, degraded, failed);
         }
     }
 

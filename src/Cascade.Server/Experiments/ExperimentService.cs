@@ -31,8 +31,9 @@ public sealed class ExperimentRefusedException(int status, string field, string 
 /// <param name="LateOutcomes">Outcomes after the attribution window, left out.</param>
 /// <param name="ElapsedMs">How long the report took.</param>
 /// <param name="Note">Why there is no report yet, or null.</param>
+/// <param name="Serving">The serving guardrails per arm in this process since it started (latency, degraded and error shares); empty offline.</param>
 public sealed record ExperimentReportResponse(ExperimentDefinition Experiment, ExperimentReport? Report, long EventsRead, long ForcedImpressions,
-    long LateOutcomes, double ElapsedMs, string? Note);
+    long LateOutcomes, double ElapsedMs, string? Note, IReadOnlyList<ArmServingReport>? Serving = null);
 
 /// <summary>
 /// Experiments as data: definitions are versions in the event log (kind 5) that the catalog keeps, so a restart keeps
@@ -45,6 +46,16 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, RunningExperiments> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _writeGates = new(StringComparer.Ordinal);
+    private readonly ArmServing _serving = new();
+
+    /// <summary>Records a served request of units in <paramref name="exposures"/> for the serving guardrails.</summary>
+    public void RecordServing(string app, IReadOnlyList<ExperimentExposure> exposures, double milliseconds, bool degraded, bool error)
+    {
+        if (exposures.Count > 0)
+        {
+            _serving.Record(app, exposures, milliseconds, degraded, error);
+        }
+    }
 
     /// <summary>The newest version of every experiment of the app.</summary>
     public IReadOnlyList<(ExperimentDefinition Definition, int Version)> List(string app) =>
@@ -180,11 +191,11 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
         if (arms[0].Units == 0 || arms.Skip(1).All(a => a.Units == 0))
         {
             return new ExperimentReportResponse(definition, null, join.EventsRead, join.ForcedImpressions, join.LateOutcomes, Math.Round(elapsed, 1),
-                "No exposures yet in the control and at least one other arm.");
+                "No exposures yet in the control and at least one other arm.", _serving.Report(app, definition));
         }
         var report = ExperimentReportBuilder.Build(definition.Id, arms, definition.ReportOptions());
         return new ExperimentReportResponse(definition, report, join.EventsRead, join.ForcedImpressions, join.LateOutcomes,
-            Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1), null);
+            Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1), null, _serving.Report(app, definition));
     }
 
     /// <summary>The arms with pipelines of their own and their bundles.</summary>
