@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Cascade.Core;
+using Cascade.Core.Telemetry;
 using Cascade.Pipeline.Ranking;
 using Cascade.Pipeline.Reranking;
 using Cascade.Pipeline.Sources;
@@ -165,18 +166,40 @@ public sealed class RecommendationPipeline
         var sourceRequest = new SourceRequest(Items, request.User, request.History, request.NowMs, request.ExcludeHistory,
             request.Excluded, request.Category, request.Predicate);
         List<Candidate> candidates;
+        // Spans for tracing (null, and free, when nothing listens): the pipeline, and under it each stage and source.
+        using var span = CascadeTelemetry.Activities.StartActivity("pipeline");
         try
         {
-            var proposals = Retrieve(sourceRequest, budgets, reports);
-            candidates = Merge(proposals, request, sourceRequest, reports);
+            List<ScoredItem>?[] proposals;
+            using (CascadeTelemetry.Activities.StartActivity("retrieve"))
+            {
+                proposals = Retrieve(sourceRequest, budgets, reports);
+            }
+            using (CascadeTelemetry.Activities.StartActivity("merge"))
+            {
+                candidates = Merge(proposals, request, sourceRequest, reports);
+            }
             // The ranker reads every model source's score of every candidate: from what retrieval computed, not again.
-            Rank(request, sourceRequest, candidates, budgets, reports);
+            using (CascadeTelemetry.Activities.StartActivity("ranker"))
+            {
+                Rank(request, sourceRequest, candidates, budgets, reports);
+            }
         }
         finally
         {
             sourceRequest.ReleaseScores();
         }
-        Rerank(request, candidates, budgets, reports);
+        using (CascadeTelemetry.Activities.StartActivity("rerank"))
+        {
+            Rerank(request, candidates, budgets, reports);
+        }
+        if (span is not null)
+        {
+            foreach (var r in reports.Where(r => r.Degraded is not null))
+            {
+                span.AddEvent(new ActivityEvent("degraded", tags: new ActivityTagsCollection { ["stage"] = r.Stage, ["reason"] = r.Degraded }));
+            }
+        }
         int distinct = candidates.Count;
         if (candidates.Count > request.Count)
         {
@@ -282,9 +305,11 @@ public sealed class RecommendationPipeline
 
     private static (List<ScoredItem> List, double Ms) Propose(SourceSlot slot, SourceRequest request)
     {
+        using var span = CascadeTelemetry.Activities.StartActivity("source:" + slot.Source.Name);
         long t0 = Stopwatch.GetTimestamp();
         var list = new List<ScoredItem>(slot.Quota);
         slot.Source.Propose(request, slot.Quota, list);
+        span?.SetTag("cascade.candidates", list.Count);
         return (list, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
     }
 

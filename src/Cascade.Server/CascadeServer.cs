@@ -29,7 +29,8 @@ public static class CascadeServer
     /// and finally <paramref name="overrides"/> (keys such as <c>Cascade:DataDirectory</c> or <c>urls</c>).
     /// </summary>
     /// <exception cref="InvalidOperationException">The configuration is invalid, or it binds beyond loopback without an API key.</exception>
-    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, CascadeEngine? engine = null)
+    public static WebApplication Build(string[] args, IReadOnlyDictionary<string, string?>? overrides = null, CascadeEngine? engine = null,
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (overrides is not null)
@@ -150,6 +151,8 @@ public static class CascadeServer
             doc.Info.Description = "Ingestion and recommendation API of Cascade. Errors are RFC 7807 problem documents naming the field and the reason.";
             return Task.CompletedTask;
         }));
+        builder.Services.AddCascadeTelemetry(options.Telemetry, engine, recommendations);
+        services?.Invoke(builder.Services); // tests: e.g. an in-memory trace exporter
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase));
@@ -173,6 +176,7 @@ public static class CascadeServer
         app.UseStatusCodePages(WriteStatusProblem);
         app.Use(RefuseLongUrls);
         app.Use(RefuseDeclaredLargeBodies);
+        app.UseCascadeTelemetry(options.Telemetry);
         app.UseRateLimiter();
         app.MapOpenApi();
         CatalogEndpoints.Map(app);

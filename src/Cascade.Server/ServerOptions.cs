@@ -66,6 +66,9 @@ public sealed class ServerOptions
     /// </summary>
     public bool TrainOnStart { get; set; } = true;
 
+    /// <summary>Metrics and traces: /metrics, OTLP, per-request traces (docs/monitoring.md).</summary>
+    public Infrastructure.TelemetryOptions Telemetry { get; set; } = new();
+
     /// <summary>
     /// The global holdout of online experiments: the share of users (by a hash of their id under the salt "holdout")
     /// that no experiment assigns, in [0, 1). Default 0.
@@ -203,6 +206,7 @@ public sealed class ServerOptions
         {
             problems.Add($"Cascade:UnknownUserImpressionRate {UnknownUserImpressionRate} must be between 0 and 1.");
         }
+        problems.AddRange(Telemetry.Problems());
         if (!(ExperimentHoldout is >= 0 and < 1))
         {
             problems.Add($"Cascade:ExperimentHoldout {ExperimentHoldout} must be at least 0 and below 1.");

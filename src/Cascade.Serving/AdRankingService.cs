@@ -44,6 +44,10 @@ public sealed class AdRankingService(OnlineFeatureStore store, IRanker? ctrModel
     /// <summary>Largest bid or reserve price accepted (so every expected value and price stays a finite number).</summary>
     public const double MaxBid = 1e9;
 
+    private static readonly System.Diagnostics.Metrics.Histogram<double> PCtrDistribution = Core.Telemetry.CascadeTelemetry.Meter.CreateHistogram<double>(
+        "cascade.rank.pctr", "1", "Predicted click-through rate of each ranked candidate (POST /v1/rank): the prediction's distribution, watched for drift.", tags: null,
+        advice: new System.Diagnostics.Metrics.InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1] });
+
     /// <summary>Ranks <paramref name="candidates"/> for <paramref name="userId"/>.</summary>
     /// <param name="app">The app.</param>
     /// <param name="userId">The user ("" for anonymous).</param>
@@ -97,6 +101,10 @@ public sealed class AdRankingService(OnlineFeatureStore store, IRanker? ctrModel
             pctr[i] = float.IsFinite(pctr[i]) ? Math.Clamp(pctr[i], 0f, 1f) : 0f; // a probability, whatever the model says
         }
         var scored = candidates.Select((c, i) => (Candidate: c, PCtr: (double)pctr[i], Value: pctr[i] * (c.Bid ?? 1.0))).ToList();
+        foreach (var s in scored)
+        {
+            PCtrDistribution.Record(s.PCtr);
+        }
         var eligible = scored.Where(s => reservePrice is null || s.Value >= reservePrice).OrderByDescending(s => s.Value).ThenBy(s => s.Candidate.ItemId, StringComparer.Ordinal).ToList();
         var result = new List<RankedCandidate>(candidates.Count);
         for (int i = 0; i < eligible.Count; i++)

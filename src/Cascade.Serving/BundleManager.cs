@@ -31,6 +31,10 @@ public sealed partial class BundleManager
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _bundleReady = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TrainingSummary> _lastTraining = new(StringComparer.Ordinal);
 
+    private static readonly System.Diagnostics.Metrics.Histogram<double> TrainingDuration = Core.Telemetry.CascadeTelemetry.Meter.CreateHistogram<double>(
+        "cascade.training.duration", "s", "Time to train, smoke-test and swap in a bundle (or load one), by app.", tags: null,
+        advice: new System.Diagnostics.Metrics.InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600] });
+
     internal BundleManager(CascadeEngine engine, RecommendationOptions options, PipelineOptions pipelineOptions, TimeProvider clock)
     {
         this.engine = engine;
@@ -160,6 +164,7 @@ public sealed partial class BundleManager
         var summary = new TrainingSummary(bundle.App, snapshot.Matrix.Rows, bundle.Items.Count, snapshot.Matrix.NonZeros, snapshot.Sequence,
             _clock.GetElapsedTime(started), bundle.Version, bundle.Pipeline.Note, bundle.Pipeline.RankerTraining, bundle.Pipeline.Selection);
         _lastTraining[bundle.App] = summary;
+        TrainingDuration.Record(summary.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("app", bundle.App));
         CheckpointInBackground();
         return summary;
     }

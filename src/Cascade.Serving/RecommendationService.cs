@@ -42,6 +42,10 @@ public sealed partial class RecommendationService
 
     private const int LiveCheckSpare = 5;
 
+    private static readonly System.Diagnostics.Metrics.Histogram<double> ScoreDistribution = Core.Telemetry.CascadeTelemetry.Meter.CreateHistogram<double>(
+        "cascade.recommend.score", "1", "Final score of each recommended item (the ranker's when one is configured, else the fusion's): the prediction's distribution, watched for drift.",
+        tags: null, advice: new System.Diagnostics.Metrics.InstrumentAdvice<double> { HistogramBucketBoundaries = [-5, -2, -1, -0.5, 0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5] });
+
     private long _impressionFailures;
     private readonly Lock _impressionsGate = new();
     private int _pendingImpressions;
@@ -203,6 +207,7 @@ public sealed partial class RecommendationService
         var liveReport = new StageReport("live-check", System.Diagnostics.Stopwatch.GetElapsedTime(liveStarted).TotalMilliseconds, result.Items.Count - notLive.Count);
         foreach (var c in result.Items)
         {
+            ScoreDistribution.Record(c.Score);
             string id = bundle.Items.Ids[c.Item];
             if (notLive.Contains(id))
             {

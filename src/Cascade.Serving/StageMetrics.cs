@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Cascade.Core.Telemetry;
 using Cascade.Pipeline;
 
 namespace Cascade.Serving;
@@ -22,16 +24,29 @@ public sealed class StageMetrics(int window = 8192)
 {
     private readonly ConcurrentDictionary<string, Ring> _stages = new(StringComparer.Ordinal);
 
+    private static readonly Histogram<double> StageDuration = CascadeTelemetry.LatencyHistogram("cascade.pipeline.stage.duration",
+        "Time of one pipeline stage of a recommend request, by stage (total, history, source:NAME, merge, ranker, rerank:NAME, live-check, impressions).");
+
+    private static readonly Histogram<long> StageItems = CascadeTelemetry.Meter.CreateHistogram<long>("cascade.pipeline.stage.items", "{item}",
+        "Items a stage put out (a source's candidates), by stage.", tags: null,
+        advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [0, 1, 5, 10, 25, 50, 100, 200, 500, 1000, 2000] });
+
+    private static readonly Counter<long> StageDegraded = CascadeTelemetry.Meter.CreateCounter<long>("cascade.pipeline.stage.degraded", "{request}",
+        "Requests in which the stage degraded (timed out or failed and was served around), by stage; total counts requests with any.");
+
     /// <summary>Records one request's stage reports and its total time.</summary>
     /// <param name="stages">The pipeline's stage reports.</param>
     /// <param name="totalMs">The whole request's milliseconds.</param>
     public void Record(IReadOnlyList<StageReport> stages, double totalMs)
     {
         ArgumentNullException.ThrowIfNull(stages);
-        Get("total").Add(totalMs, stages.Any(static s => s.Degraded is not null));
+        bool anyDegraded = stages.Any(static s => s.Degraded is not null);
+        Get("total").Add(totalMs, anyDegraded);
+        Export("total", totalMs, -1, anyDegraded);
         foreach (var s in stages)
         {
             Get(s.Stage).Add(s.Milliseconds, s.Degraded is not null);
+            Export(s.Stage, s.Milliseconds, s.Count, s.Degraded is not null);
         }
     }
 
@@ -44,6 +59,20 @@ public sealed class StageMetrics(int window = 8192)
     /// <summary>Percentiles of every stage seen, "total" first.</summary>
     public IReadOnlyList<StageLatency> Snapshot() =>
         [.. _stages.OrderBy(p => p.Key == "total" ? "" : p.Key, StringComparer.Ordinal).Select(p => p.Value.Summarise(p.Key))];
+
+    private static void Export(string stage, double milliseconds, int items, bool degraded)
+    {
+        var tag = new KeyValuePair<string, object?>("stage", stage);
+        StageDuration.Record(milliseconds / 1000, tag);
+        if (items >= 0)
+        {
+            StageItems.Record(items, tag);
+        }
+        if (degraded)
+        {
+            StageDegraded.Add(1, tag);
+        }
+    }
 
     private Ring Get(string stage) => _stages.GetOrAdd(stage, _ => new Ring(window));
 

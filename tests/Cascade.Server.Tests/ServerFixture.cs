@@ -33,7 +33,7 @@ public sealed class RunningServer : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    public static async Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null)
+    public static async Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         string dir = Path.Combine(Path.GetTempPath(), "cascade-server-tests", Guid.NewGuid().ToString("N"));
         var overrides = new Dictionary<string, string?>
@@ -47,7 +47,7 @@ public sealed class RunningServer : IAsyncDisposable
         {
             overrides[k] = v;
         }
-        var app = CascadeServer.Build([], overrides);
+        var app = CascadeServer.Build([], overrides, services: services);
         await app.StartAsync();
         var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
         return new RunningServer(app, dir, client);

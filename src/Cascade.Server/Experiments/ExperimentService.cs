@@ -54,8 +54,16 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
         if (exposures.Count > 0)
         {
             _serving.Record(app, exposures, milliseconds, degraded, error);
+            foreach (var e in exposures)
+            {
+                Exposures.Add(1, new KeyValuePair<string, object?>("experiment", e.Experiment), new KeyValuePair<string, object?>("arm", e.Arm),
+                    new KeyValuePair<string, object?>("forced", e.Forced));
+            }
         }
     }
+
+    private static readonly System.Diagnostics.Metrics.Counter<long> Exposures = Core.Telemetry.CascadeTelemetry.Meter.CreateCounter<long>(
+        "cascade.experiment.exposures", "{request}", "Recommend requests served to units of a running experiment, by experiment, arm and forced (QA).");
 
     /// <summary>The newest version of every experiment of the app.</summary>
     public IReadOnlyList<(ExperimentDefinition Definition, int Version)> List(string app) =>

@@ -19,8 +19,21 @@ public sealed class IngestService(CascadeEngine engine, TimeProvider? clock = nu
     {
         var now = _clock.GetUtcNow();
         return WriteAsync(inputs, (input, prefix, errors) => InputValidator.ToEvent(input, app, now, Engine.EventTypes, errors, isBatch ? prefix : ""),
-            Engine.AppendEventsAsync);
+            async events =>
+            {
+                var appended = await Engine.AppendEventsAsync(events).ConfigureAwait(false);
+                for (int i = 0; i < events.Count; i++)
+                {
+                    // The type is one of the configured event types (validated), so the label stays bounded.
+                    EventsIngested.Add(1, new KeyValuePair<string, object?>("type", events[i].Type),
+                        new KeyValuePair<string, object?>("outcome", appended[i].Duplicate ? "duplicate" : "stored"));
+                }
+                return appended;
+            });
     }
+
+    private static readonly System.Diagnostics.Metrics.Counter<long> EventsIngested = Core.Telemetry.CascadeTelemetry.Meter.CreateCounter<long>(
+        "cascade.ingest.events", "{event}", "Events acknowledged by POST /v1/events, by type and outcome (stored or duplicate).");
 
     /// <summary>Validates and upserts items; <paramref name="pathId"/> is the id from the URL of a single PUT.</summary>
     public Task<IReadOnlyList<ElementResult>> UpsertItemsAsync(string app, IReadOnlyList<ItemInput?> inputs, string? pathId, CancellationToken cancellationToken = default)

@@ -6,6 +6,9 @@ namespace Cascade.Storage.Log;
 
 public sealed partial class EventLog
 {
+    private static readonly System.Diagnostics.Metrics.Histogram<double> FsyncDuration =
+        Core.Telemetry.CascadeTelemetry.LatencyHistogram("cascade.log.fsync.duration", "Time of one fsync of the event log's active segment (a group commit under EveryBatch).");
+
     // The single writer: takes every queued append (up to MaxBatchBytes), encodes it into one buffer, writes it
     // with one call, fsyncs according to the durability mode and then acknowledges. Idempotency keys are checked
     // here, where the order of writes is decided, so two racing appends with one key store one record.
@@ -56,7 +59,9 @@ public sealed partial class EventLog
                 if (dirty && (_options.Durability == DurabilityMode.EveryBatch ||
                               (_options.Durability == DurabilityMode.Interval && sinceFsync.ElapsedMilliseconds >= _options.FsyncIntervalMs)))
                 {
+                    long fsyncStarted = Stopwatch.GetTimestamp();
                     _active.Flush(flushToDisk: true);
+                    FsyncDuration.Record(Stopwatch.GetElapsedTime(fsyncStarted).TotalSeconds);
                     dirty = false;
                     sinceFsync.Restart();
                 }

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using OpenTelemetry.Trace;
+
+namespace Cascade.Server.Tests;
+
+/// <summary>/metrics in Prometheus text and per-request traces, over a real server.</summary>
+public sealed class MonitoringApiTests
+{
+    private static async Task Seed(RunningServer server)
+    {
+        var items = new StringBuilder("[");
+        for (int i = 0; i < 20; i++)
+        {
+            items.Append(i > 0 ? "," : "").Append($$"""{"id":"i{{i}}","title":"Item {{i}}","categories":["c{{i % 2}}"]}""");
+        }
+        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/items", items.Append(']').ToString())).StatusCode);
+        var events = new StringBuilder("[");
+        for (int u = 0; u < 15; u++)
+        {
+            for (int k = 0; k < 4; k++)
+            {
+                events.Append(events.Length > 1 ? "," : "").Append($$"""{"userId":"u{{u}}","itemId":"i{{(u * 3 + k * 7) % 20}}","type":"click"}""");
+            }
+        }
+        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/events", events.Append(']').ToString())).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.PostAsync("/v1/admin/train", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_are_served_in_prometheus_text_with_request_stage_ingestion_and_bundle_series()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await Seed(server);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.GetAsync("/v1/recommend/u1?n=5")).StatusCode);
+        var response = await server.Client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType, StringComparison.Ordinal);
+        string text = await response.Content.ReadAsStringAsync();
+        string[] lines = text.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("cascade_http_request_duration_seconds_bucket{", StringComparison.Ordinal)
+            && l.Contains("endpoint=\"/v1/recommend/{userId}\"", StringComparison.Ordinal) && l.Contains("status=\"200\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("cascade_pipeline_stage_duration_seconds_bucket{", StringComparison.Ordinal) && l.Contains("stage=\"total\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("cascade_pipeline_stage_duration_seconds_bucket{", StringComparison.Ordinal) && l.Contains("stage=\"merge\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("cascade_pipeline_stage_items_bucket{", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("cascade_ingest_events_total{", StringComparison.Ordinal) && l.Contains("type=\"click\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("cascade_training_duration_seconds_count{", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("cascade_bundle_info{", StringComparison.Ordinal) && l.Contains("app=\"default\"", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("cascade_bundle_age_seconds{", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("cascade_projection_lag{", StringComparison.Ordinal) && l.Contains("projection=\"catalog\"", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("cascade_log_fsync_duration_seconds_count", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("dotnet_gc_collections_total", StringComparison.Ordinal)); // the runtime's instruments
+        Assert.Contains("# TYPE cascade_http_request_duration_seconds histogram", text, StringComparison.Ordinal);
+        // Labels stay bounded: no user or item id appears in any series.
+        Assert.DoesNotContain(lines, l => !l.StartsWith('#') && (l.Contains("\"u1\"", StringComparison.Ordinal) || l.Contains("/v1/recommend/u1", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Metrics_need_the_admin_scope_when_keys_are_configured()
+    {
+        const string Admin = "admin-key-0123456789", Reader = "read-key-0123456789ab";
+        await using var server = await RunningServer.StartAsync(new()
+        {
+            ["Cascade:TrainOnStart"] = "false",
+            ["Cascade:ApiKeys:0:Key"] = Admin, ["Cascade:ApiKeys:0:Scopes:0"] = "admin",
+            ["Cascade:ApiKeys:1:Key"] = Reader, ["Cascade:ApiKeys:1:Scopes:0"] = "read",
+        });
+        Assert.Equal(HttpStatusCode.Unauthorized, (await server.Client.GetAsync("/metrics")).StatusCode);
+        var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Add("X-Api-Key", Reader);
+        var forbidden = await server.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal("application/problem+json", forbidden.Content.Headers.ContentType!.MediaType);
+        request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Add("X-Api-Key", Admin);
+        var ok = await server.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Contains("cascade_", await ok.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_traces_on_a_request_has_a_span_with_the_pipeline_its_stages_and_sources_as_children()
+    {
+        var spans = new List<Activity>();
+        await using var server = await RunningServer.StartAsync(new() { ["Cascade:Telemetry:Traces"] = "true" },
+            services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
+        await Seed(server);
+        var r = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/u2?n=5");
+        Assert.Equal(5, r.GetProperty("items").GetArrayLength());
+        Activity? pipeline = null;
+        for (int i = 0; i < 100 && pipeline is null; i++)
+        {
+            lock (spans)
+            {
+                pipeline = spans.LastOrDefault(s => s.OperationName == "pipeline" && spans.Any(h => h.SpanId == s.ParentSpanId && h.DisplayName.Contains("/v1/recommend/{userId}", StringComparison.Ordinal)));
+            }
+            if (pipeline is null)
+            {
+                await Task.Delay(50); // a span is exported when it ends, just after the response is written
+            }
+        }
+        Assert.NotNull(pipeline);
+        List<string> children;
+        lock (spans)
+        {
+            children = [.. spans.Where(s => s.ParentSpanId == pipeline!.SpanId).Select(s => s.OperationName)];
+        }
+        Assert.Contains("retrieve", children);
+        Assert.Contains("merge", children);
+        Assert.Contains("rerank", children);
+        lock (spans)
+        {
+            var retrieve = spans.Single(s => s.OperationName == "retrieve" && s.ParentSpanId == pipeline!.SpanId);
+            Assert.Contains(spans, s => s.ParentSpanId == retrieve.SpanId && s.OperationName.StartsWith("source:", StringComparison.Ordinal));
+            Assert.All(spans.Where(s => s.OperationName.StartsWith("source:", StringComparison.Ordinal) && s.ParentSpanId == retrieve.SpanId),
+                s => Assert.NotNull(s.GetTagItem("cascade.candidates")));
+        }
+    }
+}
