@@ -395,7 +395,8 @@ public sealed partial class RecommendationService
         var events = new FeedbackEvent[items.Count];
         for (int i = 0; i < items.Count; i++)
         {
-            events[i] = new FeedbackEvent(app, null, userId, items[i].ItemId, "impression", null, now, requestId, offset + i, variant);
+            // The value is the score the item was served with, so prediction drift can be read back from the log.
+            events[i] = new FeedbackEvent(app, null, userId, items[i].ItemId, "impression", double.IsFinite(items[i].Score) ? items[i].Score : null, now, requestId, offset + i, variant);
         }
         lock (_impressionsGate)
         {
