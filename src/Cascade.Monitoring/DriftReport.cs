@@ -102,5 +102,6 @@ public sealed record DriftReport(DriftWindow Window, DriftStatus Status, IReadOn
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <summary>The signals whose status is <see cref="DriftStatus.Drift"/>.</summary>
+    [JsonIgnore]
     public IEnumerable<DriftSignal> Drifting => Signals.Where(s => s.Status == DriftStatus.Drift);
 }

@@ -340,7 +340,10 @@ public static class DriftStatistics
         return ece;
     }
 
-    /// <summary>The Gini coefficient of non-negative counts (0 when equal, towards 1 when one holds everything); zeros count as members.</summary>
+    /// <summary>
+    /// The Gini coefficient of non-negative counts, (2 Σ i·x₍ᵢ₎ / (n Σ x) − (n + 1)/n) · n/(n − 1) over the sorted counts:
+    /// 0 when all are equal, 1 when one holds everything (the n/(n − 1) factor makes that exact); zeros count as members.
+    /// </summary>
     /// <param name="counts">The counts, in any order; sorted in place.</param>
     public static double Gini(Span<double> counts)
     {
