@@ -11,7 +11,10 @@ namespace Cascade.Monitoring;
 /// </summary>
 public sealed record DriftOptions
 {
-    /// <summary>The length of a monitoring window. Default one hour.</summary>
+    /// <summary>
+    /// The length of a monitoring window, for whatever cuts the log into windows (the monitor judges the window it is
+    /// given; its served-list and event baselines assume windows of this length). Default one hour.
+    /// </summary>
     public TimeSpan Window { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>The per-window level of every test whose crossing means drift. Default 10⁻⁴.</summary>
