@@ -33,6 +33,7 @@ root.Subcommands.Add(EvaluateCommand.Create(models));
 root.Subcommands.Add(TuneCommand.Create(models));
 root.Subcommands.Add(CtrCommand.Create());
 root.Subcommands.Add(ExperimentCommand.Create());
+root.Subcommands.Add(MonitorCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -23,9 +23,10 @@ public sealed class ArchitectureTests
         Project("Cascade.Evaluation", "Cascade.Models", "Cascade.Ranking"),
         Project("Cascade.Serving", "Cascade.Pipeline", "Cascade.Features"),
         Project("Cascade.Experiments", "Cascade.Core"),
+        Project("Cascade.Monitoring", "Cascade.Core"),
         Project("Cascade.Server", "Cascade.Serving"),
         Project("Cascade.Tooling", "Cascade.Serving"),
-        Project("Cascade.Cli", "Cascade.Server", "Cascade.Tooling", "Cascade.Evaluation", "Cascade.Experiments"),
+        Project("Cascade.Cli", "Cascade.Server", "Cascade.Tooling", "Cascade.Evaluation", "Cascade.Experiments", "Cascade.Monitoring"),
     ];
 
     private static IReadOnlyList<string> ViolationsWith(Func<List<ProjectFile>, List<ProjectFile>> change) =>

@@ -26,6 +26,8 @@ internal sealed class LayerRules
             ["Cascade.Serving"] = 6,
             // Experiments (assignment, statistics, simulator) sits beside Serving and Evaluation and references neither; Serving, Server and Cli call it.
             ["Cascade.Experiments"] = 6,
+            // Monitoring (drift statistics, reference snapshot, simulator) sits beside Experiments and Serving and references only Core; Cli calls it, the server will.
+            ["Cascade.Monitoring"] = 6,
             ["Cascade.Server"] = 7,
             ["Cascade.Tooling"] = 7,
             ["Cascade.Cli"] = 8,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Cascade.Experiments;
+using static Cascade.Cli.Commands.SimulationArguments;
 
 namespace Cascade.Cli.Commands;
 
@@ -12,9 +13,6 @@ namespace Cascade.Cli.Commands;
 /// </summary>
 internal static class ExperimentCommand
 {
-    /// <summary>The exit code of an argument that is missing or out of range.</summary>
-    private const int BadArgument = 2;
-
     private static readonly System.Text.Json.JsonSerializerOptions SnakeCase = new() { WriteIndented = true, PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
 
     internal static Command Create()
@@ -37,8 +35,8 @@ internal static class ExperimentCommand
         var users = new Option<string>("--users") { Description = "Users per experiment, split 50 % / 50 % by the assignment hash. Default 10000." };
         var lift = new Option<string>("--lift") { Description = "True relative CTR lift of B over A (0.02 = +2 %; 0 = A/A). Default 0." };
         var srm = new Option<string>("--srm") { Description = "Injected sample-ratio mismatch S: a share S of all units moves from A to B (S = 0.01 gives 49 % / 51 %). Default 0." };
-        var seed = new Option<string>("--seed") { Description = "Seed; the same seed and flags give the same figures. Default 1." };
-        var output = new Option<string?>("--output") { Description = "Write the results as JSON to this file." };
+        var seed = SeedOption();
+        var output = OutputOption();
         var command = new Command("simulate", "Simulate A/A or A/B experiments with daily looks and measure false-positive rates, coverage, power, CUPED variance reduction and SRM detection.")
         {
             runs, days, users, lift, srm, seed, output,
@@ -70,8 +68,7 @@ internal static class ExperimentCommand
             }
             catch (ArgumentException e)
             {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return BadArgument;
+                return await RefuseAsync(e);
             }
 
             var traffic = new ClickModelTraffic { Lift = liftValue };
@@ -93,21 +90,9 @@ internal static class ExperimentCommand
             {
                 return CommonOptions.Fail("cancelled.");
             }
-            if (parse.GetValue(output) is { } path)
+            if (parse.GetValue(output) is { } path && await WriteOutputAsync(path, result.WriteJson) is var written and not 0)
             {
-                try
-                {
-                    string temp = path + ".tmp";
-                    await using (var stream = File.Create(temp))
-                    {
-                        result.WriteJson(stream);
-                    }
-                    File.Move(temp, path, overwrite: true);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-                {
-                    return CommonOptions.Fail($"could not write --output '{path}': {e.Message}");
-                }
+                return written;
             }
             Console.WriteLine(result.SummaryLine());
             return 0;
@@ -121,7 +106,7 @@ internal static class ExperimentCommand
         var samples = new Option<string>("--samples") { Description = "Logged decisions per log. Default 5000." };
         var epsilon = new Option<string>("--epsilon") { Description = "The logging policy's exploration share (epsilon-greedy). Default 0.2." };
         var seed = new Option<string>("--seed") { Description = "Seed. Default 1." };
-        var output = new Option<string?>("--output") { Description = "Write the results as JSON to this file." };
+        var output = OutputOption();
         var command = new Command("simulate-ope", "Check IPS, SNIPS and doubly robust estimates on simulated epsilon-greedy logs with a known truth: bias, RMSE, interval coverage.")
         {
             logs, samples, epsilon, seed, output,
@@ -144,8 +129,7 @@ internal static class ExperimentCommand
             }
             catch (ArgumentException e)
             {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return BadArgument;
+                return await RefuseAsync(e);
             }
             var results = await Task.Run(() => OffPolicySimulator.Run(logCount, sampleCount, eps, seedValue), cancellationToken);
             if (parse.GetValue(output) is { } path)
@@ -169,58 +153,5 @@ internal static class ExperimentCommand
             return 0;
         });
         return command;
-    }
-
-    private static int ParseInt(string? text, string flag, int fallback, int min)
-    {
-        if (text is null)
-        {
-            return fallback;
-        }
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min)
-        {
-            throw new ArgumentException($"{flag} '{text}' must be a whole number of at least {min}.");
-        }
-        return value;
-    }
-
-    private static double ParseDouble(string? text, string flag, double fallback)
-    {
-        if (text is null)
-        {
-            return fallback;
-        }
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
-        {
-            throw new ArgumentException($"{flag} '{text}' must be a number, e.g. 0.02.");
-        }
-        return value;
-    }
-
-    private static ulong ParseSeed(string? text)
-    {
-        if (text is null)
-        {
-            return 1;
-        }
-        if (!ulong.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong value))
-        {
-            throw new ArgumentException($"--seed '{text}' must be a whole number of at least 0.");
-        }
-        return value;
-    }
-
-    /// <summary>Calls back on the reporting thread (Progress&lt;T&gt; would post to the thread pool and lose order).</summary>
-    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
-    {
-        private readonly Lock _gate = new();
-
-        public void Report(int value)
-        {
-            lock (_gate)
-            {
-                report(value);
-            }
-        }
     }
 }
