@@ -152,6 +152,9 @@ public static class CascadeServer
             return Task.CompletedTask;
         }));
         builder.Services.AddCascadeTelemetry(options.Telemetry, engine, recommendations);
+        builder.Services.AddSingleton(provider => new Monitoring.DriftService(engine, recommendations, options.Drift,
+            provider.GetRequiredService<ILogger<Monitoring.DriftService>>()));
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<Monitoring.DriftService>());
         services?.Invoke(builder.Services); // tests: e.g. an in-memory trace exporter
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -177,6 +180,7 @@ public static class CascadeServer
         app.Use(RefuseLongUrls);
         app.Use(RefuseDeclaredLargeBodies);
         app.UseCascadeTelemetry(options.Telemetry);
+        app.Services.GetRequiredService<Monitoring.DriftService>().Export(app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         app.UseRateLimiter();
         app.MapOpenApi();
         CatalogEndpoints.Map(app);
@@ -184,6 +188,7 @@ public static class CascadeServer
         RecommendEndpoints.Map(app);
         RankEndpoints.Map(app);
         ExperimentEndpoints.Map(app);
+        MonitoringEndpoints.Map(app);
         HealthEndpoints.Map(app);
         return app;
     }

@@ -66,6 +66,9 @@ public sealed class ServerOptions
     /// </summary>
     public bool TrainOnStart { get; set; } = true;
 
+    /// <summary>Drift monitoring: windows, reference, thresholds, background evaluation (docs/monitoring.md).</summary>
+    public Monitoring.DriftServiceOptions Drift { get; set; } = new();
+
     /// <summary>Metrics and traces: /metrics, OTLP, per-request traces (docs/monitoring.md).</summary>
     public Infrastructure.TelemetryOptions Telemetry { get; set; } = new();
 
@@ -207,6 +210,7 @@ public sealed class ServerOptions
             problems.Add($"Cascade:UnknownUserImpressionRate {UnknownUserImpressionRate} must be between 0 and 1.");
         }
         problems.AddRange(Telemetry.Problems());
+        problems.AddRange(Drift.Problems());
         if (!(ExperimentHoldout is >= 0 and < 1))
         {
             problems.Add($"Cascade:ExperimentHoldout {ExperimentHoldout} must be at least 0 and below 1.");

@@ -119,4 +119,65 @@ public sealed class MonitoringApiTests
                 s => Assert.NotNull(s.GetTagItem("cascade.candidates")));
         }
     }
+
+    private static string Events(Random random, int count, Func<Random, int> item)
+    {
+        var events = new StringBuilder("[");
+        for (int k = 0; k < count; k++)
+        {
+            events.Append(k > 0 ? "," : "").Append($$"""{"userId":"u{{random.Next(200)}}","itemId":"i{{item(random)}}","type":"click"}""");
+        }
+        return events.Append(']').ToString();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Drift_compares_the_current_window_with_the_training_data_and_flags_a_moved_category_mix(bool shift)
+    {
+        await using var server = await RunningServer.StartAsync(new() { ["Cascade:Drift:Enabled"] = "false", ["Cascade:TrainOnStart"] = "false" });
+        var items = new StringBuilder("[");
+        for (int i = 0; i < 40; i++)
+        {
+            items.Append(i > 0 ? "," : "").Append($$"""{"id":"i{{i}}","title":"Item {{i}}","categories":["c{{i % 4}}"]}""");
+        }
+        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/items", items.Append(']').ToString())).StatusCode);
+        var random = new Random(11);
+        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/events", Events(random, 2000, r => r.Next(40)))).StatusCode);
+        var before = await server.Client.GetFromJsonAsync<JsonElement>("/v1/monitoring/drift?refresh=true");
+        Assert.False(before.TryGetProperty("report", out _)); // no bundle yet: nothing to compare with
+        Assert.Contains("bundle", before.GetProperty("note").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.PostAsync("/v1/admin/train", null)).StatusCode);
+        // After the training: the same mix, or only category c0 (items 0, 4, 8, …).
+        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/events", Events(random, 1500, r => shift ? 4 * r.Next(10) : r.Next(40)))).StatusCode);
+        var drift = await server.Client.GetFromJsonAsync<JsonElement>("/v1/monitoring/drift?refresh=true");
+        Assert.False(string.IsNullOrEmpty(drift.GetProperty("bundleVersion").GetString()));
+        Assert.Equal(2000, drift.GetProperty("referenceEvents").GetInt64());
+        Assert.Equal(1500, drift.GetProperty("windowEvents").GetInt64());
+        var signals = drift.GetProperty("report").GetProperty("signals").EnumerateArray().ToList();
+        foreach (var s in signals)
+        {
+            foreach (string key in new[] { "signal", "kind", "statistic", "value", "threshold", "window", "status" })
+            {
+                Assert.True(s.TryGetProperty(key, out _), $"a signal lacks {key}: {s}");
+            }
+            Assert.Contains(s.GetProperty("status").GetString(), new[] { "ok", "warning", "drift", "insufficient-data" });
+        }
+        var category = signals.Where(s => s.GetProperty("signal").GetString() == "item.category").ToList();
+        Assert.NotEmpty(category);
+        if (shift)
+        {
+            Assert.Contains(category, s => s.GetProperty("status").GetString() == "drift");
+            Assert.Equal("drift", drift.GetProperty("report").GetProperty("status").GetString());
+        }
+        else
+        {
+            Assert.DoesNotContain(category, s => s.GetProperty("status").GetString() == "drift");
+        }
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await server.Client.GetAsync("/v1/monitoring/drift?refresh=maybe")).StatusCode);
+        // The evaluation is exported as metrics too.
+        string metrics = await server.Client.GetStringAsync("/metrics");
+        Assert.Contains("cascade_drift_status{", metrics, StringComparison.Ordinal);
+        Assert.Contains("signal=\"item.category\"", metrics, StringComparison.Ordinal);
+    }
 }

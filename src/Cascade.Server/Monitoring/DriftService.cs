@@ -1,0 +1,345 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Cascade.Core.Domain;
+using Cascade.Core.Telemetry;
+using Cascade.Monitoring;
+using Cascade.Serving;
+using Cascade.Storage.Engine;
+using Cascade.Storage.Log;
+using Cascade.Storage.Records;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Cascade.Server.Monitoring;
+
+/// <summary>Drift monitoring in the server (<c>Cascade:Drift</c>; docs/monitoring.md).</summary>
+public sealed class DriftServiceOptions
+{
+    /// <summary>Evaluate drift in the background every <see cref="IntervalSeconds"/> and export it as metrics and log warnings. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Seconds between background evaluations (and how long GET /v1/monitoring/drift reuses one). Default 300.</summary>
+    public int IntervalSeconds { get; set; } = 300;
+
+    /// <summary>The window's length in minutes: the current window is the last one ending now; the reference is cut into windows of this length. Default 60.</summary>
+    public double WindowMinutes { get; set; } = 60;
+
+    /// <summary>Windows of the log before the serving bundle's snapshot that form the reference. Default 48.</summary>
+    public int ReferenceWindows { get; set; } = 48;
+
+    /// <summary>The most log records read for the reference (the newest before the snapshot) and for the current window. Default 2,000,000.</summary>
+    public int MaxRecords { get; set; } = 2_000_000;
+
+    /// <summary>How long after an impression a click counts for online AUC, CTR and calibration, minutes. Default 30.</summary>
+    public double AttributionMinutes { get; set; } = 30;
+
+    /// <summary>Start a training of the app when a data or concept signal drifts. Default false.</summary>
+    public bool RetrainOnDrift { get; set; }
+
+    /// <summary>The detectors' thresholds and minimum samples (<c>Cascade:Drift:Detectors</c>; the window comes from <see cref="WindowMinutes"/>).</summary>
+    public DriftOptions Detectors { get; set; } = new();
+
+    /// <summary>Every problem, each naming its key.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (IntervalSeconds < 1)
+        {
+            yield return $"Cascade:Drift:IntervalSeconds {IntervalSeconds} must be at least 1.";
+        }
+        if (!(WindowMinutes >= 1 && WindowMinutes <= 7 * 24 * 60))
+        {
+            yield return $"Cascade:Drift:WindowMinutes {WindowMinutes} must lie in [1, 10080].";
+        }
+        if (ReferenceWindows is < 1 or > 10_000)
+        {
+            yield return $"Cascade:Drift:ReferenceWindows {ReferenceWindows} must lie in [1, 10000].";
+        }
+        if (MaxRecords < 1000)
+        {
+            yield return $"Cascade:Drift:MaxRecords {MaxRecords} must be at least 1000.";
+        }
+        if (!(AttributionMinutes > 0))
+        {
+            yield return $"Cascade:Drift:AttributionMinutes {AttributionMinutes} must be above 0.";
+        }
+        string? detectors = null;
+        try
+        {
+            Detectors.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            detectors = $"Cascade:Drift:Detectors: {e.Message}";
+        }
+        if (detectors is not null)
+        {
+            yield return detectors;
+        }
+    }
+}
+
+/// <summary>What <c>GET /v1/monitoring/drift</c> answers for an app.</summary>
+/// <param name="App">The app.</param>
+/// <param name="BundleVersion">The serving bundle whose training data is the reference, or null (none yet).</param>
+/// <param name="EvaluatedAt">When the evaluation ran.</param>
+/// <param name="ReferenceWindows">Windows of the log the reference was built from.</param>
+/// <param name="ReferenceEvents">Events in them.</param>
+/// <param name="WindowEvents">Events in the current window.</param>
+/// <param name="ElapsedMs">How long the evaluation took (the reference is built once per bundle).</param>
+/// <param name="Report">The verdict per signal, or null with <paramref name="Note"/>.</param>
+/// <param name="Note">Why there is no report, or null.</param>
+public sealed record DriftResponse(string App, string? BundleVersion, DateTimeOffset EvaluatedAt, int ReferenceWindows, long ReferenceEvents, long WindowEvents,
+    double ElapsedMs, DriftReport? Report, string? Note);
+
+/// <summary>
+/// Watches each served app for drift: the reference is the log's last <see cref="DriftServiceOptions.ReferenceWindows"/>
+/// windows before the serving bundle's snapshot (what the models were trained on), the current window is the last
+/// <see cref="DriftServiceOptions.WindowMinutes"/> up to now, and <see cref="DriftMonitor"/> judges it. Signals read
+/// from the log: numeric <c>event.value</c> (non-impression events; missing counts), <c>impression.position</c> and
+/// <c>item.popularity</c> (log of the item's reference interactions, over interactions); categorical
+/// <c>event.type</c> and <c>item.category</c>; the served scores (impressions' values) as prediction drift; online
+/// AUC, CTR and calibration of those scores against the clicks joined by request id when scores lie in [0, 1];
+/// the served lists (popularity bias, coverage, Gini, novelty, personalisation); event counts per type.
+/// </summary>
+public sealed class DriftService(CascadeEngine engine, RecommendationService recommendations, DriftServiceOptions options,
+    ILogger<DriftService> logger, TimeProvider? clock = null) : BackgroundService
+{
+    private readonly DriftOptions drift = options.Detectors with { Window = TimeSpan.FromMinutes(options.WindowMinutes) };
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly ConcurrentDictionary<string, DriftResponse> _latest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Version, ReferenceSnapshot Snapshot, int Windows, long Events, DriftMonitor Monitor)> _references = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>The latest evaluation of every app, for the exported gauges.</summary>
+    public IEnumerable<DriftResponse> Latest => _latest.Values;
+
+    /// <summary>The app's latest evaluation, computed now when there is none younger than the interval or <paramref name="refresh"/> asks.</summary>
+    public DriftResponse For(string app, bool refresh = false)
+    {
+        if (!refresh && _latest.TryGetValue(app, out var latest) && _clock.GetUtcNow() - latest.EvaluatedAt < TimeSpan.FromSeconds(options.IntervalSeconds))
+        {
+            return latest;
+        }
+        return Evaluate(app);
+    }
+
+    /// <summary>Evaluates the app's current window against its reference, keeps and logs the result.</summary>
+    public DriftResponse Evaluate(string app)
+    {
+        lock (_gate)
+        {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var now = _clock.GetUtcNow();
+            double Elapsed() => Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1);
+            string? version = recommendations.Bundles.BundleVersion(app);
+            if (version is null || recommendations.Bundles.LastTraining(app) is not { } training)
+            {
+                return Keep(new DriftResponse(app, null, now, 0, 0, 0, Elapsed(), null, "No bundle serves the app yet: the reference is the serving bundle's training data."));
+            }
+            var window = TimeSpan.FromMinutes(options.WindowMinutes);
+            if (!_references.TryGetValue(app, out var reference) || reference.Version != version)
+            {
+                var built = BuildReference(app, training.Sequence, window);
+                if (built is null)
+                {
+                    return Keep(new DriftResponse(app, version, now, 0, 0, 0, Elapsed(), null, "The log holds no events of the app before the serving bundle's snapshot."));
+                }
+                reference = (version, built.Value.Snapshot, built.Value.Windows, built.Value.Events, new DriftMonitor(built.Value.Snapshot, drift));
+                _references[app] = reference;
+            }
+            long from = Math.Max(training.Sequence + 1, engine.Log.LastSequence - options.MaxRecords + 1);
+            var events = Read(app, from, long.MaxValue, now - window);
+            var current = Window(events, now - window, now, reference.Snapshot.ItemPopularity, Categories(app));
+            var report = reference.Monitor.Evaluate(current);
+            var response = new DriftResponse(app, version, now, reference.Windows, reference.Events, events.Count, Elapsed(), report, null);
+            foreach (var s in report.Drifting)
+            {
+                logger.LogWarning("Drift in app {App}: {Kind} signal {Signal} {Statistic} = {Value} (threshold {Threshold}), window {Start} to {End}, {Samples} samples",
+                    app, s.Kind, s.Signal, s.Statistic, s.Value, s.Threshold, s.Window.Start, s.Window.End, s.Samples);
+            }
+            if (options.RetrainOnDrift && report.Drifting.Any(s => s.Kind is SignalKinds.Data or SignalKinds.Concept))
+            {
+                logger.LogWarning("Drift in app {App}: retraining (Cascade:Drift:RetrainOnDrift)", app);
+                _ = recommendations.Bundles.TrainInBackground(app);
+            }
+            return Keep(response);
+        }
+    }
+
+    private DriftResponse Keep(DriftResponse response)
+    {
+        _latest[response.App] = response;
+        return response;
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Enabled)
+        {
+            return;
+        }
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.IntervalSeconds), _clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            foreach (string app in recommendations.Bundles.ServedApps)
+            {
+                try
+                {
+                    await Task.Run(() => Evaluate(app), stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException)
+                {
+                    logger.LogError(e, "Drift evaluation of app {App} failed", app);
+                }
+            }
+        }
+    }
+
+    /// <summary>Registers the gauges that export the latest evaluations (value and status per signal).</summary>
+    public void Export(IMeterFactory factory)
+    {
+        var meter = factory.Create(CascadeTelemetry.Name);
+        meter.CreateObservableGauge("cascade.drift.value", () => Latest.Where(l => l.Report is not null).SelectMany(l => l.Report!.Signals
+            .Where(s => double.IsFinite(s.Value))
+            .Select(s => new Measurement<double>(s.Value, new("app", l.App), new("signal", s.Signal), new("kind", s.Kind), new("statistic", s.Statistic)))),
+            description: "The latest drift statistic of each monitored signal (compare with cascade_drift_threshold).");
+        meter.CreateObservableGauge("cascade.drift.threshold", () => Latest.Where(l => l.Report is not null).SelectMany(l => l.Report!.Signals
+            .Where(s => double.IsFinite(s.Threshold))
+            .Select(s => new Measurement<double>(s.Threshold, new("app", l.App), new("signal", s.Signal), new("kind", s.Kind), new("statistic", s.Statistic)))),
+            description: "The drift threshold of each monitored signal's statistic.");
+        meter.CreateObservableGauge("cascade.drift.status", () => Latest.Where(l => l.Report is not null).SelectMany(l => l.Report!.Signals
+            .Select(s => new Measurement<int>((int)s.Status - 1, new("app", l.App), new("signal", s.Signal), new("kind", s.Kind), new("statistic", s.Statistic)))),
+            description: "The latest status of each signal: -1 insufficient data, 0 ok, 1 warning, 2 drift.");
+    }
+
+    // The reference: the newest windows of the app's events before the snapshot.
+    private (ReferenceSnapshot Snapshot, int Windows, long Events)? BuildReference(string app, long snapshotSequence, TimeSpan window)
+    {
+        var events = Read(app, Math.Max(1, snapshotSequence - options.MaxRecords + 1), snapshotSequence, DateTimeOffset.MinValue);
+        if (events.Count == 0)
+        {
+            return null;
+        }
+        var end = DateTimeOffset.FromUnixTimeMilliseconds(events.Max(e => e.TimestampMs) + 1);
+        var start = end - (window * options.ReferenceWindows);
+        var popularity = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var e in events.Where(e => e.Type != "impression"))
+        {
+            popularity[e.ItemId] = popularity.GetValueOrDefault(e.ItemId) + 1;
+        }
+        var categories = Categories(app);
+        var builder = new ReferenceBuilder(drift, popularity, categories.Count);
+        int windows = 0;
+        long used = 0;
+        for (var at = start; at < end; at += window)
+        {
+            var slice = events.Where(e => e.TimestampMs >= at.ToUnixTimeMilliseconds() && e.TimestampMs < (at + window).ToUnixTimeMilliseconds()).ToList();
+            if (slice.Count == 0 && at + window < DateTimeOffset.FromUnixTimeMilliseconds(events.Min(e => e.TimestampMs)))
+            {
+                continue; // before the log's first event: no traffic to learn a baseline from
+            }
+            builder.Add(Window(slice, at, at + window, popularity, categories));
+            windows++;
+            used += slice.Count;
+        }
+        return (builder.Build(), windows, used);
+    }
+
+    private Dictionary<string, string> Categories(string app) =>
+        engine.Catalog.ListItems(app).Where(i => i.Categories.Count > 0).ToDictionary(i => i.Id, i => i.Categories[0], StringComparer.Ordinal);
+
+    private List<FeedbackEvent> Read(string app, long from, long to, DateTimeOffset since)
+    {
+        long sinceMs = since == DateTimeOffset.MinValue ? long.MinValue : since.ToUnixTimeMilliseconds();
+        var events = new List<FeedbackEvent>();
+        foreach (var record in engine.Log.ReadFrom(from))
+        {
+            if (record.Sequence > to)
+            {
+                break;
+            }
+            if (record.Kind == RecordKind.Event && RecordCodec.DecodeEvent(record.Payload.Span) is { } e && e.App == app && e.TimestampMs >= sinceMs)
+            {
+                events.Add(e);
+            }
+        }
+        return events;
+    }
+
+    // One window's columns: features, served scores, the scores joined with clicks, the served lists, counts per type.
+    private MonitoringWindow Window(List<FeedbackEvent> events, DateTimeOffset start, DateTimeOffset end, IReadOnlyDictionary<string, long> popularity,
+        IReadOnlyDictionary<string, string> categories)
+    {
+        var values = new List<double>();
+        var positions = new List<double>();
+        var itemPopularity = new List<double>();
+        var types = new List<string?>();
+        var itemCategories = new List<string?>();
+        var scores = new List<double>();
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        var shown = new Dictionary<(string Request, string Item), int>();
+        var lists = new Dictionary<string, SortedList<int, string>>(StringComparer.Ordinal);
+        var clicked = new List<bool>();
+        long window = (long)(options.AttributionMinutes * 60_000);
+        var shownAt = new List<long>();
+        foreach (var e in events)
+        {
+            counts[e.Type] = counts.GetValueOrDefault(e.Type) + 1;
+            types.Add(e.Type);
+            if (e.Type == "impression")
+            {
+                positions.Add(e.Position ?? double.NaN);
+                if (e.Value is { } score)
+                {
+                    scores.Add(score);
+                }
+                if (e.RequestId is { } request)
+                {
+                    if (shown.TryAdd((request, e.ItemId), clicked.Count))
+                    {
+                        clicked.Add(false);
+                        shownAt.Add(e.TimestampMs);
+                    }
+                    if (!lists.TryGetValue(request, out var list))
+                    {
+                        lists[request] = list = [];
+                    }
+                    list.TryAdd(e.Position ?? list.Count, e.ItemId);
+                }
+                continue;
+            }
+            values.Add(e.Value ?? double.NaN);
+            itemPopularity.Add(Math.Log(1 + popularity.GetValueOrDefault(e.ItemId)));
+            itemCategories.Add(categories.GetValueOrDefault(e.ItemId));
+            if (e.RequestId is { } r && shown.TryGetValue((r, e.ItemId), out int index) && e.TimestampMs - shownAt[index] <= window)
+            {
+                clicked[index] = true;
+            }
+        }
+        // Concept drift needs scores on a probability scale; the served scores are compared only when they are.
+        var impressionScores = events.Where(e => e.Type == "impression" && e.RequestId is not null).GroupBy(e => (e.RequestId!, e.ItemId)).Select(g => g.First().Value ?? double.NaN).ToArray();
+        bool probabilities = impressionScores.Length == clicked.Count && impressionScores.All(s => s is >= 0 and <= 1);
+        return new MonitoringWindow
+        {
+            Start = start,
+            End = end,
+            Numeric = new Dictionary<string, double[]>(StringComparer.Ordinal)
+            {
+                ["event.value"] = [.. values],
+                ["impression.position"] = [.. positions],
+                ["item.popularity"] = [.. itemPopularity],
+            },
+            Categorical = new Dictionary<string, string?[]>(StringComparer.Ordinal)
+            {
+                ["event.type"] = [.. types],
+                ["item.category"] = [.. itemCategories],
+            },
+            Scores = scores.ToArray(),
+            Predictions = probabilities ? impressionScores : ReadOnlyMemory<double>.Empty,
+            Clicked = probabilities ? clicked.ToArray() : ReadOnlyMemory<bool>.Empty,
+            ServedLists = [.. lists.Values.Select(l => l.Values.ToArray())],
+            EventCounts = counts,
+        };
+    }
+}
