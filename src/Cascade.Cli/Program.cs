@@ -26,6 +26,7 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(RebuildCommand.Create());
 root.Subcommands.Add(RecoverCommand.Create());
 root.Subcommands.Add(BatchCommand.Create());
