@@ -17,7 +17,7 @@ public static class ParquetFiles
     /// <summary>Rows per row group written (and so, at most, held in memory while reading a file this tool wrote).</summary>
     public const int RowGroupSize = 250_000;
 
-    private static readonly ParquetOptions ReadOptions = new() { PropertyNameCaseInsensitive = true };
+    private static readonly ParquetOptions ReadOptions = new() { PropertyNameCaseInsensitive = true, TreatByteArrayAsString = true };
 
     private static readonly Layout EventLayout = new("events", ["userId", "itemId", "type"], ["eventId", "value", "timestamp", "requestId", "position"]);
     private static readonly Layout ItemLayout = new("items", ["id", "title"], ["categories", "tags", "attributes", "createdAt", "hidden", "expiresAt"]);
@@ -26,19 +26,9 @@ public static class ParquetFiles
     /// <summary>Rows in the file, from its footer.</summary>
     public static long CountRows(string path) => RowGroupSizes(path, null).Sum();
 
-    /// <summary>Events of events.parquet as the API takes them.</summary>
+    /// <summary>Events of events.parquet as the API takes them (read column by column: <see cref="ParquetEventReader"/>).</summary>
     public static IEnumerable<EventInput> Events(string path, IProgress<long>? rowsRead = null) =>
-        Rows<ParquetEventRow>(path, EventLayout, rowsRead).Select(r => new EventInput
-        {
-            EventId = r.EventId,
-            UserId = r.UserId,
-            ItemId = r.ItemId,
-            Type = r.Type,
-            Value = r.Value,
-            Timestamp = r.Timestamp is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null,
-            RequestId = r.RequestId,
-            Position = r.Position,
-        });
+        ParquetEventReader.Read(path, columns => EventLayout.Check(path, columns), rowsRead);
 
     /// <summary>Items of items.parquet as the API takes them.</summary>
     public static IEnumerable<ItemInput> Items(string path, IProgress<long>? rowsRead = null) =>
@@ -162,18 +152,22 @@ public static class ParquetFiles
 
     private static async Task<long[]> RowGroupSizesAsync(string path, Layout? layout)
     {
-        ParquetReader opened;
+        await using var reader = OpenReader(path);
+        layout?.Check(path, [.. reader.Schema.Fields.Select(f => f.Name)]);
+        return [.. reader.RowGroups.Select(g => g.RowCount)];
+    }
+
+    /// <summary>Opens a Parquet file, or throws <see cref="InvalidDataException"/> naming it when it is none.</summary>
+    internal static ParquetReader OpenReader(string path)
+    {
         try
         {
-            opened = await ParquetReader.CreateAsync(path, ReadOptions).ConfigureAwait(false);
+            return ParquetReader.CreateAsync(path, ReadOptions).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or ArgumentException)
         {
             throw new InvalidDataException($"{path} is not a readable Parquet file: {e.Message}", e);
         }
-        await using var reader = opened;
-        layout?.Check(path, [.. reader.Schema.Fields.Select(f => f.Name)]);
-        return [.. reader.RowGroups.Select(g => g.RowCount)];
     }
 
     /// <summary>The columns of one kind of file: those it must have and those it may have.</summary>

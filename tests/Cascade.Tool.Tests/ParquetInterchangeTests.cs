@@ -101,8 +101,36 @@ public sealed class ParquetInterchangeTests
         return Path.Combine(parquet, "items.parquet");
     }
 
+    [Fact]
+    public async Task Events_with_integer_values_and_positions_and_unix_second_timestamps_are_read_as_the_csv_import_reads_them()
+    {
+        using var temp = Cli.TempDir();
+        string file = Path.Combine(temp.Path, "ratings.parquet");
+        await ParquetSerializer.SerializeAsync([new WidenedEvent { User = "u1", Item = "i1", Type = "rating", Value = 4, Time = 1_700_000_000, Position = 3 }], file);
+
+        var e = Assert.Single(ParquetFiles.Events(file));
+
+        Assert.Equal(4.0, e.Value);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), e.Timestamp);
+        Assert.Equal(3, e.Position);
+        Assert.Equal(("u1", "i1", "rating"), (e.UserId, e.ItemId, e.Type));
+    }
+
+    /// <summary>Types other writers use: integers where the layout has a double, an int32 and a timestamp.</summary>
+    private sealed class WidenedEvent : MinimalEvent
+    {
+        [JsonPropertyName("value")]
+        public int Value { get; set; }
+
+        [JsonPropertyName("timestamp")]
+        public long Time { get; set; }
+
+        [JsonPropertyName("position")]
+        public long Position { get; set; }
+    }
+
     /// <summary>What another tool might write: the three required columns and nothing else.</summary>
-    private sealed class MinimalEvent
+    private class MinimalEvent
     {
         [JsonPropertyName("userId")]
         public string? User { get; set; }
