@@ -21,10 +21,12 @@ if (Console.IsOutputRedirected)
 var models = new ModelCatalog([PipelineConfiguration.ModelFactory]);
 var root = new RootCommand("Cascade: a multi-stage recommendation and ranking engine. Run `cascade demo` to see it work end to end.");
 root.Options.Add(CommonOptions.DataDir);
+VersionInfo.Install(root);
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ImportCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(RebuildCommand.Create());
 root.Subcommands.Add(RecoverCommand.Create());
 root.Subcommands.Add(BatchCommand.Create());

@@ -129,6 +129,22 @@ public sealed class BatchStore : IDisposable
         return (items, reader.GetInt64(1), reader.GetInt64(2));
     }
 
+    /// <summary>Every stored list of <paramref name="app"/>, by user id (for export), read as it is enumerated.</summary>
+    public IEnumerable<(string UserId, IReadOnlyList<StoredItem> Items, long Sequence, long ComputedMs)> ReadAll(string app)
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var c = connection.CreateCommand();
+        c.CommandText = "SELECT user_id, items, sequence, computed_ms FROM batch_recs WHERE app = $a ORDER BY user_id";
+        c.Parameters.AddWithValue("$a", app);
+        using var reader = c.ExecuteReader();
+        while (reader.Read())
+        {
+            var items = JsonSerializer.Deserialize<StoredItem[]>(reader.GetString(1)) ?? [];
+            yield return (reader.GetString(0), items, reader.GetInt64(2), reader.GetInt64(3));
+        }
+    }
+
     /// <summary>Number of stored lists of <paramref name="app"/>.</summary>
     public long Count(string app)
     {

@@ -12,6 +12,7 @@ public sealed class ArchitectureTests
     private static List<ProjectFile> GoodGraph() =>
     [
         Project("Cascade.Core"),
+        Project("Cascade.Client"),
         Project("Cascade.Storage", "Cascade.Core"),
         Project("Cascade.Models", "Cascade.Core"),
         Project("Cascade.Ann", "Cascade.Core"),
@@ -83,6 +84,13 @@ public sealed class ArchitectureTests
         var problems = ViolationsWith(g => Replace(g, Project("Cascade.Experiments", "Cascade.Core", target)));
         Assert.Single(problems);
         Assert.StartsWith($"Cascade.Experiments (layer 6) references {target} (layer ", problems[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_client_may_reference_no_cascade_project_not_even_the_core()
+    {
+        var problems = ViolationsWith(g => Replace(g, Project("Cascade.Client", "Cascade.Core")));
+        Assert.Equal(["Cascade.Client (layer 0) references Cascade.Core (layer 0); references go to lower layers only.", "Cascade.Client references Cascade.Core; it may reference no other project."], problems);
     }
 
     [Fact]

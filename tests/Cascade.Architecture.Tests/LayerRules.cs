@@ -13,6 +13,8 @@ internal sealed class LayerRules
         Layers = new Dictionary<string, int>(StringComparer.Ordinal)
         {
             ["Cascade.Core"] = 0,
+            // The HTTP client speaks only the documented API (docs/openapi.json) with its own DTOs: it references no Cascade project.
+            ["Cascade.Client"] = 0,
             ["Cascade.Storage"] = 1,
             ["Cascade.Models"] = 1,
             ["Cascade.Ann"] = 1,
@@ -34,6 +36,7 @@ internal sealed class LayerRules
         },
         OnlyReferences = new Dictionary<string, string[]>(StringComparer.Ordinal)
         {
+            ["Cascade.Client"] = [],
             // Offline evaluation judges the learners; it knows nothing of storage, features, the pipeline or serving.
             ["Cascade.Evaluation"] = ["Cascade.Core", "Cascade.Models", "Cascade.Ranking", "Cascade.Ranking.Trees", "Cascade.Ranking.Neural"],
         },
@@ -87,7 +90,9 @@ internal sealed class LayerRules
                 }
                 if (OnlyReferences.TryGetValue(project.Name, out var allowed) && !allowed.Contains(target, StringComparer.Ordinal))
                 {
-                    problems.Add($"{project.Name} references {target}; it may reference only {string.Join(", ", allowed)}.");
+                    problems.Add(allowed.Length == 0
+                        ? $"{project.Name} references {target}; it may reference no other project."
+                        : $"{project.Name} references {target}; it may reference only {string.Join(", ", allowed)}.");
                 }
             }
             foreach (string package in project.PackageReferences.Where(p => ForbiddenPackages.Contains(p, StringComparer.OrdinalIgnoreCase)))

@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace Cascade.Cli.Commands;
 
-/// <summary>`cascade import movielens|csv|jsonl`: loads files through the API's own ingestion path.</summary>
+/// <summary>`cascade import movielens|csv|jsonl|parquet`: loads files through the API's own ingestion path.</summary>
 internal static class ImportCommand
 {
     public static Command Create()
@@ -15,6 +15,7 @@ internal static class ImportCommand
         command.Subcommands.Add(MovieLensCommand());
         command.Subcommands.Add(CsvCommand());
         command.Subcommands.Add(JsonLinesCommand());
+        command.Subcommands.Add(ParquetCommand());
         return command;
     }
 
@@ -78,13 +79,37 @@ internal static class ImportCommand
         return command;
     }
 
-    private static Command JsonLinesCommand()
+    private static Command JsonLinesCommand() => KindCommand(
+        "jsonl",
+        "Import events, items or users from JSON Lines (as written by `cascade generate`).",
+        "A JSON Lines file: one object per line, in the API's shape.",
+        new KindReaders(
+            path => new FileInfo(path).Length,
+            FileReaders.JsonLines<EventInput>,
+            FileReaders.JsonLines<ItemInput>,
+            FileReaders.JsonLines<UserInput>));
+
+    private static Command ParquetCommand() => KindCommand(
+        "parquet",
+        "Import events, items or users from Parquet (the layout `cascade export parquet` writes; see docs/cli.md).",
+        "A Parquet file with the API's field names as columns (events.parquet, items.parquet or users.parquet of an export).",
+        new KindReaders(ParquetFiles.CountRows, ParquetFiles.Events, ParquetFiles.Items, ParquetFiles.Users));
+
+    /// <summary>How one file format reads each kind of record; Size is the progress bar's total (bytes or rows) and may throw InvalidDataException.</summary>
+    private sealed record KindReaders(
+        Func<string, long> Size,
+        Func<string, IProgress<long>?, IEnumerable<EventInput>> Events,
+        Func<string, IProgress<long>?, IEnumerable<ItemInput>> Items,
+        Func<string, IProgress<long>?, IEnumerable<UserInput>> Users);
+
+    /// <summary>`cascade import FORMAT FILE --kind events|items|users` for a format that holds any of the three kinds.</summary>
+    private static Command KindCommand(string name, string description, string fileDescription, KindReaders readers)
     {
-        var file = new Argument<string>("FILE") { Description = "A JSON Lines file: one object per line, in the API's shape." };
-        var kind = new Option<string>("--kind") { Description = "What the lines are: events, items or users.", DefaultValueFactory = _ => "events" };
+        var file = new Argument<string>("FILE") { Description = fileDescription };
+        var kind = new Option<string>("--kind") { Description = "What the records are: events, items or users.", DefaultValueFactory = _ => "events" };
         kind.AcceptOnlyFromAmong("events", "items", "users");
         var durability = CommonOptions.Durability();
-        var command = new Command("jsonl", "Import events, items or users from JSON Lines (as written by `cascade generate`).") { file, kind, durability };
+        var command = new Command(name, description) { file, kind, durability };
         command.SetAction(async (parse, _) =>
         {
             string path = parse.GetValue(file)!;
@@ -94,15 +119,15 @@ internal static class ImportCommand
             }
             using var engine = CommonOptions.OpenEngine(parse.GetValue(CommonOptions.DataDir)!, parse.GetValue(durability));
             var ingest = new IngestService(engine);
-            long size = new FileInfo(path).Length;
             string k = parse.GetValue(kind)!;
             try
             {
+                long size = readers.Size(path);
                 var result = await CommonOptions.WithProgressAsync(k, size, p => k switch
                 {
-                    "items" => BulkIngest.ItemsAsync(ingest, Apps.Default, FileReaders.JsonLines<ItemInput>(path, p)),
-                    "users" => BulkIngest.UsersAsync(ingest, Apps.Default, FileReaders.JsonLines<UserInput>(path, p)),
-                    _ => BulkIngest.EventsAsync(ingest, Apps.Default, FileReaders.JsonLines<EventInput>(path, p)),
+                    "items" => BulkIngest.ItemsAsync(ingest, Apps.Default, readers.Items(path, p)),
+                    "users" => BulkIngest.UsersAsync(ingest, Apps.Default, readers.Users(path, p)),
+                    _ => BulkIngest.EventsAsync(ingest, Apps.Default, readers.Events(path, p)),
                 });
                 await CommonOptions.CatchUpCatalogAsync(engine);
                 Report(k, result);
