@@ -57,21 +57,8 @@ internal static class MonitorCommand
             var clock = Stopwatch.StartNew();
             var progress = new SynchronousProgress(done => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"simulate: {done}/{options.Runs} runs, {clock.Elapsed.TotalSeconds:0.0} s")));
-            DriftSimulationResult result;
-            try
-            {
-                result = await Task.Run(() => new DriftSimulator(options).Run(progress, cancellationToken), cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return CommonOptions.Fail("cancelled.");
-            }
-            if (parse.GetValue(output) is { } path && await WriteOutputAsync(path, result.WriteJson) is var written and not 0)
-            {
-                return written;
-            }
-            Console.WriteLine(result.SummaryLine());
-            return 0;
+            return await RunAndReportAsync(() => new DriftSimulator(options).Run(progress, cancellationToken), parse.GetValue(output), (r, stream) => r.WriteJson(stream), r => r.SummaryLine(),
+                cancellationToken);
         });
         return command;
     }

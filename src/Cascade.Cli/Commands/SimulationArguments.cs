@@ -68,6 +68,30 @@ internal static class SimulationArguments
         return value;
     }
 
+    /// <summary>
+    /// Runs a simulation off the console thread, writes its JSON to <paramref name="output"/> (when given) and prints its
+    /// one summary line; returns the verb's exit code (1 when cancelled or the file could not be written).
+    /// </summary>
+    public static async Task<int> RunAndReportAsync<T>(Func<T> simulate, string? output, Action<T, Stream> writeJson, Func<T, string> summary,
+        CancellationToken cancellationToken)
+    {
+        T result;
+        try
+        {
+            result = await Task.Run(simulate, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return CommonOptions.Fail("cancelled.");
+        }
+        if (output is { } path && await WriteOutputAsync(path, stream => writeJson(result, stream)) is var written and not 0)
+        {
+            return written;
+        }
+        Console.WriteLine(summary(result));
+        return 0;
+    }
+
     /// <summary>Writes --output through a temporary file moved into place; returns the verb's exit code (0, or 1 after printing why).</summary>
     public static async Task<int> WriteOutputAsync(string path, Action<Stream> write)
     {
