@@ -42,6 +42,9 @@ public sealed class RunningServer : IAsyncDisposable
             ["Cascade:TrainingIntervalSeconds"] = "0",
             ["urls"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Model selection (on by default) searches for up to 150 s; a test that trains on the default pipeline
+            // needs a working model, not the best one, and a loaded CI machine must not push it past the client's timeout.
+            ["Cascade:Pipeline:Selection:BudgetSeconds"] = "10",
         };
         foreach (var (k, v) in settings ?? [])
         {
@@ -49,7 +52,7 @@ public sealed class RunningServer : IAsyncDisposable
         }
         var app = CascadeServer.Build([], overrides, services: services);
         await app.StartAsync();
-        var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+        var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(120) };
         return new RunningServer(app, dir, client);
     }
 
