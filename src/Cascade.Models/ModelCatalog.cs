@@ -73,7 +73,7 @@ public sealed class ModelCatalog
                     var defaults = new ItemKnnOptions();
                     return new ItemKnn(new ItemKnnOptions
                     {
-                        Similarity = spec.GetString("similarity", "cosine") switch
+                        Similarity = spec.GetString("similarity", defaults.Similarity == ItemSimilarity.Cosine ? "cosine" : "asymmetric") switch
                         {
                             "cosine" => ItemSimilarity.Cosine,
                             "asymmetric" or "asymmetric-cosine" => ItemSimilarity.AsymmetricCosine,

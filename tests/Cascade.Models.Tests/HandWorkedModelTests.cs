@@ -129,7 +129,7 @@ public sealed class HandWorkedModelTests
     [Fact]
     public void Rp3beta_weights_are_two_step_transition_probabilities_over_degree_to_the_beta()
     {
-        var rp3 = new Rp3Beta(new Rp3BetaOptions { Alpha = 1, Beta = 1 });
+        var rp3 = new Rp3Beta(new Rp3BetaOptions { Alpha = 1, Beta = 1, NormaliseRows = false });
         rp3.Fit(Triangle());
         // W[0,1] = ½·½ + ½·⅓ = 5/12, divided by deg(1) = 2; W[0,2] = ½·⅓ = 1/6, divided by deg(2) = 2.
         var similar = rp3.SimilarItems(0, 2);

@@ -175,6 +175,11 @@ public sealed class MonitoringApiTests
             Assert.DoesNotContain(category, s => s.GetProperty("status").GetString() == "drift");
         }
         Assert.Equal(HttpStatusCode.UnprocessableEntity, (await server.Client.GetAsync("/v1/monitoring/drift?refresh=maybe")).StatusCode);
+        // The window follows the log: the next evaluation reads only what came after, and keeps what it had.
+        Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/events", Events(random, 300, r => r.Next(40)))).StatusCode);
+        var followed = await server.Client.GetFromJsonAsync<JsonElement>("/v1/monitoring/drift?refresh=true");
+        Assert.Equal(1800, followed.GetProperty("windowEvents").GetInt64());
+        Assert.Equal(2000, followed.GetProperty("referenceEvents").GetInt64());
         // The evaluation is exported as metrics too.
         string metrics = await server.Client.GetStringAsync("/metrics");
         Assert.Contains("cascade_drift_status{", metrics, StringComparison.Ordinal);

@@ -12,20 +12,20 @@ public enum AlsSolver
     Cholesky = 1,
 }
 
-/// <summary>Options of <see cref="ImplicitAls"/>; defaults are defined here only.</summary>
+/// <summary>Options of <see cref="ImplicitAls"/>; defaults are defined here only, chosen across data sets (docs/benchmarks.md, "Model defaults across data sets").</summary>
 public sealed record ImplicitAlsOptions
 {
-    /// <summary>Number of latent factors (default 64).</summary>
-    public int Factors { get; init; } = 64;
+    /// <summary>Number of latent factors (default 128).</summary>
+    public int Factors { get; init; } = 128;
 
     /// <summary>Alternating sweeps (users then items); the most when early stopping is on (default 15).</summary>
     public int Iterations { get; init; } = 15;
 
-    /// <summary>L2 regularisation λ of user and item factors (default 0.1).</summary>
-    public double Regularisation { get; init; } = 0.1;
+    /// <summary>L2 regularisation λ of user and item factors (default 50).</summary>
+    public double Regularisation { get; init; } = 50;
 
-    /// <summary>Confidence scale α: an observed entry of value v has confidence 1 + α·v (default 1).</summary>
-    public double Alpha { get; init; } = 1;
+    /// <summary>Confidence scale α: an observed entry of value v has confidence 1 + α·v (default 5).</summary>
+    public double Alpha { get; init; } = 5;
 
     /// <summary>Use the interaction values in the confidence; false treats every entry as value 1 (default false).</summary>
     public bool UseValues { get; init; }

@@ -12,20 +12,20 @@ public enum ItemSimilarity
     AsymmetricCosine = 1,
 }
 
-/// <summary>Options of <see cref="ItemKnn"/>; defaults are defined here only.</summary>
+/// <summary>Options of <see cref="ItemKnn"/>; defaults are defined here only, chosen across data sets (docs/benchmarks.md, "Model defaults across data sets").</summary>
 public sealed record ItemKnnOptions
 {
-    /// <summary>Similarity function (default cosine).</summary>
-    public ItemSimilarity Similarity { get; init; } = ItemSimilarity.Cosine;
+    /// <summary>Similarity function (default asymmetric cosine).</summary>
+    public ItemSimilarity Similarity { get; init; } = ItemSimilarity.AsymmetricCosine;
 
-    /// <summary>Neighbours kept per target item (default 100).</summary>
-    public int Neighbours { get; init; } = 100;
+    /// <summary>Neighbours kept per target item (default 200).</summary>
+    public int Neighbours { get; init; } = 200;
 
     /// <summary>Shrinkage added to the denominator, damping similarities built on few co-occurrences (default 10).</summary>
     public float Shrink { get; init; } = 10f;
 
-    /// <summary>Asymmetry α of <see cref="ItemSimilarity.AsymmetricCosine"/>, in [0, 1] (default 0.5).</summary>
-    public float Alpha { get; init; } = 0.5f;
+    /// <summary>Asymmetry α of <see cref="ItemSimilarity.AsymmetricCosine"/>, in [0, 1] (default 0.3).</summary>
+    public float Alpha { get; init; } = 0.3f;
 
     /// <summary>Treat every interaction as 1 (default true: implicit feedback).</summary>
     public bool Binarize { get; init; } = true;

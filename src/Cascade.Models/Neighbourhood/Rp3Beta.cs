@@ -2,20 +2,20 @@ using Cascade.Core;
 
 namespace Cascade.Models.Neighbourhood;
 
-/// <summary>Options of <see cref="Rp3Beta"/>; defaults are defined here only.</summary>
+/// <summary>Options of <see cref="Rp3Beta"/>; defaults are defined here only, chosen across data sets (docs/benchmarks.md, "Model defaults across data sets").</summary>
 public sealed record Rp3BetaOptions
 {
-    /// <summary>Exponent α applied to the transition probabilities (default 1).</summary>
-    public float Alpha { get; init; } = 1f;
+    /// <summary>Exponent α applied to the transition probabilities (default 0.8).</summary>
+    public float Alpha { get; init; } = 0.8f;
 
-    /// <summary>Popularity penalty β: weights into item j are divided by degree(j)^β (default 0.5).</summary>
-    public float Beta { get; init; } = 0.5f;
+    /// <summary>Popularity penalty β: weights into item j are divided by degree(j)^β (default 0.3).</summary>
+    public float Beta { get; init; } = 0.3f;
 
-    /// <summary>Strongest neighbours kept per item (default 100).</summary>
-    public int Neighbours { get; init; } = 100;
+    /// <summary>Strongest neighbours kept per item (default 200).</summary>
+    public int Neighbours { get; init; } = 200;
 
-    /// <summary>Scale each kept row to sum to 1 (default false).</summary>
-    public bool NormaliseRows { get; init; }
+    /// <summary>Scale each kept row to sum to 1 (default true).</summary>
+    public bool NormaliseRows { get; init; } = true;
 
     /// <summary>Treat every interaction as 1 (default true: implicit feedback).</summary>
     public bool Binarize { get; init; } = true;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Cascade.Core.Domain;
 using Cascade.Core.Telemetry;
 using Cascade.Monitoring;
 using Cascade.Serving;
@@ -27,7 +26,10 @@ public sealed class DriftServiceOptions
     /// <summary>Windows of the log before the serving bundle's snapshot that form the reference. Default 48.</summary>
     public int ReferenceWindows { get; set; } = 48;
 
-    /// <summary>The most log records read for the reference (the newest before the snapshot) and for the current window. Default 2,000,000.</summary>
+    /// <summary>
+    /// The most events read for the reference (the newest before the snapshot) and kept for the current window (the
+    /// newest; about 70 bytes each). Default 2,000,000.
+    /// </summary>
     public int MaxRecords { get; set; } = 2_000_000;
 
     /// <summary>How long after an impression a click counts for online AUC, CTR and calibration, minutes. Default 30.</summary>
@@ -108,6 +110,8 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, DriftResponse> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Version, ReferenceSnapshot Snapshot, int Windows, long Events, DriftMonitor Monitor)> _references = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Follower> _windows = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DateTimeOffset At, long Items, Dictionary<string, string> Categories)> _categories = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
     /// <summary>The latest evaluation of every app, for the exported gauges.</summary>
@@ -147,9 +151,8 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
                 reference = (version, built.Value.Snapshot, built.Value.Windows, built.Value.Events, new DriftMonitor(built.Value.Snapshot, drift));
                 _references[app] = reference;
             }
-            long from = Math.Max(training.Sequence + 1, engine.Log.LastSequence - options.MaxRecords + 1);
-            var events = Read(app, from, long.MaxValue, now - window);
-            var current = Window(events, now - window, now, reference.Snapshot.ItemPopularity, Categories(app));
+            var events = Follow(app, training.Sequence, now - window);
+            var current = Window(events, now - window, now, reference.Snapshot.ItemPopularity, Categories(app, now));
             var report = reference.Monitor.Evaluate(current);
             var response = new DriftResponse(app, version, now, reference.Windows, reference.Events, events.Count, Elapsed(), report, null);
             foreach (var s in report.Drifting)
@@ -216,59 +219,136 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
     // The reference: the newest windows of the app's events before the snapshot.
     private (ReferenceSnapshot Snapshot, int Windows, long Events)? BuildReference(string app, long snapshotSequence, TimeSpan window)
     {
-        var events = Read(app, Math.Max(1, snapshotSequence - options.MaxRecords + 1), snapshotSequence, DateTimeOffset.MinValue);
+        var reader = new Follower();
+        reader.Read(engine.Log, app, Math.Max(1, snapshotSequence - options.MaxRecords + 1), snapshotSequence, long.MinValue, options.MaxRecords);
+        var events = reader.Events;
         if (events.Count == 0)
         {
             return null;
         }
-        var end = DateTimeOffset.FromUnixTimeMilliseconds(events.Max(e => e.TimestampMs) + 1);
-        var start = end - (window * options.ReferenceWindows);
+        long first = long.MaxValue, last = long.MinValue;
         var popularity = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var e in events.Where(e => e.Type != "impression"))
+        foreach (var e in events)
         {
-            popularity[e.ItemId] = popularity.GetValueOrDefault(e.ItemId) + 1;
+            first = Math.Min(first, e.TimestampMs);
+            last = Math.Max(last, e.TimestampMs);
+            if (e.Type != "impression")
+            {
+                popularity[e.ItemId] = popularity.GetValueOrDefault(e.ItemId) + 1;
+            }
         }
-        var categories = Categories(app);
+        // The windows end just after the newest event; each event falls into one of them (or before the first).
+        long width = (long)window.TotalMilliseconds, end = last + 1, start = end - (width * options.ReferenceWindows);
+        var slices = new List<Seen>[options.ReferenceWindows];
+        foreach (var e in events.Where(e => e.TimestampMs >= start))
+        {
+            (slices[(e.TimestampMs - start) / width] ??= []).Add(e);
+        }
+        var categories = Categories(app, _clock.GetUtcNow());
         var builder = new ReferenceBuilder(drift, popularity, categories.Count);
         int windows = 0;
         long used = 0;
-        for (var at = start; at < end; at += window)
+        for (int w = 0; w < slices.Length; w++)
         {
-            var slice = events.Where(e => e.TimestampMs >= at.ToUnixTimeMilliseconds() && e.TimestampMs < (at + window).ToUnixTimeMilliseconds()).ToList();
-            if (slice.Count == 0 && at + window < DateTimeOffset.FromUnixTimeMilliseconds(events.Min(e => e.TimestampMs)))
+            long at = start + (w * width);
+            if (slices[w] is null && at + width < first)
             {
                 continue; // before the log's first event: no traffic to learn a baseline from
             }
-            builder.Add(Window(slice, at, at + window, popularity, categories));
+            var slice = slices[w] ?? [];
+            builder.Add(Window(slice, DateTimeOffset.FromUnixTimeMilliseconds(at), DateTimeOffset.FromUnixTimeMilliseconds(at + width), popularity, categories));
             windows++;
             used += slice.Count;
         }
         return (builder.Build(), windows, used);
     }
 
-    private Dictionary<string, string> Categories(string app) =>
-        engine.Catalog.ListItems(app).Where(i => i.Categories.Count > 0).ToDictionary(i => i.Id, i => i.Categories[0], StringComparer.Ordinal);
-
-    private List<FeedbackEvent> Read(string app, long from, long to, DateTimeOffset since)
+    // The catalog's first category of each item, read again when the app's item count changes or after an hour.
+    private Dictionary<string, string> Categories(string app, DateTimeOffset now)
     {
-        long sinceMs = since == DateTimeOffset.MinValue ? long.MinValue : since.ToUnixTimeMilliseconds();
-        var events = new List<FeedbackEvent>();
-        foreach (var record in engine.Log.ReadFrom(from))
+        long items = engine.Catalog.Count(app).Items;
+        if (_categories.TryGetValue(app, out var cached) && cached.Items == items && now - cached.At < TimeSpan.FromHours(1))
         {
-            if (record.Sequence > to)
+            return cached.Categories;
+        }
+        var categories = engine.Catalog.ListItems(app).Where(i => i.Categories.Count > 0).ToDictionary(i => i.Id, i => i.Categories[0], StringComparer.Ordinal);
+        _categories[app] = (now, items, categories);
+        return categories;
+    }
+
+    // The current window: the app's events after the snapshot, followed from where the last evaluation stopped.
+    private IReadOnlyCollection<Seen> Follow(string app, long snapshotSequence, DateTimeOffset since)
+    {
+        if (!_windows.TryGetValue(app, out var follower) || follower.After != snapshotSequence)
+        {
+            // A new bundle (or the first evaluation): its window starts after its snapshot, at most MaxRecords back.
+            _windows[app] = follower = new Follower { After = snapshotSequence, Next = Math.Max(snapshotSequence + 1, engine.Log.LastSequence - options.MaxRecords + 1) };
+        }
+        follower.Read(engine.Log, app, follower.Next, long.MaxValue, since.ToUnixTimeMilliseconds(), options.MaxRecords);
+        return follower.Events;
+    }
+
+    // One event as a window needs it, about 70 bytes: the type and item ids shared, the user and event ids dropped.
+    private readonly record struct Seen(long TimestampMs, string Type, string ItemId, string? RequestId, double? Value, int? Position);
+
+    // An app's events read from the log in order, the oldest dropped first (older than the window, or over the cap).
+    private sealed class Follower
+    {
+        private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+        private readonly Queue<Seen> _events = new();
+        private string? _lastRequest;
+
+        public long After { get; init; }
+
+        public long Next { get; set; } = 1;
+
+        public IReadOnlyCollection<Seen> Events => _events;
+
+        public void Read(EventLog log, string app, long from, long to, long sinceMs, int cap)
+        {
+            foreach (var record in log.ReadFrom(from))
             {
-                break;
+                if (record.Sequence > to)
+                {
+                    break;
+                }
+                Next = record.Sequence + 1;
+                if (record.Kind == RecordKind.Event && RecordCodec.DecodeEvent(record.Payload.Span) is { } e && e.App == app && e.TimestampMs >= sinceMs)
+                {
+                    _events.Enqueue(new Seen(e.TimestampMs, Name(e.Type), Name(e.ItemId), Request(e.RequestId), e.Value, e.Position));
+                    if (_events.Count > cap)
+                    {
+                        _events.Dequeue();
+                    }
+                }
             }
-            if (record.Kind == RecordKind.Event && RecordCodec.DecodeEvent(record.Payload.Span) is { } e && e.App == app && e.TimestampMs >= sinceMs)
+            while (_events.TryPeek(out var oldest) && oldest.TimestampMs < sinceMs)
             {
-                events.Add(e);
+                _events.Dequeue();
+            }
+            if (_names.Count > 4 * Math.Max(_events.Count, 1024))
+            {
+                _names.Clear(); // ids no longer in the window; they are shared again from the next read on
             }
         }
-        return events;
+
+        private string Name(string name)
+        {
+            if (_names.TryGetValue(name, out var shared))
+            {
+                return shared;
+            }
+            _names[name] = name;
+            return name;
+        }
+
+        // The impressions of one request are written together: consecutive equal ids share one string.
+        private string? Request(string? request) =>
+            request is null ? null : _lastRequest = request == _lastRequest ? _lastRequest : request;
     }
 
     // One window's columns: features, served scores, the scores joined with clicks, the served lists, counts per type.
-    private MonitoringWindow Window(List<FeedbackEvent> events, DateTimeOffset start, DateTimeOffset end, IReadOnlyDictionary<string, long> popularity,
+    private MonitoringWindow Window(IReadOnlyCollection<Seen> events, DateTimeOffset start, DateTimeOffset end, IReadOnlyDictionary<string, long> popularity,
         IReadOnlyDictionary<string, string> categories)
     {
         var values = new List<double>();
