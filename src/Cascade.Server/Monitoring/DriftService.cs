@@ -363,6 +363,7 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
         var clicked = new List<bool>();
         long window = (long)(options.AttributionMinutes * 60_000);
         var shownAt = new List<long>();
+        var shownScore = new List<double>(); // the score each (request, item) was first shown with
         foreach (var e in events)
         {
             counts[e.Type] = counts.GetValueOrDefault(e.Type) + 1;
@@ -380,6 +381,7 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
                     {
                         clicked.Add(false);
                         shownAt.Add(e.TimestampMs);
+                        shownScore.Add(e.Value ?? double.NaN);
                     }
                     if (!lists.TryGetValue(request, out var list))
                     {
@@ -398,8 +400,7 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
             }
         }
         // Concept drift needs scores on a probability scale; the served scores are compared only when they are.
-        var impressionScores = events.Where(e => e.Type == "impression" && e.RequestId is not null).GroupBy(e => (e.RequestId!, e.ItemId)).Select(g => g.First().Value ?? double.NaN).ToArray();
-        bool probabilities = impressionScores.Length == clicked.Count && impressionScores.All(s => s is >= 0 and <= 1);
+        bool probabilities = shownScore.TrueForAll(s => s is >= 0 and <= 1);
         return new MonitoringWindow
         {
             Start = start,
@@ -416,7 +417,7 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
                 ["item.category"] = [.. itemCategories],
             },
             Scores = scores.ToArray(),
-            Predictions = probabilities ? impressionScores : ReadOnlyMemory<double>.Empty,
+            Predictions = probabilities ? shownScore.ToArray() : ReadOnlyMemory<double>.Empty,
             Clicked = probabilities ? clicked.ToArray() : ReadOnlyMemory<bool>.Empty,
             ServedLists = [.. lists.Values.Select(l => l.Values.ToArray())],
             EventCounts = counts,
