@@ -31,6 +31,17 @@ public sealed record ArmDefinition
     /// null: the serving pipeline (what the control arm normally is).
     /// </summary>
     public JsonElement? Pipeline { get; init; }
+
+    /// <summary>
+    /// A trained bundle the arm serves instead: the name of a bundle folder in the server's bundles folder (as for
+    /// <c>POST /v1/admin/bundle</c>), loaded when the experiment starts and served as trained (never retrained); null:
+    /// none. An arm has a pipeline or a bundle, not both.
+    /// </summary>
+    public string? Bundle { get; init; }
+
+    /// <summary>Whether the arm serves something other than the serving pipeline (a pipeline or a bundle of its own).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool HasOwnBundle => Pipeline is not null || Bundle is not null;
 }
 
 /// <summary>A guardrail: a metric that must not get significantly worse.</summary>
@@ -123,6 +134,11 @@ public sealed record ExperimentDefinition
     /// <summary>Set at stop (Unix ms).</summary>
     public long? StoppedAtMs { get; init; }
 
+    /// <summary>Whether <paramref name="name"/> can name a bundle folder: 1–128 letters, digits, '.', '_' or '-', and not "." or "..".</summary>
+    /// <param name="name">The name.</param>
+    public static bool IsBundleName(string name) =>
+        name.Length is > 0 and <= 128 && name is not ("." or "..") && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
+
     /// <summary>The arm's index by name, or −1.</summary>
     /// <param name="arm">The arm's name.</param>
     public int ArmIndex(string arm)
@@ -188,6 +204,12 @@ public sealed record ExperimentDefinition
                 if (arm.Pipeline is { } p && p.ValueKind != JsonValueKind.Object)
                 {
                     problems.Add(($"arms[{i}].pipeline", "must be a pipeline configuration object, or left out for the serving pipeline"));
+                }
+                if (arm.Bundle is { } bundle && (arm.Pipeline is not null || !IsBundleName(bundle)))
+                {
+                    problems.Add(($"arms[{i}].bundle", arm.Pipeline is not null
+                        ? "an arm serves a pipeline or a bundle, not both"
+                        : "must name a bundle folder in the server's bundles folder: 1–128 letters, digits, '.', '_' or '-', not a path"));
                 }
             }
             double total = Arms.Sum(a => a.Share);

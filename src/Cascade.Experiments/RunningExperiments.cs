@@ -88,7 +88,7 @@ public sealed class RunningExperiments
         : d.ArmIndex(arm) < 0 ? $"experiment '{experiment}' has no arm '{arm}' (arms: {string.Join(", ", d.Arms.Select(a => a.Name))})"
         : null;
 
-    /// <summary>The arm among <paramref name="exposures"/> whose own pipeline serves the request: (experiment id, arm name), or null for the serving pipeline.</summary>
+    /// <summary>The arm among <paramref name="exposures"/> whose own pipeline or bundle serves the request: (experiment id, arm name), or null for the serving pipeline.</summary>
     /// <param name="exposures">The request's exposures.</param>
     public (string Experiment, string Arm)? PipelineArm(IReadOnlyList<ExperimentExposure> exposures)
     {
@@ -96,7 +96,7 @@ public sealed class RunningExperiments
         foreach (var e in exposures)
         {
             var d = _byId[e.Experiment];
-            if (d.Arms[d.ArmIndex(e.Arm)].Pipeline is not null)
+            if (d.Arms[d.ArmIndex(e.Arm)].HasOwnBundle)
             {
                 return (e.Experiment, e.Arm);
             }

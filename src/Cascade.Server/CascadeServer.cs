@@ -114,7 +114,7 @@ public static class CascadeServer
         // The log's changes since start-up in memory (history, hides, expiries): the request path reads no database.
         recommendations.TrackChanges();
         builder.Services.AddSingleton(recommendations);
-        builder.Services.AddSingleton(new Experiments.ExperimentService(engine, recommendations, options.ExperimentHoldout));
+        builder.Services.AddSingleton(new Experiments.ExperimentService(engine, recommendations, options.ExperimentHoldout, options.BundlesRoot));
         // The online feature store is a projection of the whole log, resumed from its checkpoint and caught up in the
         // background (readiness waits for it).
         var featureSet = new FeatureSet(options.Features);

@@ -10,27 +10,34 @@ namespace Cascade.Serving;
 /// <param name="Failure">Why its last training failed, or null.</param>
 public sealed record ArmBundleStatus(string Arm, bool Ready, string? Version, string? Failure);
 
+/// <summary>What an experiment arm serves: a pipeline configuration of its own, or a trained bundle folder.</summary>
+/// <param name="Pipeline">Trained on the serving bundle's snapshot, and again after each of its trainings; or null.</param>
+/// <param name="BundleDirectory">A bundle folder (as <see cref="BundleManager.SaveBundle"/> writes), loaded once and served as trained; or null.</param>
+public sealed record ArmSource(PipelineOptions? Pipeline, string? BundleDirectory);
+
 public sealed partial class BundleManager
 {
-    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, PipelineOptions>> _arms = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, ArmSource>> _arms = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string App, string Arm), ServedBundle> _armBundles = new();
     private readonly ConcurrentDictionary<(string App, string Arm), string> _armFailures = new();
     private readonly ConcurrentDictionary<string, Task> _armTraining = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Sets the experiment arms of <paramref name="app"/> that serve a pipeline of their own (key → configuration):
-    /// bundles of arms no longer listed are dropped, and the listed ones without a bundle are trained in the
-    /// background on the serving bundle's snapshot. After every later training of the serving bundle the arms are
-    /// trained again on the same data, so an arm is always compared on equal terms.
+    /// Sets the experiment arms of <paramref name="app"/> that serve a pipeline or a bundle of their own (key → source):
+    /// bundles of arms no longer listed (or whose source changed) are dropped, and the listed ones without a bundle
+    /// are trained in the background on the serving bundle's snapshot, or loaded from their bundle folder. After every
+    /// later training of the serving bundle the pipeline arms are trained again on the same data, so such an arm is
+    /// always compared on equal terms; a bundle arm serves as it was trained.
     /// </summary>
     /// <param name="app">The app.</param>
-    /// <param name="arms">Arm key (<c>experiment/arm</c>) → its pipeline configuration; empty for none.</param>
-    public void SetArms(string app, IReadOnlyDictionary<string, PipelineOptions> arms)
+    /// <param name="arms">Arm key (<c>experiment/arm</c>) → what it serves; empty for none.</param>
+    public void SetArms(string app, IReadOnlyDictionary<string, ArmSource> arms)
     {
         ArgumentNullException.ThrowIfNull(app);
         ArgumentNullException.ThrowIfNull(arms);
+        var before = _arms.GetValueOrDefault(app);
         _arms[app] = arms;
-        foreach (var key in _armBundles.Keys.Where(k => k.App == app && !arms.ContainsKey(k.Arm)))
+        foreach (var key in _armBundles.Keys.Where(k => k.App == app && (!arms.TryGetValue(k.Arm, out var source) || before?.GetValueOrDefault(k.Arm)?.BundleDirectory != source.BundleDirectory)))
         {
             _armBundles.TryRemove(key, out _);
             _armFailures.TryRemove(key, out _);
@@ -87,15 +94,16 @@ public sealed partial class BundleManager
         {
             return; // the serving bundle's training trains the arms after it
         }
-        foreach (var (arm, options) in arms.OrderBy(a => a.Key, StringComparer.Ordinal))
+        foreach (var (arm, source) in arms.OrderBy(a => a.Key, StringComparer.Ordinal))
         {
-            if (_armBundles.TryGetValue((app, arm), out var existing) && existing.Snapshot.Sequence >= control.Snapshot.Sequence)
+            if (_armBundles.TryGetValue((app, arm), out var existing) && (source.BundleDirectory is not null || existing.Snapshot.Sequence >= control.Snapshot.Sequence))
             {
                 continue;
             }
             try
             {
-                var bundle = Build(app, control.Snapshot, options);
+                var bundle = source.BundleDirectory is { } directory ? ReadBundle(app, directory, CancellationToken.None)
+                    : Build(app, control.Snapshot, source.Pipeline ?? throw new InvalidOperationException($"Arm '{arm}' has neither a pipeline nor a bundle."));
                 SmokeTest(bundle);
                 if (_arms.TryGetValue(app, out var now) && now.ContainsKey(arm))
                 {

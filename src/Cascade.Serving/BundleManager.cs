@@ -130,28 +130,34 @@ public sealed partial class BundleManager
         lock (_trainLocks.GetOrAdd(app, _ => new object()))
         {
             var started = _clock.GetTimestamp();
-            var read = PipelineBundle.Read(directory, cancellationToken);
-            var manifest = read.Manifest;
-            if (manifest.App != app)
-            {
-                throw new InvalidDataException($"The bundle was trained for app '{manifest.App}', not '{app}'.");
-            }
-            if (manifest.Sequence > engine.Log.LastSequence)
-            {
-                throw new InvalidDataException($"The bundle was trained up to log sequence {manifest.Sequence}, beyond this log's {engine.Log.LastSequence}: it belongs to another data directory.");
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            var snapshot = engine.Interactions.AppliedSequence == manifest.Sequence ? engine.Interactions.Snapshot(app) : null;
-            if (snapshot?.Sequence != manifest.Sequence)
-            {
-                snapshot = InteractionSnapshot.Build(engine.Log, engine.EventTypes, app, manifest.Sequence); // an older bundle: its own point of the log
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            var table = BuildTable(app, snapshot, PipelineOptions);
-            var pipeline = PipelineBundle.Build(read, new PipelineData(snapshot.Matrix, table) { Live = LiveOf(app, snapshot) }, cancellationToken);
-            cancellationToken.ThrowIfCancellationRequested();
-            return Commission(new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}"), started);
+            return Commission(ReadBundle(app, directory, cancellationToken), started);
         }
+    }
+
+    // Reads a bundle folder into a bundle that can serve (checksums, the snapshot at its sequence, the pipeline).
+    private ServedBundle ReadBundle(string app, string directory, CancellationToken cancellationToken)
+    {
+        var read = PipelineBundle.Read(directory, cancellationToken);
+        var manifest = read.Manifest;
+        if (manifest.App != app)
+        {
+            throw new InvalidDataException($"The bundle was trained for app '{manifest.App}', not '{app}'.");
+        }
+        if (manifest.Sequence > engine.Log.LastSequence)
+        {
+            throw new InvalidDataException($"The bundle was trained up to log sequence {manifest.Sequence}, beyond this log's {engine.Log.LastSequence}: it belongs to another data directory.");
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var snapshot = engine.Interactions.AppliedSequence == manifest.Sequence ? engine.Interactions.Snapshot(app) : null;
+        if (snapshot?.Sequence != manifest.Sequence)
+        {
+            snapshot = InteractionSnapshot.Build(engine.Log, engine.EventTypes, app, manifest.Sequence); // an older bundle: its own point of the log
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var table = BuildTable(app, snapshot, PipelineOptions);
+        var pipeline = PipelineBundle.Build(read, new PipelineData(snapshot.Matrix, table) { Live = LiveOf(app, snapshot) }, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        return new ServedBundle(app, snapshot, table, pipeline, $"{manifest.Sequence}-bundle-{manifest.CreatedAt.ToUnixTimeMilliseconds()}");
     }
 
     // Smoke-tests the bundle, puts it in service, records the summary (started: a timestamp of the clock) and asks for

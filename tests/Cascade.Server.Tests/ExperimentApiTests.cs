@@ -108,6 +108,40 @@ public sealed class ExperimentApiTests
         Assert.True(bundles.IsArmReady(Apps.Default, "ranker-v2/popular"), string.Join("; ", bundles.ArmStatus(Apps.Default)));
     }
 
+    [Fact]
+    public async Task An_arm_serves_a_saved_bundle_as_trained_and_a_missing_or_unsafe_bundle_is_refused_naming_the_field()
+    {
+        await using var server = await Seeded();
+        var bundles = server.Services.GetRequiredService<RecommendationService>().Bundles;
+        bundles.SaveBundle(Apps.Default, Path.Combine(server.DataDirectory, "bundles", "saved-1"));
+        foreach (var (bundle, why) in new[] { ("missing", "not a bundle folder"), ("../saved-1", "not a path") })
+        {
+            var refused = await server.PostJson("/v1/experiments", $$"""{"id":"b","arms":[{"name":"a","share":0.5},{"name":"b","share":0.5,"bundle":"{{bundle}}"}]}""");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+            Assert.Contains(await Problem.ErrorsAsync(refused), e => e.Field == "arms[1].bundle" && e.Reason.Contains(why, StringComparison.Ordinal));
+        }
+        var both = await server.PostJson("/v1/experiments", """{"id":"b","arms":[{"name":"a","share":0.5},{"name":"b","share":0.5,"bundle":"saved-1","pipeline":{}}]}""");
+        Assert.Contains(await Problem.ErrorsAsync(both), e => e.Field == "arms[1].bundle" && e.Reason.Contains("not both", StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.Created, (await server.PostJson("/v1/experiments",
+            """{"id":"old-model","layer":"feed","arms":[{"name":"control","share":0.5},{"name":"saved","share":0.5,"bundle":"saved-1"}]}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.PostAsync("/v1/experiments/old-model/start", null)).StatusCode);
+        await bundles.TrainArmsInBackground(Apps.Default).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(bundles.IsArmReady(Apps.Default, "old-model/saved"), string.Join("; ", bundles.ArmStatus(Apps.Default)));
+        var control = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/u1?n=3&arm=old-model:control");
+        var saved = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/u1?n=3&arm=old-model:saved");
+        Assert.Equal(bundles.BundleVersion(Apps.Default), control.GetProperty("bundleVersion").GetString());
+        Assert.Contains("-bundle-", saved.GetProperty("bundleVersion").GetString(), StringComparison.Ordinal);
+        Assert.Equal("saved", saved.GetProperty("experiments")[0].GetProperty("arm").GetString());
+
+        // A new training of the serving bundle leaves the bundle arm as it was trained.
+        string before = saved.GetProperty("bundleVersion").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await server.Client.PostAsync("/v1/admin/train", null)).StatusCode);
+        await bundles.TrainArmsInBackground(Apps.Default).WaitAsync(TimeSpan.FromSeconds(60));
+        var again = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/u1?n=3&arm=old-model:saved");
+        Assert.Equal(before, again.GetProperty("bundleVersion").GetString());
+    }
+
     [Theory]
     [InlineData("""{"id":"bad id","arms":[{"name":"a","share":0.5},{"name":"b","share":0.5}]}""", "id")]
     [InlineData("""{"id":"x","arms":[{"name":"a","share":1}]}""", "arms")]

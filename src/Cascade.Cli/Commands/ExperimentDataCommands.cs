@@ -141,7 +141,8 @@ internal static class ExperimentDataCommands
         var options = ServerOptions.Load();
         using var engine = CommonOptions.OpenEngine(dir);
         await CommonOptions.CatchUpCatalogAsync(engine);
-        var service = new ExperimentService(engine, new RecommendationService(engine, options.ToRecommendationOptions() with { LogImpressions = false }), options.ExperimentHoldout);
+        var service = new ExperimentService(engine, new RecommendationService(engine, options.ToRecommendationOptions() with { LogImpressions = false }), options.ExperimentHoldout,
+            options.BundlesDirectory.Length > 0 ? options.BundlesDirectory : Path.Combine(dir, "bundles"));
         try
         {
             return await work(service, parse.GetValue(app)!);

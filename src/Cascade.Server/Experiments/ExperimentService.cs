@@ -41,7 +41,12 @@ public sealed record ExperimentReportResponse(ExperimentDefinition Experiment, E
 /// on the request path, registers arms with pipelines of their own with the bundle manager, and builds reports from
 /// the log's impressions and outcomes.
 /// </summary>
-public sealed class ExperimentService(CascadeEngine engine, RecommendationService recommendations, double holdoutShare, TimeProvider? clock = null)
+/// <param name="engine">The storage engine.</param>
+/// <param name="recommendations">The serving service (its bundle manager serves the arms).</param>
+/// <param name="holdoutShare">The global holdout's share of units.</param>
+/// <param name="bundlesRoot">The bundles folder that arms' <c>bundle</c> names are in (<c>Cascade:BundlesDirectory</c>).</param>
+/// <param name="clock">The clock; the system's when null.</param>
+public sealed class ExperimentService(CascadeEngine engine, RecommendationService recommendations, double holdoutShare, string bundlesRoot, TimeProvider? clock = null)
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, RunningExperiments> _running = new(StringComparer.Ordinal);
@@ -88,6 +93,10 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
             {
                 throw new ExperimentRefusedException(422, $"arms[{i}].pipeline", bad);
             }
+            if (definition.Arms[i].Bundle is { } name && WhyNotBundle(name) is { } missing)
+            {
+                throw new ExperimentRefusedException(422, $"arms[{i}].bundle", missing);
+            }
         }
         var gate = _writeGates.GetOrAdd(app, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -120,8 +129,8 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
                 throw new ExperimentRefusedException(409, "status", $"experiment '{id}' is {current.Status}; only a draft starts (create a new experiment to run again)");
             }
             var running = Running(app).Definitions;
-            if (current.Arms.Any(a => a.Pipeline is not null)
-                && running.FirstOrDefault(r => r.Layer != current.Layer && r.Arms.Any(a => a.Pipeline is not null)) is { } other)
+            if (current.Arms.Any(a => a.HasOwnBundle)
+                && running.FirstOrDefault(r => r.Layer != current.Layer && r.Arms.Any(a => a.HasOwnBundle)) is { } other)
             {
                 throw new ExperimentRefusedException(409, "layer", $"experiment '{other.Id}' runs arms with pipelines of their own in layer '{other.Layer}'; experiments that change the pipeline must share a layer, so a request is served by one pipeline");
             }
@@ -213,7 +222,7 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
     {
         foreach (var arm in definition.Arms)
         {
-            if (arm.Pipeline is not null && !recommendations.Bundles.IsArmReady(app, $"{definition.Id}/{arm.Name}"))
+            if (arm.HasOwnBundle && !recommendations.Bundles.IsArmReady(app, $"{definition.Id}/{arm.Name}"))
             {
                 return false;
             }
@@ -251,14 +260,18 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
     private RunningExperiments Load(string app)
     {
         var running = engine.Catalog.ListExperiments(app).Select(Parse).Where(d => d.Status == ExperimentStatus.Running).ToList();
-        var arms = new Dictionary<string, PipelineOptions>(StringComparer.Ordinal);
+        var arms = new Dictionary<string, ArmSource>(StringComparer.Ordinal);
         foreach (var d in running)
         {
             foreach (var arm in d.Arms)
             {
                 if (arm.Pipeline is { } p)
                 {
-                    arms[$"{d.Id}/{arm.Name}"] = PipelineConfiguration.FromJson(JsonNode.Parse(p.GetRawText()), $"Arm '{arm.Name}' of experiment '{d.Id}'");
+                    arms[$"{d.Id}/{arm.Name}"] = new ArmSource(PipelineConfiguration.FromJson(JsonNode.Parse(p.GetRawText()), $"Arm '{arm.Name}' of experiment '{d.Id}'"), null);
+                }
+                else if (arm.Bundle is { } bundle)
+                {
+                    arms[$"{d.Id}/{arm.Name}"] = new ArmSource(null, Path.Combine(Path.GetFullPath(bundlesRoot), bundle));
                 }
             }
         }
@@ -272,6 +285,13 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
     private static ExperimentDefinition Parse(ExperimentRecord record) =>
         JsonSerializer.Deserialize<ExperimentDefinition>(record.DefinitionJson, ExperimentDefinition.Json)
         ?? throw new InvalidDataException($"Experiment '{record.Id}' version {record.Version} is empty.");
+
+    private string? WhyNotBundle(string name)
+    {
+        var folder = new DirectoryInfo(Path.Combine(Path.GetFullPath(bundlesRoot), name));
+        return folder.Exists && folder.LinkTarget is null ? null
+            : $"'{name}' is not a bundle folder in the bundles folder (Cascade:BundlesDirectory); write one with `cascade train --output` or POST /v1/admin/bundle's folder";
+    }
 
     private static string? WhyNotPipeline(JsonElement pipeline)
     {
