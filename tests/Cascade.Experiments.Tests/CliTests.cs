@@ -39,6 +39,41 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Simulate_through_a_real_server_measures_the_true_lift_and_catches_an_injected_sample_ratio_mismatch()
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"cascade-simulate-{Guid.NewGuid():N}.json");
+        try
+        {
+            // B doubles every user's click probability: the report, read from the server's log, sees a positive lift.
+            var (code, stdout, stderr) = Cascade("experiment", "simulate", "--server", "--users", "600", "--days", "2", "--lift", "1", "--seed", "2", "--output", output);
+            Assert.True(code == 0, stdout + stderr);
+            string line = Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Assert.Matches(@"^experiments --server: runs=1 lift=1 mean_lift=-?[0-9.]+ reject_sequential=[0-9.]+ coverage=[0-9.]+ srm=0$", line);
+            using (var json = JsonDocument.Parse(File.ReadAllText(output)))
+            {
+                var run = json.RootElement.GetProperty("run_results")[0];
+                long units = run.GetProperty("units_a").GetInt64() + run.GetProperty("units_b").GetInt64();
+                Assert.InRange(units, 300, 600); // the users who visited at least once (Poisson(1) visits a day)
+                Assert.True(run.GetProperty("impressions").GetDouble() >= 10 * units, run.ToString());
+                Assert.True(run.GetProperty("clicks").GetDouble() > 0);
+                Assert.InRange(run.GetProperty("relative_lift").GetDouble(), 0.2, 3);
+                Assert.True(run.GetProperty("srm_p_value").GetDouble() > 0.001);
+            }
+
+            // A/A with 40 % of arm A's units lost before they visit: the SRM check blocks the verdict.
+            (code, stdout, stderr) = Cascade("experiment", "simulate", "--server", "--users", "600", "--days", "1", "--lift", "0", "--srm", "0.2", "--seed", "3", "--output", output);
+            Assert.True(code == 0, stdout + stderr);
+            using var aa = JsonDocument.Parse(File.ReadAllText(output));
+            Assert.Equal(1, aa.RootElement.GetProperty("srm_alarm_rate").GetDouble());
+            Assert.StartsWith("stop: SRM", aa.RootElement.GetProperty("run_results")[0].GetProperty("verdict").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    [Fact]
     public void Simulate_ope_prints_one_line_per_estimator()
     {
         var (code, stdout, stderr) = Cascade("experiment", "simulate-ope", "--logs", "5", "--samples", "500", "--seed", "3");

@@ -37,9 +37,13 @@ internal static class ExperimentCommand
         var srm = new Option<string>("--srm") { Description = "Injected sample-ratio mismatch S: a share S of all units moves from A to B (S = 0.01 gives 49 % / 51 %). Default 0." };
         var seed = SeedOption();
         var output = OutputOption();
+        var server = new Option<bool>("--server")
+        {
+            Description = "Run each experiment through the whole path of a real server in this process (assignment, serving, logged impressions, posted clicks, the report); defaults then: --runs 1 --days 3 --users 2000.",
+        };
         var command = new Command("simulate", "Simulate A/A or A/B experiments with daily looks and measure false-positive rates, coverage, power, CUPED variance reduction and SRM detection.")
         {
-            runs, days, users, lift, srm, seed, output,
+            runs, days, users, lift, srm, seed, output, server,
         };
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
@@ -52,11 +56,12 @@ internal static class ExperimentCommand
                 {
                     throw new ArgumentException($"--lift {liftValue.ToString(CultureInfo.InvariantCulture)} must lie in (-1, 10]; 0.02 means +2 %.");
                 }
+                bool whole = parse.GetValue(server);
                 options = new SimulationOptions
                 {
-                    Runs = ParseInt(parse.GetValue(runs), "--runs", 1000, 1),
-                    Days = ParseInt(parse.GetValue(days), "--days", 30, 1),
-                    Users = ParseInt(parse.GetValue(users), "--users", 10_000, 4),
+                    Runs = ParseInt(parse.GetValue(runs), "--runs", whole ? 1 : 1000, 1),
+                    Days = ParseInt(parse.GetValue(days), "--days", whole ? 3 : 30, 1),
+                    Users = ParseInt(parse.GetValue(users), "--users", whole ? 2000 : 10_000, 4),
                     Srm = ParseDouble(parse.GetValue(srm), "--srm", 0),
                     Seed = ParseSeed(parse.GetValue(seed)),
                 };
@@ -71,6 +76,12 @@ internal static class ExperimentCommand
                 return await RefuseAsync(e);
             }
 
+            if (parse.GetValue(server))
+            {
+                var whole = new ServerSimulationOptions(options.Runs, options.Days, options.Users, liftValue, options.Srm, options.Seed);
+                return await RunAndReportAsync(() => ServerExperimentSimulation.RunAsync(whole, cancellationToken).GetAwaiter().GetResult(), parse.GetValue(output),
+                    (r, stream) => r.WriteJson(stream), r => r.SummaryLine(), cancellationToken);
+            }
             var traffic = new ClickModelTraffic { Lift = liftValue };
             var clock = Stopwatch.StartNew();
             int step = Math.Max(1, options.Runs / 10);
