@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Cascade.Core;
+using Cascade.Experiments;
+using Cascade.Storage.Engine;
+
+namespace Cascade.Server.Dashboard;
+
+/// <summary>
+/// What the dashboard keeps beyond the services it reads: the catalog's item and user counts, cached for a few seconds
+/// (a count over a million rows is tens of milliseconds), and the reports of each experiment computed so far, so its
+/// page charts them over time. Everything else a page shows comes from the services the JSON API uses.
+/// </summary>
+internal sealed class DashboardData(CascadeEngine engine, TimeProvider? clock = null)
+{
+    /// <summary>How long the item and user counts are reused.</summary>
+    public static readonly TimeSpan CountsLifetime = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many reports per experiment are kept.</summary>
+    public const int MaxReports = 200;
+
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
+    private readonly ConcurrentDictionary<string, (DateTimeOffset At, long Items, long Users)> _counts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string App, string Id), RecentHistory<(DateTimeOffset At, ExperimentReport Report)>> _reports = new();
+
+    /// <summary>The app's items and users in the catalog, at most <see cref="CountsLifetime"/> old.</summary>
+    public (long Items, long Users) Counts(string app)
+    {
+        var now = _clock.GetUtcNow();
+        if (_counts.TryGetValue(app, out var c) && now - c.At < CountsLifetime)
+        {
+            return (c.Items, c.Users);
+        }
+        var (items, users) = engine.Catalog.CountEntities(app);
+        _counts[app] = (now, items, users);
+        return (items, users);
+    }
+
+    /// <summary>Keeps a report of experiment <paramref name="id"/> for its charts over time.</summary>
+    public void Keep(string app, string id, ExperimentReport report)
+    {
+        _reports.GetOrAdd((app, id), _ => new RecentHistory<(DateTimeOffset, ExperimentReport)>(MaxReports)).Add((_clock.GetUtcNow(), report));
+    }
+
+    /// <summary>The reports of experiment <paramref name="id"/> computed by this process, oldest first.</summary>
+    public IReadOnlyList<(DateTimeOffset At, ExperimentReport Report)> Reports(string app, string id) =>
+        _reports.TryGetValue((app, id), out var reports) ? reports.ToList() : [];
+
+    /// <summary>A duration in words: 42 s, 5 min, 3.2 h, 2.1 d.</summary>
+    public static string Age(TimeSpan age) => age.TotalSeconds switch
+    {
+        < 90 => $"{Math.Max(0, age.TotalSeconds):0} s",
+        < 5400 => $"{age.TotalMinutes:0} min",
+        < 172_800 => string.Create(CultureInfo.InvariantCulture, $"{age.TotalHours:0.0} h"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{age.TotalDays:0.0} d"),
+    };
+
+    /// <summary>A number for a table cell: invariant, at most four decimals, "–" for NaN or null.</summary>
+    public static string Num(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.####", CultureInfo.InvariantCulture) : "–";
+
+    /// <summary>A time for a chart's axis or a table: UTC, minutes.</summary>
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("MM-dd HH:mm", CultureInfo.InvariantCulture);
+}
