@@ -110,4 +110,46 @@ public sealed class DashboardPageTests
         string html = await browser.PageAsync("/dashboard");
         Assert.Contains("No API key is configured", html, StringComparison.Ordinal);
     }
+
+    private static async Task<string> Posted(HttpResponseMessage response, System.Net.HttpStatusCode status)
+    {
+        string html = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"{(int)response.StatusCode} instead of {(int)status}: {html[..Math.Min(html.Length, 3000)]}");
+        return WebUtility.HtmlDecode(html);
+    }
+
+    [Fact]
+    public async Task The_forms_train_save_roll_back_define_start_stop_and_evaluate_and_refuse_bad_input_on_the_page()
+    {
+        await using var server = await DashboardServer.StartAsync();
+        using var browser = new DashboardClient(server.Client.BaseAddress!);
+        await browser.LoginAsync(DashboardServer.AdminKey);
+        Dictionary<string, string> Form(string name, string value) => new() { [name] = value };
+
+        Assert.Contains("A training started", await Posted(await browser.PostFormAsync("/dashboard/models", "train", Form("x", "")), HttpStatusCode.OK), StringComparison.Ordinal);
+        Assert.Contains("Saved the serving bundle as 'first'", await Posted(await browser.PostFormAsync("/dashboard/models", "save", Form("saveName", "first")), HttpStatusCode.OK), StringComparison.Ordinal);
+        Assert.Contains("saveName: must be", await Posted(await browser.PostFormAsync("/dashboard/models", "save", Form("saveName", "../up")), HttpStatusCode.UnprocessableEntity), StringComparison.Ordinal);
+        Assert.Contains("Bundle 'first' is in service", await Posted(await browser.PostFormAsync("/dashboard/models", "rollback", Form("bundle", "first")), HttpStatusCode.OK), StringComparison.Ordinal);
+        Assert.Contains("bundle: 'missing' is not a bundle folder", await Posted(await browser.PostFormAsync("/dashboard/models", "rollback", Form("bundle", "missing")), HttpStatusCode.UnprocessableEntity), StringComparison.Ordinal);
+
+        Assert.Contains("definition: not a valid experiment definition", await Posted(await browser.PostFormAsync("/dashboard/experiments", "define", Form("definition", "{")), HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        const string Definition = """{"id":"exp-1","arms":[{"name":"control","share":0.5},{"name":"b","share":0.5}],"preExperimentDays":0}""";
+        Assert.Contains("Experiment 'exp-1' is defined", await Posted(await browser.PostFormAsync("/dashboard/experiments", "define", Form("definition", Definition)), HttpStatusCode.OK), StringComparison.Ordinal);
+        Assert.Contains("id:", await Posted(await browser.PostFormAsync("/dashboard/experiments", "define", Form("definition", Definition)), HttpStatusCode.Conflict), StringComparison.Ordinal);
+        Assert.Contains("is running", await Posted(await browser.PostFormAsync("/dashboard/experiments", "lifecycle", Form("action", "start:exp-1")), HttpStatusCode.OK), StringComparison.Ordinal);
+        Assert.Contains("id=\"experiment-status\">running", await browser.PageAsync("/dashboard/experiments/exp-1"), StringComparison.Ordinal);
+        Assert.Contains("is stopped", await Posted(await browser.PostFormAsync("/dashboard/experiments", "lifecycle", Form("action", "stop:exp-1")), HttpStatusCode.OK), StringComparison.Ordinal);
+        Assert.Contains("action: must be", await Posted(await browser.PostFormAsync("/dashboard/experiments", "lifecycle", Form("action", "delete:exp-1")), HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.Http.GetAsync("/dashboard/experiments/nope")).StatusCode);
+
+        Assert.Contains("Evaluated", await Posted(await browser.PostFormAsync("/dashboard/monitoring", "evaluate", Form("x", "")), HttpStatusCode.OK), StringComparison.Ordinal);
+        Assert.Contains("drift-status", await browser.PageAsync("/dashboard/monitoring"), StringComparison.Ordinal);
+
+        Assert.Contains("user: ", await Posted(await browser.Http.GetAsync("/dashboard/data?user=" + new string('u', 300)), HttpStatusCode.UnprocessableEntity), StringComparison.Ordinal);
+        Assert.Contains("id=\"found-user\"", await browser.PageAsync("/dashboard/data?user=u1"), StringComparison.Ordinal);
+        Assert.Contains("Item 39", await browser.PageAsync("/dashboard/data?item=i39"), StringComparison.Ordinal);
+        Assert.Contains("right: 'nope' is neither", await Posted(await browser.Http.GetAsync("/dashboard/debug?user=u1&right=nope"), HttpStatusCode.UnprocessableEntity), StringComparison.Ordinal);
+        string anonymous = await browser.PageAsync("/dashboard/debug?items=i1,i2");
+        Assert.Contains("Recommendations with their trail", anonymous, StringComparison.Ordinal);
+    }
 }
