@@ -138,6 +138,15 @@ public sealed class DashboardPageTests
         Assert.Contains("id:", await Posted(await browser.PostFormAsync("/dashboard/experiments", "define", Form("definition", Definition)), HttpStatusCode.Conflict), StringComparison.Ordinal);
         Assert.Contains("is running", await Posted(await browser.PostFormAsync("/dashboard/experiments", "lifecycle", Form("action", "start:exp-1")), HttpStatusCode.OK), StringComparison.Ordinal);
         Assert.Contains("id=\"experiment-status\">running", await browser.PageAsync("/dashboard/experiments/exp-1"), StringComparison.Ordinal);
+        // The report is computed in the background; the page shows it once it is there.
+        string report = "";
+        for (int i = 0; i < 60 && !report.Contains("events read", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(250);
+            report = await browser.PageAsync("/dashboard/experiments/exp-1");
+        }
+        Assert.Contains("Report computed", report, StringComparison.Ordinal);
+        Assert.Contains("A new report is being computed", await Posted(await browser.PostFormAsync("/dashboard/experiments/exp-1", "report", Form("x", "")), HttpStatusCode.OK), StringComparison.Ordinal);
         Assert.Contains("is stopped", await Posted(await browser.PostFormAsync("/dashboard/experiments", "lifecycle", Form("action", "stop:exp-1")), HttpStatusCode.OK), StringComparison.Ordinal);
         Assert.Contains("action: must be", await Posted(await browser.PostFormAsync("/dashboard/experiments", "lifecycle", Form("action", "delete:exp-1")), HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await browser.Http.GetAsync("/dashboard/experiments/nope")).StatusCode);

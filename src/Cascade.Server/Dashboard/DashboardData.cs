@@ -22,6 +22,58 @@ internal sealed class DashboardData(CascadeEngine engine, TimeProvider? clock = 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, long Items, long Users)> _counts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string App, string Id), RecentHistory<(DateTimeOffset At, ExperimentReport Report)>> _reports = new();
+    private readonly ConcurrentDictionary<(string App, string Id), (DateTimeOffset At, Server.Experiments.ExperimentReportResponse Response)> _latest = new();
+    private readonly ConcurrentDictionary<(string App, string Id), Task> _computing = new();
+    private readonly ConcurrentDictionary<(string App, string Id), string> _reportErrors = new();
+    private readonly Lock _computeGate = new();
+
+    /// <summary>How old the latest report may be before a visit of its page starts a new one.</summary>
+    public static readonly TimeSpan ReportLifetime = TimeSpan.FromMinutes(5);
+
+    /// <summary>The latest report of experiment <paramref name="id"/> computed by this process, and when.</summary>
+    public (DateTimeOffset At, Server.Experiments.ExperimentReportResponse Response)? LatestReport(string app, string id) =>
+        _latest.TryGetValue((app, id), out var latest) ? latest : null;
+
+    /// <summary>Whether a report of experiment <paramref name="id"/> is being computed.</summary>
+    public bool IsComputing(string app, string id) => _computing.TryGetValue((app, id), out var task) && !task.IsCompleted;
+
+    /// <summary>
+    /// Starts computing a report of experiment <paramref name="id"/> in the background (a report reads the log: seconds
+    /// at 10M events), unless one is being computed; the page shows the latest finished one meanwhile.
+    /// </summary>
+    /// <returns>The computation, for a caller that wants to wait.</returns>
+    public Task ComputeReport(string app, string id, Func<Server.Experiments.ExperimentReportResponse> report)
+    {
+        lock (_computeGate)
+        {
+            if (_computing.TryGetValue((app, id), out var running) && !running.IsCompleted)
+            {
+                return running;
+            }
+            var task = Task.Run(() =>
+            {
+                try
+                {
+                    var response = report();
+                    _latest[(app, id)] = (_clock.GetUtcNow(), response);
+                    _reportErrors.TryRemove((app, id), out _);
+                    if (response.Report is { } r)
+                    {
+                        Keep(app, id, r);
+                    }
+                }
+                catch (Exception e) when (e is Server.Experiments.ExperimentRefusedException or IOException or InvalidDataException or InvalidOperationException)
+                {
+                    _reportErrors[(app, id)] = e.Message;
+                }
+            });
+            _computing[(app, id)] = task;
+            return task;
+        }
+    }
+
+    /// <summary>Why the last computation of experiment <paramref name="id"/>'s report failed, if it did.</summary>
+    public string? ReportError(string app, string id) => _reportErrors.GetValueOrDefault((app, id));
 
     /// <summary>The app's items and users in the catalog, at most <see cref="CountsLifetime"/> old.</summary>
     public (long Items, long Users) Counts(string app)
