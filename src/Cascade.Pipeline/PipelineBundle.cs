@@ -91,15 +91,9 @@ public static class PipelineBundle
     /// <summary>Largest manifest read, in bytes.</summary>
     public const long MaxManifestBytes = 16L << 20;
 
-    /// <summary>
-    /// Reads and verifies the manifest and every file's checksum, and loads the fitted models and the ranker. Only
-    /// regular files are opened (no symbolic links, devices or pipes), each of the length its manifest declares, which
-    /// is checked before a byte is read; messages name files by their name in the bundle, never by a full path.
-    /// </summary>
-    /// <param name="directory">The bundle directory.</param>
-    /// <param name="cancellationToken">Stops the read between chunks.</param>
-    /// <exception cref="InvalidDataException">A file is missing, its checksum does not match, or it does not load; the message names the file.</exception>
-    public static (BundleManifest Manifest, Dictionary<string, IRecommender> Models, IRanker? Ranker) Read(string directory, CancellationToken cancellationToken = default)
+    /// <summary>Reads and validates the manifest of the bundle at <paramref name="directory"/> (no model file is read).</summary>
+    /// <exception cref="InvalidDataException">The manifest is missing, not a regular file, too large or invalid.</exception>
+    public static BundleManifest ReadManifest(string directory)
     {
         string manifestPath = Path.Combine(directory, ManifestFile);
         var info = new FileInfo(manifestPath);
@@ -122,6 +116,20 @@ public static class PipelineBundle
             throw new InvalidDataException($"{ManifestFile} is not a valid bundle manifest: {e.Message}", e);
         }
         Validate(manifest);
+        return manifest;
+    }
+
+    /// <summary>
+    /// Reads and verifies the manifest and every file's checksum, and loads the fitted models and the ranker. Only
+    /// regular files are opened (no symbolic links, devices or pipes), each of the length its manifest declares, which
+    /// is checked before a byte is read; messages name files by their name in the bundle, never by a full path.
+    /// </summary>
+    /// <param name="directory">The bundle directory.</param>
+    /// <param name="cancellationToken">Stops the read between chunks.</param>
+    /// <exception cref="InvalidDataException">A file is missing, its checksum does not match, or it does not load; the message names the file.</exception>
+    public static (BundleManifest Manifest, Dictionary<string, IRecommender> Models, IRanker? Ranker) Read(string directory, CancellationToken cancellationToken = default)
+    {
+        var manifest = ReadManifest(directory);
         var models = new Dictionary<string, IRecommender>(StringComparer.Ordinal);
         foreach (var file in manifest.Models)
         {

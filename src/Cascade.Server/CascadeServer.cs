@@ -155,6 +155,7 @@ public static class CascadeServer
         builder.Services.AddSingleton(provider => new Monitoring.DriftService(engine, recommendations, options.Drift,
             provider.GetRequiredService<ILogger<Monitoring.DriftService>>()));
         builder.Services.AddHostedService(provider => provider.GetRequiredService<Monitoring.DriftService>());
+        Dashboard.DashboardSetup.AddCascadeDashboard(builder.Services, options, engine);
         services?.Invoke(builder.Services); // tests: e.g. an in-memory trace exporter
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -182,6 +183,7 @@ public static class CascadeServer
         app.UseCascadeTelemetry(options.Telemetry);
         app.Services.GetRequiredService<Monitoring.DriftService>().Export(app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         app.UseRateLimiter();
+        Dashboard.DashboardSetup.UseCascadeDashboard(app);
         app.MapOpenApi();
         CatalogEndpoints.Map(app);
         EventEndpoints.Map(app);

@@ -69,6 +69,9 @@ public sealed class ServerOptions
     /// <summary>Drift monitoring: windows, reference, thresholds, background evaluation (docs/monitoring.md).</summary>
     public Monitoring.DriftServiceOptions Drift { get; set; } = new();
 
+    /// <summary>The operator dashboard at /dashboard (docs/dashboard.md).</summary>
+    public Dashboard.DashboardOptions Dashboard { get; set; } = new();
+
     /// <summary>Metrics and traces: /metrics, OTLP, per-request traces (docs/monitoring.md).</summary>
     public Infrastructure.TelemetryOptions Telemetry { get; set; } = new();
 
@@ -195,6 +198,7 @@ public sealed class ServerOptions
     {
         var problems = new List<string>();
         Guard.Collect(problems, () => Guard.NotBlank(DataDirectory, "Cascade:DataDirectory"));
+        Guard.Collect(problems, () => Guard.Positive(Dashboard.SessionMinutes, "Cascade:Dashboard:SessionMinutes"));
         Guard.Collect(problems, () => Guard.AtLeast(MaxRequestBodyBytes, 1024, "Cascade:MaxRequestBodyBytes"));
         Guard.Collect(problems, () => Guard.Positive(MaxBatchSize, "Cascade:MaxBatchSize"));
         Guard.Collect(problems, () => Guard.Positive(MaxJsonElements, "Cascade:MaxJsonElements"));

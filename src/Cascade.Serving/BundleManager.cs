@@ -1,3 +1,4 @@
+using Cascade.Core;
 using Cascade.Core.Domain;
 using Cascade.Features;
 using Cascade.Pipeline;
@@ -30,6 +31,7 @@ public sealed partial class BundleManager
     private readonly ConcurrentDictionary<string, string> _trainingFailures = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _bundleReady = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TrainingSummary> _lastTraining = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RecentHistory<CommissionedBundle>> _history = new(StringComparer.Ordinal);
 
     private static readonly System.Diagnostics.Metrics.Histogram<double> TrainingDuration = Core.Telemetry.CascadeTelemetry.Meter.CreateHistogram<double>(
         "cascade.training.duration", "s", "Time to train, smoke-test and swap in a bundle (or load one), by app.", tags: null,
@@ -170,6 +172,7 @@ public sealed partial class BundleManager
         var summary = new TrainingSummary(bundle.App, snapshot.Matrix.Rows, bundle.Items.Count, snapshot.Matrix.NonZeros, snapshot.Sequence,
             _clock.GetElapsedTime(started), bundle.Version, bundle.Pipeline.Note, bundle.Pipeline.RankerTraining, bundle.Pipeline.Selection);
         _lastTraining[bundle.App] = summary;
+        _history.GetOrAdd(bundle.App, _ => new RecentHistory<CommissionedBundle>(MaxHistory)).Add(new CommissionedBundle(_clock.GetUtcNow(), summary));
         TrainingDuration.Record(summary.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("app", bundle.App));
         CheckpointInBackground();
         return summary;
@@ -427,6 +430,12 @@ public sealed partial class BundleManager
     /// <summary>The summary of the last training or load that put a bundle in service for <paramref name="app"/>, or null.</summary>
     /// <param name="app">The app.</param>
     public TrainingSummary? LastTraining(string app) => _lastTraining.GetValueOrDefault(app);
+
+    /// <summary>How many commissioned bundles <see cref="History"/> keeps per app.</summary>
+    public const int MaxHistory = 200;
+
+    /// <summary>The bundles put in service for <paramref name="app"/> since the process started (trained or loaded), oldest first, at most <see cref="MaxHistory"/>.</summary>
+    public IReadOnlyList<CommissionedBundle> History(string app) => _history.TryGetValue(app, out var history) ? history.ToList() : [];
 
     private void SmokeTest(ServedBundle bundle)
     {

@@ -129,3 +129,8 @@ public sealed record BatchSummary(string App, int Users, int Computed, int Resum
 /// <param name="Selection">What model selection did (trials, validation metric, time, the configuration chosen), or null when it was off.</param>
 public sealed record TrainingSummary(string App, int Users, int Items, int Interactions, long Sequence, TimeSpan Elapsed, string BundleVersion, string? Note = null,
     Cascade.Pipeline.RankerTraining? Ranker = null, Cascade.Pipeline.Selection.SelectionReport? Selection = null);
+
+/// <summary>A bundle put in service: when, and what its training (or load) reported.</summary>
+/// <param name="At">When it was swapped in.</param>
+/// <param name="Summary">Its training summary, with the model selection's validation figures.</param>
+public sealed record CommissionedBundle(DateTimeOffset At, TrainingSummary Summary);

@@ -60,6 +60,9 @@ public sealed class StageMetrics(int window = 8192)
     public IReadOnlyList<StageLatency> Snapshot() =>
         [.. _stages.OrderBy(p => p.Key == "total" ? "" : p.Key, StringComparer.Ordinal).Select(p => p.Value.Summarise(p.Key))];
 
+    /// <summary>Samples recorded for <paramref name="stage"/> since start ("total": requests), beyond the window too.</summary>
+    public long Recorded(string stage) => _stages.TryGetValue(stage, out var ring) ? ring.Recorded : 0;
+
     private static void Export(string stage, double milliseconds, int items, bool degraded)
     {
         var tag = new KeyValuePair<string, object?>("stage", stage);
@@ -81,6 +84,8 @@ public sealed class StageMetrics(int window = 8192)
         private readonly double[] _values = new double[size];
         private long _next;
         private long _degraded;
+
+        public long Recorded => Interlocked.Read(ref _next);
 
         public void Add(double value, bool degraded)
         {

@@ -197,7 +197,7 @@ public sealed class RecommendAndSecurityTests
         var ready = await server.Client.GetFromJsonAsync<JsonElement>("/health/ready");
         Assert.Equal("ready", ready.GetProperty("status").GetString());
         Assert.All(ready.GetProperty("projections").EnumerateArray(), p => Assert.Equal(0, p.GetProperty("lag").GetInt64()));
-        Assert.Equal(["catalog", "interactions", "recent-changes", "features"], ready.GetProperty("projections").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        Assert.Equal(["catalog", "interactions", "recent-changes", "features", "dashboard"], ready.GetProperty("projections").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
     }
 
     [Fact]

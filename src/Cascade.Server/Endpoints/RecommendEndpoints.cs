@@ -47,42 +47,10 @@ internal static class RecommendEndpoints
 
     private static async Task<IResult> LoadBundle(HttpContext http, RecommendationService service, ServerOptions options)
     {
-        string appName = http.App();
-        string? name = http.Body<BundleRequest>().Elements[0]!.Path;
-        const string Where = "the name of a bundle folder in the server's bundles folder (Cascade:BundlesDirectory)";
-        if (string.IsNullOrWhiteSpace(name))
-        {
-            return Problems.Invalid("path", $"is required: {Where}");
-        }
-        if (name is "." or ".." || InputValidator.WhyNotId(name) is not null || name.Contains('\\', StringComparison.Ordinal))
-        {
-            return Problems.Invalid("path", $"must be {Where}, not a path");
-        }
-        string root = Path.GetFullPath(options.BundlesRoot);
-        string directory = Path.Combine(root, name);
-        var info = new DirectoryInfo(directory);
-        if (!info.Exists || info.LinkTarget is not null)
-        {
-            return Problems.Invalid("path", $"'{name}' is not a bundle folder in the bundles folder (Cascade:BundlesDirectory)");
-        }
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
-        limit.CancelAfter(TimeSpan.FromSeconds(options.BundleLoadTimeoutSeconds));
-        try
-        {
-            // Off the request thread: reading, hashing and building check the token between steps, so a load that runs
-            // over its time is cancelled and leaves the old bundle serving.
-            return Results.Ok(await Task.Run(() => service.Bundles.LoadBundle(appName, directory, limit.Token), CancellationToken.None).WaitAsync(limit.Token));
-        }
-        catch (OperationCanceledException) when (!http.RequestAborted.IsCancellationRequested)
-        {
-            return Refused("path", $"Loading bundle '{name}' took longer than {options.BundleLoadTimeoutSeconds} s (Cascade:BundleLoadTimeoutSeconds) and was cancelled.");
-        }
-        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
-        {
-            // The answer names the bundle by the name it was asked for, never by where the server keeps it.
-            string detail = e.Message.Replace(directory, name, StringComparison.Ordinal).Replace(root, "(bundles)", StringComparison.Ordinal);
-            return Refused("path", $"Bundle '{name}': {detail}");
-        }
+        var load = await BundleFolders.LoadAsync(service, options, http.App(), http.Body<BundleRequest>().Elements[0]!.Path, http.RequestAborted);
+        return load.Summary is { } summary ? Results.Ok(summary)
+            : load.Status == StatusCodes.Status409Conflict ? Refused(load.Field, load.Reason)
+            : Problems.Invalid(load.Field, load.Reason);
     }
 
     // A bundle that was not put in service (loaded or trained): 409, naming what the request could change.

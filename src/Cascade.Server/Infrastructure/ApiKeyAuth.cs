@@ -36,23 +36,32 @@ internal sealed class ApiKeyAuth
     /// <summary>The rate-limit partition of a request: its API key when valid, else its client address.</summary>
     public string PartitionOf(HttpContext context)
     {
-        if (!Open && context.Request.Headers.TryGetValue(Header, out var values) && values.Count == 1 && !string.IsNullOrEmpty(values[0]))
+        if (!Open && context.Request.Headers.TryGetValue(Header, out var values) && values.Count == 1 && !string.IsNullOrEmpty(values[0])
+            && Find(values[0]!) is { } match)
         {
-            byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!));
-            int match = -1;
-            for (int i = 0; i < _keys.Count; i++)
-            {
-                if (CryptographicOperations.FixedTimeEquals(digest, _keys[i].Digest))
-                {
-                    match = i;
-                }
-            }
-            if (match >= 0)
-            {
-                return "key:" + match.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
+            return "key:" + match.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         return "ip:" + (context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+    }
+
+    /// <summary>The app of <paramref name="key"/> when it is a configured key with the admin scope, else null (compared in constant time).</summary>
+    public string? AdminApp(string key) =>
+        Find(key) is { } i && _keys[i].Scopes.Contains("admin") ? _keys[i].App : null;
+
+    // The index of the configured key equal to key, or null. Every key is compared, so the time taken does not say
+    // which one matched.
+    private int? Find(string key)
+    {
+        byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        int? match = null;
+        for (int i = 0; i < _keys.Count; i++)
+        {
+            if (CryptographicOperations.FixedTimeEquals(digest, _keys[i].Digest))
+            {
+                match = i;
+            }
+        }
+        return match;
     }
 
     /// <summary>Returns the app the request acts on, or a 401/403 problem.</summary>
@@ -67,21 +76,12 @@ internal sealed class ApiKeyAuth
             return (null, Results.Problem(title: "An API key is required.", detail: $"Send it in the {Header} header.", statusCode: StatusCodes.Status401Unauthorized,
                 type: "https://cascade.dev/problems/unauthorized", extensions: Field("is required")));
         }
-        byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!));
-        (string App, HashSet<string> Scopes)? match = null;
-        foreach (var k in _keys)
-        {
-            // Every key is compared, so the time taken does not say which one matched.
-            if (CryptographicOperations.FixedTimeEquals(digest, k.Digest))
-            {
-                match = (k.App, k.Scopes);
-            }
-        }
-        if (match is not { } m)
+        if (Find(values[0]!) is not { } index)
         {
             return (null, Results.Problem(title: "The API key is not valid.", detail: $"{Header}: not a configured key.", statusCode: StatusCodes.Status401Unauthorized,
                 type: "https://cascade.dev/problems/unauthorized", extensions: Field("is not a configured key")));
         }
+        var m = _keys[index];
         string needed = scope switch { Scope.Read => "read", Scope.Write => "write", _ => "admin" };
         bool allowed = m.Scopes.Contains("admin") || m.Scopes.Contains(needed) || (scope == Scope.Read && m.Scopes.Contains("write"));
         return allowed

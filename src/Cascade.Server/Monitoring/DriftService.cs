@@ -109,6 +109,7 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
     private readonly DriftOptions drift = options.Detectors with { Window = TimeSpan.FromMinutes(options.WindowMinutes) };
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, DriftResponse> _latest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Core.RecentHistory<DriftResponse>> _history = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Version, ReferenceSnapshot Snapshot, int Windows, long Events, DriftMonitor Monitor)> _references = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Follower> _windows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DateTimeOffset At, long Items, Dictionary<string, string> Categories)> _categories = new(StringComparer.Ordinal);
@@ -172,8 +173,21 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
     private DriftResponse Keep(DriftResponse response)
     {
         _latest[response.App] = response;
+        if (response.Report is not null)
+        {
+            _history.GetOrAdd(response.App, _ => new Core.RecentHistory<DriftResponse>(MaxHistory)).Add(response);
+        }
         return response;
     }
+
+    /// <summary>How many evaluations with a report <see cref="History"/> keeps per app (a day at the default 5-minute interval).</summary>
+    public const int MaxHistory = 288;
+
+    /// <summary>The app's evaluations that produced a report since the process started, oldest first; never evaluates.</summary>
+    public IReadOnlyList<DriftResponse> History(string app) => _history.TryGetValue(app, out var history) ? history.ToList() : [];
+
+    /// <summary>The app's latest evaluation, if any; never evaluates.</summary>
+    public DriftResponse? Peek(string app) => _latest.GetValueOrDefault(app);
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -59,6 +59,9 @@ public interface ICatalogStore : ILogProjection, IDisposable
     /// <summary>Counts of items, users and events of the app.</summary>
     CatalogCounts Count(string app);
 
+    /// <summary>The app's items and users (no event count: that one scans the events table).</summary>
+    (long Items, long Users) CountEntities(string app);
+
     /// <summary>The newest version of each of the app's experiments, by id.</summary>
     IReadOnlyList<ExperimentRecord> ListExperiments(string app);
 

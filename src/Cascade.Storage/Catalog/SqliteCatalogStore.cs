@@ -375,13 +375,32 @@ public sealed class SqliteCatalogStore : ICatalogStore
     /// <inheritdoc />
     public CatalogCounts Count(string app)
     {
+        var counts = Counts(app, "SELECT (SELECT count(*) FROM items WHERE app = $a), (SELECT count(*) FROM users WHERE app = $a), (SELECT count(*) FROM events WHERE app = $a)", 3);
+        return new CatalogCounts(counts[0], counts[1], counts[2]);
+    }
+
+    /// <inheritdoc />
+    public (long Items, long Users) CountEntities(string app)
+    {
+        var counts = Counts(app, "SELECT (SELECT count(*) FROM items WHERE app = $a), (SELECT count(*) FROM users WHERE app = $a)", 2);
+        return (counts[0], counts[1]);
+    }
+
+    // Runs one row of count(*) sub-selects over the app ($a).
+    private long[] Counts(string app, string sql, int columns)
+    {
         using var c = OpenReader();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT (SELECT count(*) FROM items WHERE app = $a), (SELECT count(*) FROM users WHERE app = $a), (SELECT count(*) FROM events WHERE app = $a)";
+        cmd.CommandText = sql;
         cmd.Parameters.AddWithValue("$a", app);
         using var r = cmd.ExecuteReader();
         r.Read();
-        return new CatalogCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2));
+        var counts = new long[columns];
+        for (int i = 0; i < columns; i++)
+        {
+            counts[i] = r.GetInt64(i);
+        }
+        return counts;
     }
 
     /// <inheritdoc />
