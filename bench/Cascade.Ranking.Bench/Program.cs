@@ -9,11 +9,13 @@ using Cascade.Ranking.Neural;
 //   frappe     --train F --valid F [--seeds 1,2,3] [--mincount 1] [--save model.bin] [--<dcnv2 parameter> value ...]
 //   throughput [--train F] [--rows 100000] [--threads 1,2] [--epochs 1] [--<dcnv2 parameter> value ...]
 //   latency    [--model F | --train F] [--candidates 500] [--iterations 2000] [--<dcnv2 parameter> value ...]
+//   onnx       [--model F | --train F] [--candidates 500] [--iterations 1000] [--rounds 3] [--<dcnv2 parameter> value ...]
+//              the same model scored natively and by the onnx ranker (its ONNX export), alternating, on one thread
 // Any other --key value pair is passed to DcnV2Options.FromParameters (dim, cross, hidden, dropout, lr, batch, l2emb, …).
 var culture = CultureInfo.InvariantCulture;
-if (args.Length == 0 || args[0] is not ("frappe" or "throughput" or "latency"))
+if (args.Length == 0 || args[0] is not ("frappe" or "throughput" or "latency" or "onnx"))
 {
-    Console.Error.WriteLine("usage: Cascade.Ranking.Bench frappe|throughput|latency [--train F] [--valid F] [--seeds 1,2,3] [--threads 1,2] [--model F] [--<dcnv2 parameter> value ...]");
+    Console.Error.WriteLine("usage: Cascade.Ranking.Bench frappe|throughput|latency|onnx [--train F] [--valid F] [--seeds 1,2,3] [--threads 1,2] [--model F] [--<dcnv2 parameter> value ...]");
     return 2;
 }
 var options = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -37,6 +39,8 @@ switch (args[0])
         return Frappe();
     case "throughput":
         return Throughput();
+    case "onnx":
+        return Onnx();
     default:
         return Latency();
 }
@@ -111,10 +115,96 @@ int Throughput()
 
 int Latency()
 {
-    string? modelPath = Take("model");
-    string? train = Take("train");
     int candidates = int.Parse(Take("candidates") ?? "500", culture);
     int iterations = int.Parse(Take("iterations") ?? "2000", culture);
+    var (model, request) = RequestModel(candidates);
+    var scores = new float[candidates];
+    for (int i = 0; i < 200; i++)
+    {
+        model.Predict(request, scores);
+    }
+    var micros = new double[iterations];
+    long allocated = GC.GetAllocatedBytesForCurrentThread();
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    for (int i = 0; i < iterations; i++)
+    {
+        long start = Stopwatch.GetTimestamp();
+        model.Predict(request, scores);
+        micros[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+    }
+    allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+    double cpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / iterations;
+    Array.Sort(micros);
+    Console.WriteLine($"score {candidates} candidates, calling thread only, {iterations} requests after 200 warm-up: p50 {micros[iterations / 2]:F0} µs  p99 {micros[(int)(iterations * 0.99)]:F0} µs  mean {micros.Average():F0} µs  CPU {cpuMicros:F0} µs/request  allocated {allocated / (double)iterations:F0} B/request  load {LoadAverage()}");
+    Console.WriteLine($"# model: {model.ParameterCount} parameters, hidden [{string.Join(",", model.Options.HiddenUnits)}], {model.Options.CrossLayers} cross layers, dim {model.Options.EmbeddingDimension}");
+    return 0;
+}
+
+// The native DCN-v2 and the onnx ranker over its export score the same request, in alternating rounds (so both see
+// the same load), each round `iterations` requests on the calling thread; the best round of each is reported.
+int Onnx()
+{
+    int candidates = int.Parse(Take("candidates") ?? "500", culture);
+    int iterations = int.Parse(Take("iterations") ?? "1000", culture);
+    int rounds = int.Parse(Take("rounds") ?? "3", culture);
+    var (model, request) = RequestModel(candidates);
+    string path = Path.Combine(Path.GetTempPath(), $"cascade-bench-{Environment.ProcessId}.onnx");
+    using (var file = File.Create(path))
+    {
+        model.ExportOnnx(file);
+    }
+    using var onnx = new Cascade.Ranking.Onnx.OnnxRanker(Cascade.Ranking.Onnx.OnnxRankerOptions.FromParameters(new Dictionary<string, string> { ["model"] = path, ["threads"] = "1" }));
+    onnx.Fit(request);
+    File.Delete(path);
+    var native = new float[candidates];
+    var exported = new float[candidates];
+    model.Predict(request, native);
+    onnx.Predict(request, exported);
+    float maxDifference = 0;
+    for (int i = 0; i < candidates; i++)
+    {
+        maxDifference = Math.Max(maxDifference, Math.Abs(native[i] - exported[i]));
+    }
+    IRanker[] rankers = [model, onnx];
+    var best = new (double Wall, double Cpu)[] { (double.MaxValue, double.MaxValue), (double.MaxValue, double.MaxValue) };
+    for (int k = 0; k < 2; k++)
+    {
+        for (int i = 0; i < 200; i++)
+        {
+            rankers[k].Predict(request, native);
+        }
+    }
+    for (int round = 0; round < rounds; round++)
+    {
+        for (int k = 0; k < 2; k++)
+        {
+            var process = Process.GetCurrentProcess();
+            var cpu = process.TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < iterations; i++)
+            {
+                rankers[k].Predict(request, native);
+            }
+            double wall = clock.Elapsed.TotalSeconds;
+            process.Refresh();
+            double cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
+            best[k] = (Math.Min(best[k].Wall, wall), Math.Min(best[k].Cpu, cpuSeconds));
+            Console.WriteLine($"# round {round + 1} {rankers[k].Name}: {(double)candidates * iterations / wall:F0} rows/s wall, {(double)candidates * iterations / cpuSeconds:F0} rows/s per CPU-second  load {LoadAverage()}");
+        }
+    }
+    double rows = (double)candidates * iterations;
+    Console.WriteLine($"score {candidates} candidates, one thread, best of {rounds} rounds of {iterations} requests: native dcnv2 {rows / best[0].Wall:F0} rows/s wall ({rows / best[0].Cpu:F0} per CPU-second, {best[0].Cpu / iterations * 1e6:F0} µs CPU/request); " +
+        $"onnx ranker {rows / best[1].Wall:F0} rows/s wall ({rows / best[1].Cpu:F0} per CPU-second, {best[1].Cpu / iterations * 1e6:F0} µs CPU/request); onnx/native CPU time {best[1].Cpu / best[0].Cpu:F2}; max |native − onnx| {maxDifference:E2}; load {LoadAverage()}");
+    Console.WriteLine($"# model: {model.ParameterCount} parameters, hidden [{string.Join(",", model.Options.HiddenUnits)}], {model.Options.CrossLayers} cross layers, dim {model.Options.EmbeddingDimension}");
+    return 0;
+}
+
+// A saved-and-reloaded DCN-v2 (loaded from --model, or fitted one epoch on --train or on synthetic Frappe-shaped rows)
+// and one request of `candidates` rows from its data.
+(DeepCrossNetworkV2 Model, RankingDataset Request) RequestModel(int candidates)
+{
+    string? modelPath = Take("model");
+    string? train = Take("train");
     DeepCrossNetworkV2 model;
     RankingDataset source;
     if (modelPath is not null)
@@ -137,27 +227,7 @@ int Latency()
         buffer.Position = 0;
         model = DeepCrossNetworkV2.Load(buffer);
     }
-    var request = source.Select([.. Enumerable.Range(0, candidates).Select(i => (i * 7919) % source.Rows)]);
-    var scores = new float[candidates];
-    for (int i = 0; i < 200; i++)
-    {
-        model.Predict(request, scores);
-    }
-    var micros = new double[iterations];
-    long allocated = GC.GetAllocatedBytesForCurrentThread();
-    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-    for (int i = 0; i < iterations; i++)
-    {
-        long start = Stopwatch.GetTimestamp();
-        model.Predict(request, scores);
-        micros[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
-    }
-    allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-    double cpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / iterations;
-    Array.Sort(micros);
-    Console.WriteLine($"score {candidates} candidates, calling thread only, {iterations} requests after 200 warm-up: p50 {micros[iterations / 2]:F0} µs  p99 {micros[(int)(iterations * 0.99)]:F0} µs  mean {micros.Average():F0} µs  CPU {cpuMicros:F0} µs/request  allocated {allocated / (double)iterations:F0} B/request  load {LoadAverage()}");
-    Console.WriteLine($"# model: {model.ParameterCount} parameters, hidden [{string.Join(",", model.Options.HiddenUnits)}], {model.Options.CrossLayers} cross layers, dim {model.Options.EmbeddingDimension}");
-    return 0;
+    return (model, source.Select([.. Enumerable.Range(0, candidates).Select(i => (i * 7919) % source.Rows)]));
 }
 
 static RankingDataset SyntheticFrappe(int rows, int seed)

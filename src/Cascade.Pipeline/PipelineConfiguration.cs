@@ -37,7 +37,24 @@ public static class PipelineConfiguration
         {
             throw new ArgumentException($"Pipeline configuration file '{path}' is not valid: {e.Message}", nameof(path), e);
         }
-        return FromJson(root, $"Pipeline configuration file '{path}'");
+        var options = FromJson(root, $"Pipeline configuration file '{path}'");
+        ResolveRankerModel(options, Path.GetDirectoryName(Path.GetFullPath(path))!);
+        return options;
+    }
+
+    /// <summary>
+    /// A file a ranker reads (the <c>onnx</c> ranker's <c>model</c>) given as a relative path is relative to the
+    /// configuration file's folder, so a pipeline file and its model can move together.
+    /// </summary>
+    private static void ResolveRankerModel(PipelineOptions options, string folder)
+    {
+        if (options.Ranker is { } ranker
+            && string.Equals(ranker.Kind, Cascade.Ranking.Onnx.OnnxRanker.KindName, StringComparison.OrdinalIgnoreCase)
+            && ranker.Parameters.TryGetValue(Cascade.Ranking.Onnx.OnnxRankerOptions.ModelKey, out string? model)
+            && model.Length > 0 && !Path.IsPathRooted(model))
+        {
+            ranker.Parameters[Cascade.Ranking.Onnx.OnnxRankerOptions.ModelKey] = Path.GetFullPath(Path.Combine(folder, model));
+        }
     }
 
     /// <summary>

@@ -108,6 +108,19 @@ public sealed class PipelineOptions
             Guard.Collect(errors, () => Guard.InRange(r.ValidFraction, 0, 1, minExclusive: true, maxExclusive: true, "Pipeline:Ranker:ValidFraction"));
             Guard.Collect(errors, () => Guard.InRange(r.HoldoutFolds, 1, 10, "Pipeline:Ranker:HoldoutFolds"));
             Guard.Collect(errors, () => Guard.AtLeast(r.MaxUsers, 10, "Pipeline:Ranker:MaxUsers"));
+            if (!string.IsNullOrWhiteSpace(r.Kind))
+            {
+                // The kind and its parameters are checked now rather than when a bundle is first trained; files they
+                // name (the onnx ranker's model) are read only then.
+                try
+                {
+                    _ = Ranking.RankerCatalog.Create(r.Kind, r.Parameters);
+                }
+                catch (Exception e) when (e is ArgumentException or FormatException)
+                {
+                    errors.Add($"Pipeline:Ranker: {e.Message}");
+                }
+            }
             if (r.EntityFeatures is { } entity)
             {
                 var entityErrors = new List<string>();

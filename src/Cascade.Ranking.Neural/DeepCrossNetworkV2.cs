@@ -213,6 +213,24 @@ public sealed class DeepCrossNetworkV2 : IRanker
         });
     }
 
+    /// <summary>
+    /// Writes the fitted model as an ONNX graph (opset 13): inputs <c>categorical</c> (int64 [N, fields], the same codes
+    /// as the data) and <c>numeric</c> (float [N, numeric], NaN = missing), output <c>probability</c> (float [N]). The
+    /// default feature mapping of the <c>onnx</c> ranker is written in the model's metadata (docs/rankers-onnx.md).
+    /// </summary>
+    /// <param name="stream">Destination.</param>
+    /// <exception cref="InvalidOperationException">The ranker is not fitted.</exception>
+    public void ExportOnnx(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var network = _network;
+        if (network is null || Schema is null)
+        {
+            throw new InvalidOperationException("The DCN-v2 ranker is not fitted; there is nothing to export.");
+        }
+        network.ToOnnx(Schema).WriteTo(stream);
+    }
+
     /// <summary>Loads a model file written by <see cref="Save"/>.</summary>
     /// <param name="stream">A stream at the start of a model file.</param>
     /// <exception cref="InvalidDataException">The file is corrupt, of another kind, or inconsistent.</exception>

@@ -19,6 +19,7 @@ public sealed class ArchitectureTests
         Project("Cascade.Ranking", "Cascade.Models"),
         Project("Cascade.Ranking.Trees", "Cascade.Ranking"),
         Project("Cascade.Ranking.Neural", "Cascade.Ranking"),
+        Project("Cascade.Ranking.Onnx", "Cascade.Ranking"),
         Project("Cascade.Features", "Cascade.Ranking", "Cascade.Storage"),
         Project("Cascade.Pipeline", "Cascade.Ann", "Cascade.Ranking.Trees"),
         Project("Cascade.Evaluation", "Cascade.Models", "Cascade.Ranking"),

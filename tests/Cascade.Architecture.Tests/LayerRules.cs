@@ -21,6 +21,8 @@ internal sealed class LayerRules
             ["Cascade.Ranking"] = 2,
             ["Cascade.Ranking.Trees"] = 3,
             ["Cascade.Ranking.Neural"] = 3,
+            // Scores with an ONNX model trained elsewhere (ONNX Runtime); the pipeline reaches it through the ranker catalog.
+            ["Cascade.Ranking.Onnx"] = 3,
             ["Cascade.Features"] = 4,
             ["Cascade.Pipeline"] = 5,
             // Evaluation sits above the learners and beside Serving: neither may reference the other.

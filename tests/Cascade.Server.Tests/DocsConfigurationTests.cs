@@ -99,7 +99,8 @@ public sealed partial class DocsConfigurationTests
             options.ToEngineOptions().Validate();
             return options.ToRecommendationOptions().Pipeline ?? PipelineOptions.Default();
         }
-        string file = Path.Combine(Path.GetTempPath(), $"cascade-docs-{Guid.NewGuid():N}.json");
+        // At the repository's root, so that a relative file in an example (the onnx ranker's model) resolves from there.
+        string file = Path.Combine(Root, $".cascade-docs-{Guid.NewGuid():N}.json");
         File.WriteAllText(file, json);
         try
         {

@@ -9,13 +9,65 @@ using Spectre.Console;
 
 namespace Cascade.Cli.Commands;
 
-/// <summary>`cascade export parquet DIR`: the data folder's events, items, users and batch recommendations as Parquet files.</summary>
+/// <summary>
+/// `cascade export parquet DIR`: the data folder's events, items, users and batch recommendations as Parquet files;
+/// `cascade export onnx MODEL OUT`: a model as ONNX.
+/// </summary>
 internal static class ExportCommand
 {
     public static Command Create()
     {
         var command = new Command("export", "Write the engine's data to files that other tools read (pandas, Polars, Spark, DuckDB).");
         command.Subcommands.Add(ParquetCommand());
+        command.Subcommands.Add(OnnxCommand());
+        return command;
+    }
+
+    private static Command OnnxCommand()
+    {
+        var model = new Argument<string>("MODEL") { Description = "A Cascade model file: a dcnv2 ranker (cascade ctr --save) or a two-tower model." };
+        var output = new Argument<string>("OUT") { Description = "The .onnx file to write (replaced if present)." };
+        var tower = new Option<string?>("--tower") { Description = "For a two-tower model: user or item." };
+        var command = new Command("onnx",
+            "Write a model as ONNX (opset 13) for ONNX Runtime or any other runtime: a dcnv2 ranker (inputs categorical and numeric, output probability; " +
+            "the onnx ranker reads its feature mapping from the file) or one tower of a two-tower model. See docs/rankers-onnx.md.")
+        { model, output, tower };
+        command.SetAction(parse =>
+        {
+            string modelPath = parse.GetValue(model)!, outPath = parse.GetValue(output)!;
+            Cascade.Models.Neural.TwoTowerSide? side = parse.GetValue(tower)?.ToLowerInvariant() switch
+            {
+                null => null,
+                "user" => Cascade.Models.Neural.TwoTowerSide.User,
+                "item" => Cascade.Models.Neural.TwoTowerSide.Item,
+                _ => null,
+            };
+            if (side is null && parse.GetValue(tower) is { } given)
+            {
+                return CommonOptions.Fail($"--tower '{given}' is not user or item.");
+            }
+            if (!File.Exists(modelPath))
+            {
+                return CommonOptions.Fail($"MODEL '{modelPath}' does not exist.");
+            }
+            string temp = outPath + ".tmp";
+            try
+            {
+                string description;
+                using (var stream = File.Create(temp))
+                {
+                    description = Cascade.Pipeline.Ranking.OnnxExport.Write(modelPath, stream, side);
+                }
+                File.Move(temp, outPath, overwrite: true);
+                Console.WriteLine($"Wrote {Path.GetFullPath(outPath)}: {description}");
+                return 0;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                File.Delete(temp);
+                return CommonOptions.Fail(e.Message);
+            }
+        });
         return command;
     }
 

@@ -20,7 +20,7 @@ namespace Cascade.Models.Neural;
 /// negatives (mixed negatives), unit-length tower outputs and a pooling exponent (see <see cref="TwoTowerOptions"/>).
 /// Training is single-threaded, so a seed fixes the model.
 /// </remarks>
-public sealed class TwoTower : EmbeddingRecommenderBase
+public sealed partial class TwoTower : EmbeddingRecommenderBase
 {
     /// <summary>The kind name in model files.</summary>
     public const string KindName = "two-tower";

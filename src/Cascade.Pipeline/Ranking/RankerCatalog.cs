@@ -37,6 +37,9 @@ public static class RankerCatalog
         new("dcnv2", "Deep & Cross Network v2, Adam: dim=10, cross=4, hidden=400-400-400, structure=parallel, bn=true, dropout=0.4, lr=0.001, batch=4096, l2table=0.05, l2emb=0, epochs=100, patience=2, lrdecay=0.1, metric=auc, threads=cores",
             (p, seed) => new Cascade.Ranking.Neural.DeepCrossNetworkV2(Cascade.Ranking.Neural.DcnV2Options.FromParameters(p, seed)),
             Cascade.Ranking.Neural.DeepCrossNetworkV2.ReadFrom),
+        new(Cascade.Ranking.Onnx.OnnxRanker.KindName, "a model trained elsewhere, scored by ONNX Runtime (learns nothing): model=FILE.onnx, input.NAME=col+col (default: the model's metadata), output=first, probability=false, missing=NaN, threads=1",
+            (p, _) => new Cascade.Ranking.Onnx.OnnxRanker(Cascade.Ranking.Onnx.OnnxRankerOptions.FromParameters(p)),
+            Cascade.Ranking.Onnx.OnnxRanker.ReadFrom),
     ];
 
     /// <summary>The names of every ranker kind.</summary>
