@@ -23,7 +23,7 @@ string dir = Path.Combine(Path.GetTempPath(), "cascade-experiments-bench-" + Gui
 try
 {
     using var engine = CascadeEngine.Open(new EngineOptions { DataDirectory = dir, Log = new EventLogOptions { Durability = DurabilityMode.Off } });
-    var service = new ExperimentService(engine, new RecommendationService(engine, new RecommendationOptions { LogImpressions = false }), 0);
+    var service = new ExperimentService(engine, new RecommendationService(engine, new RecommendationOptions { LogImpressions = false }), 0, Path.Combine(dir, "bundles"));
     var definition = new ExperimentDefinition
     {
         Id = "bench", Arms = [new() { Name = "a", Share = 0.5 }, new() { Name = "b", Share = 0.5 }],
