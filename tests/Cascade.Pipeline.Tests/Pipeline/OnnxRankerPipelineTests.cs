@@ -103,6 +103,24 @@ public sealed class OnnxRankerPipelineTests : IDisposable
         Assert.Contains("'lr' model, which does not export", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Export_writes_one_tower_of_a_two_tower_model_and_needs_the_tower_named()
+    {
+        var data = Data();
+        var model = new Cascade.Models.Neural.TwoTower(new Cascade.Models.Neural.TwoTowerOptions { Dimension = 4, Epochs = 1, BatchSize = 16, Seed = 2 });
+        model.Fit(data.Interactions);
+        string path = Path.Combine(_folder, "towers.bin");
+        Cascade.Models.Serialization.ModelFile.Save(model, path);
+
+        Assert.Contains("--tower user or --tower item", Assert.Throws<ArgumentException>(() => OnnxExport.Write(path, Stream.Null, tower: null)).Message, StringComparison.Ordinal);
+        using var item = new MemoryStream();
+        Assert.Equal("two-tower item tower: inputs item (int64 [N]) → item_vector (float [N, 5])", OnnxExport.Write(path, item, Cascade.Models.Neural.TwoTowerSide.Item));
+        using var user = new MemoryStream();
+        Assert.Equal("two-tower user tower: inputs history (float [N, 60]) → user_vector (float [N, 5])", OnnxExport.Write(path, user, Cascade.Models.Neural.TwoTowerSide.User));
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(item.ToArray());
+        Assert.Equal(["item"], session.InputMetadata.Keys);
+    }
+
     private static Cascade.Ranking.RankingDataset CtrRows()
     {
         var schema = new Cascade.Ranking.FeatureSchema([new Cascade.Ranking.CategoricalField("a", 6)], ["x"]);
