@@ -58,7 +58,8 @@ public sealed class OnnxRanker : IRanker, IDisposable
         string path = Options.ModelPath;
         if (!File.Exists(path))
         {
-            throw new ArgumentException($"Ranker 'onnx': parameter '{OnnxRankerOptions.ModelKey}' names '{path}', which does not exist (relative to {Directory.GetCurrentDirectory()}).", nameof(train));
+            string from = Path.IsPathRooted(path) ? "" : $" (relative paths are read from {Directory.GetCurrentDirectory()})";
+            throw new ArgumentException($"Ranker 'onnx': parameter '{OnnxRankerOptions.ModelKey}' names '{path}', which does not exist{from}.", nameof(train));
         }
         byte[] bytes;
         try

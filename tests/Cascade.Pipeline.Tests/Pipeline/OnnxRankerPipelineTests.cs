@@ -1,5 +1,3 @@
-using Cascade.Core;
-using Cascade.Core.Domain;
 using Cascade.Models.Onnx;
 using Cascade.Pipeline.Ranking;
 using Cascade.Pipeline.Sources;
@@ -67,6 +65,79 @@ public sealed class OnnxRankerPipelineTests : IDisposable
         Assert.Contains("gone.onnx", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Export_writes_a_dcnv2_file_as_onnx_that_the_onnx_ranker_scores_alike_and_refuses_other_kinds()
+    {
+        var data = CtrRows();
+        var dcn = new Cascade.Ranking.Neural.DeepCrossNetworkV2(new Cascade.Ranking.Neural.DcnV2Options { EmbeddingDimension = 2, CrossLayers = 1, HiddenUnits = [4], Epochs = 1, BatchSize = 64, Threads = 1 });
+        dcn.Fit(data);
+        string dcnPath = Path.Combine(_folder, "dcn.bin"), onnxPath = Path.Combine(_folder, "dcn.onnx");
+        using (var file = File.Create(dcnPath))
+        {
+            dcn.Save(file);
+        }
+        using (var file = File.Create(onnxPath))
+        {
+            Assert.StartsWith("dcnv2: inputs categorical", OnnxExport.Write(dcnPath, file, tower: null), StringComparison.Ordinal);
+        }
+        using var onnx = new OnnxRanker(OnnxRankerOptions.FromParameters(new Dictionary<string, string> { ["model"] = onnxPath }));
+        onnx.Fit(data);
+        var expected = new float[data.Rows];
+        var actual = new float[data.Rows];
+        dcn.Predict(data, expected);
+        onnx.Predict(data, actual);
+        for (int r = 0; r < data.Rows; r++)
+        {
+            Assert.Equal(expected[r], actual[r], 4);
+        }
+
+        Assert.Contains("--tower", Assert.Throws<ArgumentException>(() => OnnxExport.Write(dcnPath, Stream.Null, Cascade.Models.Neural.TwoTowerSide.Item)).Message, StringComparison.Ordinal);
+        var lr = RankerCatalog.Create("lr");
+        lr.Fit(data);
+        string lrPath = Path.Combine(_folder, "lr.bin");
+        using (var file = File.Create(lrPath))
+        {
+            lr.Save(file);
+        }
+        var e = Assert.Throws<ArgumentException>(() => OnnxExport.Write(lrPath, Stream.Null, tower: null));
+        Assert.Contains("'lr' model, which does not export", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Export_writes_one_tower_of_a_two_tower_model_and_needs_the_tower_named()
+    {
+        var data = Data();
+        var model = new Cascade.Models.Neural.TwoTower(new Cascade.Models.Neural.TwoTowerOptions { Dimension = 4, Epochs = 1, BatchSize = 16, Seed = 2 });
+        model.Fit(data.Interactions);
+        string path = Path.Combine(_folder, "towers.bin");
+        Cascade.Models.Serialization.ModelFile.Save(model, path);
+
+        Assert.Contains("--tower user or --tower item", Assert.Throws<ArgumentException>(() => OnnxExport.Write(path, Stream.Null, tower: null)).Message, StringComparison.Ordinal);
+        using var item = new MemoryStream();
+        Assert.Equal("two-tower item tower: inputs item (int64 [N]) → item_vector (float [N, 5])", OnnxExport.Write(path, item, Cascade.Models.Neural.TwoTowerSide.Item));
+        using var user = new MemoryStream();
+        Assert.Equal("two-tower user tower: inputs history (float [N, 60]) → user_vector (float [N, 5])", OnnxExport.Write(path, user, Cascade.Models.Neural.TwoTowerSide.User));
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(item.ToArray());
+        Assert.Equal(["item"], session.InputMetadata.Keys);
+    }
+
+    private static Cascade.Ranking.RankingDataset CtrRows()
+    {
+        var schema = new Cascade.Ranking.FeatureSchema([new Cascade.Ranking.CategoricalField("a", 6)], ["x"]);
+        var random = new Random(2);
+        const int rows = 300;
+        var codes = new int[rows];
+        var numeric = new float[rows];
+        var labels = new float[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            codes[r] = random.Next(6);
+            numeric[r] = r % 7 == 0 ? float.NaN : (float)random.NextDouble();
+            labels[r] = (codes[r] % 2 == 0) ^ (random.NextDouble() < 0.1) ? 1 : 0;
+        }
+        return new Cascade.Ranking.RankingDataset(schema, rows, codes, numeric, labels);
+    }
+
     /// <summary>sigmoid(w · x) over input "x" float [N, 1], output "p" float [N, 1].</summary>
     private static byte[] Logistic(float weight)
     {
@@ -79,20 +150,6 @@ public sealed class OnnxRankerPipelineTests : IDisposable
         return g.ToBytes();
     }
 
-    // 80 users, 60 items; interactions favour low item ids (popular), items with high ids are the newest.
-    private static PipelineData Data()
-    {
-        var random = new Random(11);
-        var b = new CsrMatrixBuilder();
-        for (int u = 0; u < 80; u++)
-        {
-            foreach (int i in Enumerable.Range(0, 60).OrderBy(_ => random.Next()).Take(8 + random.Next(5)))
-            {
-                b.Add(u, Math.Min(i, random.Next(60)), 1, 1_000_000 + random.Next(100_000));
-            }
-        }
-        var items = ItemTable.Build([.. Enumerable.Range(0, 60).Select(i =>
-            new Item(Apps.Default, $"i{i}", "", [$"c{i % 3}"], [], "{}", DateTimeOffset.FromUnixTimeMilliseconds(i * 1000L), false, null))]);
-        return new PipelineData(b.Build(80, 60), items);
-    }
+    // The served-lists tests' data (no served lists): popular items have low ids, the newest have high ids.
+    private static PipelineData Data() => ServedListsTests.Data([]);
 }

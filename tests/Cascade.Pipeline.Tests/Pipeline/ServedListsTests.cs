@@ -7,7 +7,7 @@ namespace Cascade.Pipeline.Tests.Pipeline;
 public sealed class ServedListsTests
 {
     // 80 users, 60 items; interactions favour low item ids (popular), items with high ids are the newest.
-    private static PipelineData Data(IReadOnlyList<ServedList> served)
+    internal static PipelineData Data(IReadOnlyList<ServedList> served)
     {
         var random = new Random(11);
         var b = new CsrMatrixBuilder();
