@@ -1,10 +1,10 @@
+using System.Collections.Concurrent;
+using System.Runtime;
 using Cascade.Core.Domain;
 using Cascade.Features;
 using Cascade.Pipeline;
 using Cascade.Pipeline.Ranking;
 using Cascade.Pipeline.Sources;
-using System.Collections.Concurrent;
-using System.Runtime;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
 using Cascade.Storage.Records;
