@@ -104,7 +104,7 @@ public sealed record DriftResponse(string App, string? BundleVersion, DateTimeOf
 public sealed class DriftService(CascadeEngine engine, RecommendationService recommendations, DriftServiceOptions options,
     ILogger<DriftService> logger, TimeProvider? clock = null) : BackgroundService
 {
-    private readonly DriftOptions drift = options.Detectors with { Window = TimeSpan.FromMinutes(options.WindowMinutes) };
+    private readonly DriftOptions _drift = options.Detectors with { Window = TimeSpan.FromMinutes(options.WindowMinutes) };
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, DriftResponse> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Version, ReferenceSnapshot Snapshot, int Windows, long Events, DriftMonitor Monitor)> _references = new(StringComparer.Ordinal);
@@ -144,7 +144,7 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
                 {
                     return Keep(new DriftResponse(app, version, now, 0, 0, 0, Elapsed(), null, "The log holds no events of the app before the serving bundle's snapshot."));
                 }
-                reference = (version, built.Value.Snapshot, built.Value.Windows, built.Value.Events, new DriftMonitor(built.Value.Snapshot, drift));
+                reference = (version, built.Value.Snapshot, built.Value.Windows, built.Value.Events, new DriftMonitor(built.Value.Snapshot, _drift));
                 _references[app] = reference;
             }
             long from = Math.Max(training.Sequence + 1, engine.Log.LastSequence - options.MaxRecords + 1);
@@ -229,7 +229,7 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
             popularity[e.ItemId] = popularity.GetValueOrDefault(e.ItemId) + 1;
         }
         var categories = Categories(app);
-        var builder = new ReferenceBuilder(drift, popularity, categories.Count);
+        var builder = new ReferenceBuilder(_drift, popularity, categories.Count);
         int windows = 0;
         long used = 0;
         for (var at = start; at < end; at += window)
