@@ -26,8 +26,11 @@ try
     var service = new ExperimentService(engine, new RecommendationService(engine, new RecommendationOptions { LogImpressions = false }), 0, Path.Combine(dir, "bundles"));
     var definition = new ExperimentDefinition
     {
-        Id = "bench", Arms = [new() { Name = "a", Share = 0.5 }, new() { Name = "b", Share = 0.5 }],
-        PrimaryMetric = "ctr", SecondaryMetrics = ["clicks_per_user"], PreExperimentDays = 14,
+        Id = "bench",
+        Arms = [new() { Name = "a", Share = 0.5 }, new() { Name = "b", Share = 0.5 }],
+        PrimaryMetric = "ctr",
+        SecondaryMetrics = ["clicks_per_user"],
+        PreExperimentDays = 14,
     };
     await service.CreateAsync(App, definition, CancellationToken.None);
     var (started, _) = await service.StartAsync(App, "bench", CancellationToken.None);

@@ -61,8 +61,13 @@ static int Synthetic(Dictionary<string, string> a)
     File.WriteAllText(Path.Combine(dir, "synth_meta.json"), JsonSerializer.Serialize(new { features, train_rows = rows, valid_rows = validRows, seed }));
     Console.WriteLine(JsonSerializer.Serialize(new
     {
-        command = "synthetic", dir, train_rows = rows, valid_rows = validRows, features,
-        positive_rate = train.Labels!.Average(), seconds = Math.Round(sw.Elapsed.TotalSeconds, 2),
+        command = "synthetic",
+        dir,
+        train_rows = rows,
+        valid_rows = validRows,
+        features,
+        positive_rate = train.Labels!.Average(),
+        seconds = Math.Round(sw.Elapsed.TotalSeconds, 2),
     }));
     return 0;
 }
@@ -74,35 +79,35 @@ static int Train(Dictionary<string, string> a)
     switch (kind)
     {
         case "synthetic":
-        {
-            string dir = Get(a, "dir", "");
-            var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "synth_meta.json"))).RootElement;
-            int features = meta.GetProperty("features").GetInt32();
-            train = SyntheticData.ReadF32(Path.Combine(dir, "synth_train.f32"), features);
-            valid = SyntheticData.ReadF32(Path.Combine(dir, "synth_valid.f32"), features);
-            break;
-        }
-        case "frappe":
-        {
-            string dir = Get(a, "dir", "");
-            var vocabulary = CtrVocabulary.Build(Path.Combine(dir, "train_approx_seed2021.csv"));
-            train = vocabulary.Read(Path.Combine(dir, "train_approx_seed2021.csv"));
-            valid = vocabulary.Read(Path.Combine(dir, "valid.csv"));
-            if (a.TryGetValue("export", out string? export))
             {
-                ExportCodes(export, train, valid);
+                string dir = Get(a, "dir", "");
+                var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "synth_meta.json"))).RootElement;
+                int features = meta.GetProperty("features").GetInt32();
+                train = SyntheticData.ReadF32(Path.Combine(dir, "synth_train.f32"), features);
+                valid = SyntheticData.ReadF32(Path.Combine(dir, "synth_valid.f32"), features);
+                break;
             }
-            break;
-        }
+        case "frappe":
+            {
+                string dir = Get(a, "dir", "");
+                var vocabulary = CtrVocabulary.Build(Path.Combine(dir, "train_approx_seed2021.csv"));
+                train = vocabulary.Read(Path.Combine(dir, "train_approx_seed2021.csv"));
+                valid = vocabulary.Read(Path.Combine(dir, "valid.csv"));
+                if (a.TryGetValue("export", out string? export))
+                {
+                    ExportCodes(export, train, valid);
+                }
+                break;
+            }
         case "csv":
-        {
-            string trainPath = Get(a, "train", "");
-            var header = File.ReadLines(trainPath).First().Split(',').Select(c => c.Trim()).ToArray();
-            var vocabulary = CtrVocabulary.Build(trainPath, "label", [.. header.Where(c => c != "label")]);
-            train = vocabulary.Read(trainPath);
-            valid = vocabulary.Read(Get(a, "valid", ""));
-            break;
-        }
+            {
+                string trainPath = Get(a, "train", "");
+                var header = File.ReadLines(trainPath).First().Split(',').Select(c => c.Trim()).ToArray();
+                var vocabulary = CtrVocabulary.Build(trainPath, "label", [.. header.Where(c => c != "label")]);
+                train = vocabulary.Read(trainPath);
+                valid = vocabulary.Read(Get(a, "valid", ""));
+                break;
+            }
         default:
             throw new ArgumentException($"--data {kind} is not synthetic, frappe or csv.");
     }
@@ -172,7 +177,13 @@ static int Infer(Dictionary<string, string> a)
     var train = WithCategory(SyntheticData.Generate(Int(a, "train-rows", 200_000), features, 7), categories);
     var model = new GradientBoostedTrees(new GbdtOptions
     {
-        Trees = trees, MaxDepth = depth, MaxLeaves = Int(a, "max-leaves", depth > 0 ? 1 << depth : 31), MinDataInLeaf = 1, MinChildWeight = 0, LearningRate = 0.1, Threads = 2,
+        Trees = trees,
+        MaxDepth = depth,
+        MaxLeaves = Int(a, "max-leaves", depth > 0 ? 1 << depth : 31),
+        MinDataInLeaf = 1,
+        MinChildWeight = 0,
+        LearningRate = 0.1,
+        Threads = 2,
     });
     model.Fit(train);
     var data = WithCategory(SyntheticData.Generate(Int(a, "rows", 1_000_000), features, 8), categories);
@@ -198,9 +209,17 @@ static int Infer(Dictionary<string, string> a)
     }
     Console.WriteLine(JsonSerializer.Serialize(new
     {
-        command = "infer", trees = model.TreeCount, max_depth = depth, features, categories, rows = data.Rows, threads = 1,
-        seconds = Math.Round(best, 4), cpu_seconds = Math.Round(bestCpu, 4),
-        rows_per_s_wall = Math.Round(data.Rows / best), rows_per_s_per_core = Math.Round(data.Rows / bestCpu),
+        command = "infer",
+        trees = model.TreeCount,
+        max_depth = depth,
+        features,
+        categories,
+        rows = data.Rows,
+        threads = 1,
+        seconds = Math.Round(best, 4),
+        cpu_seconds = Math.Round(bestCpu, 4),
+        rows_per_s_wall = Math.Round(data.Rows / best),
+        rows_per_s_per_core = Math.Round(data.Rows / bestCpu),
     }));
     return 0;
 }

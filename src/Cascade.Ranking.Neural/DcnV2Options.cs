@@ -136,12 +136,15 @@ public sealed record DcnV2Options
                 "dim" => options with { EmbeddingDimension = Int(key, value) },
                 "cross" => options with { CrossLayers = Int(key, value) },
                 "hidden" => options with { HiddenUnits = Widths(value) },
-                "structure" => options with { Structure = value.ToLowerInvariant() switch
+                "structure" => options with
                 {
-                    "parallel" => DcnStructure.Parallel,
-                    "stacked" => DcnStructure.Stacked,
-                    _ => throw new FormatException($"structure '{value}' is not 'parallel' or 'stacked'."),
-                } },
+                    Structure = value.ToLowerInvariant() switch
+                    {
+                        "parallel" => DcnStructure.Parallel,
+                        "stacked" => DcnStructure.Stacked,
+                        _ => throw new FormatException($"structure '{value}' is not 'parallel' or 'stacked'."),
+                    }
+                },
                 "bn" => options with { BatchNorm = bool.TryParse(value, out bool bn) ? bn : throw new FormatException($"bn '{value}' is not true or false.") },
                 "dropout" => options with { Dropout = Real(key, value) },
                 "lr" => options with { LearningRate = Real(key, value) },
@@ -149,12 +152,15 @@ public sealed record DcnV2Options
                 "epochs" => options with { Epochs = Int(key, value) },
                 "patience" => options with { Patience = Int(key, value) },
                 "lrdecay" => options with { LearningRateDecay = Real(key, value) },
-                "metric" => options with { StoppingMetric = value.ToLowerInvariant() switch
+                "metric" => options with
                 {
-                    "auc" => DcnStoppingMetric.Auc,
-                    "logloss" => DcnStoppingMetric.LogLoss,
-                    _ => throw new FormatException($"metric '{value}' is not 'auc' or 'logloss'."),
-                } },
+                    StoppingMetric = value.ToLowerInvariant() switch
+                    {
+                        "auc" => DcnStoppingMetric.Auc,
+                        "logloss" => DcnStoppingMetric.LogLoss,
+                        _ => throw new FormatException($"metric '{value}' is not 'auc' or 'logloss'."),
+                    }
+                },
                 "l2emb" => options with { EmbeddingL2 = Real(key, value) },
                 "l2table" => options with { EmbeddingTableL2 = Real(key, value) },
                 "wd" => options with { WeightDecay = Real(key, value) },

@@ -201,19 +201,25 @@ public sealed record GbdtOptions
                 "threads" => options with { Threads = Int(key, value) },
                 "base_feature" => options with { BaseFeature = value },
                 "base_scale" => options with { BaseScale = Real(key, value) },
-                "metric" => options with { Metric = value.ToLowerInvariant() switch
+                "metric" => options with
                 {
-                    "logloss" => GbdtMetric.LogLoss,
-                    "auc" => GbdtMetric.Auc,
-                    "ndcg" => GbdtMetric.Ndcg,
-                    _ => throw new ArgumentException($"metric '{value}' is not logloss, auc or ndcg.", nameof(parameters)),
-                } },
-                "objective" => options with { Objective = value.ToLowerInvariant() switch
+                    Metric = value.ToLowerInvariant() switch
+                    {
+                        "logloss" => GbdtMetric.LogLoss,
+                        "auc" => GbdtMetric.Auc,
+                        "ndcg" => GbdtMetric.Ndcg,
+                        _ => throw new ArgumentException($"metric '{value}' is not logloss, auc or ndcg.", nameof(parameters)),
+                    }
+                },
+                "objective" => options with
                 {
-                    "binary" => GbdtObjective.Binary,
-                    "lambdarank" or "lambdamart" => GbdtObjective.LambdaRank,
-                    _ => throw new ArgumentException($"objective '{value}' is not binary or lambdarank.", nameof(parameters)),
-                } },
+                    Objective = value.ToLowerInvariant() switch
+                    {
+                        "binary" => GbdtObjective.Binary,
+                        "lambdarank" or "lambdamart" => GbdtObjective.LambdaRank,
+                        _ => throw new ArgumentException($"objective '{value}' is not binary or lambdarank.", nameof(parameters)),
+                    }
+                },
                 _ => throw new ArgumentException($"Unknown gbdt parameter '{key}'.", nameof(parameters)),
             };
         }

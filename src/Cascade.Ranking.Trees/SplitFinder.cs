@@ -86,9 +86,13 @@ internal sealed class SplitFinder(GbdtOptions options, FeatureBins bins)
                 {
                     best = new SplitInfo
                     {
-                        Feature = f, Gain = gain, Threshold = t,
+                        Feature = f,
+                        Gain = gain,
+                        Threshold = t,
                         DefaultLeft = hm == 0 && nl >= nr, // no missing rows in training: send missing to the bigger side
-                        LeftG = gl, LeftH = hl, LeftN = nl,
+                        LeftG = gl,
+                        LeftH = hl,
+                        LeftN = nl,
                     };
                 }
             }

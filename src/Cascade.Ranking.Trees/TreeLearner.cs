@@ -163,13 +163,23 @@ internal sealed class TreeLearner : IDisposable
 
         var left = new Leaf
         {
-            Node = leftNode, Begin = parent.Begin, End = parent.Begin + leftCount,
-            G = split.LeftG, H = split.LeftH, Depth = parent.Depth + 1, Best = SplitInfo.None,
+            Node = leftNode,
+            Begin = parent.Begin,
+            End = parent.Begin + leftCount,
+            G = split.LeftG,
+            H = split.LeftH,
+            Depth = parent.Depth + 1,
+            Best = SplitInfo.None,
         };
         var right = new Leaf
         {
-            Node = leftNode + 1, Begin = parent.Begin + leftCount, End = parent.End,
-            G = parent.G - split.LeftG, H = parent.H - split.LeftH, Depth = parent.Depth + 1, Best = SplitInfo.None,
+            Node = leftNode + 1,
+            Begin = parent.Begin + leftCount,
+            End = parent.End,
+            G = parent.G - split.LeftG,
+            H = parent.H - split.LeftH,
+            Depth = parent.Depth + 1,
+            Best = SplitInfo.None,
         };
         bool leftSplits = CanSplit(left), rightSplits = CanSplit(right);
         var histogram = parent.Histogram!;

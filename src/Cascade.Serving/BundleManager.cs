@@ -1,11 +1,11 @@
+using System.Collections.Concurrent;
+using System.Runtime;
 using Cascade.Core;
 using Cascade.Core.Domain;
 using Cascade.Features;
 using Cascade.Pipeline;
 using Cascade.Pipeline.Ranking;
 using Cascade.Pipeline.Sources;
-using System.Collections.Concurrent;
-using System.Runtime;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
 using Cascade.Storage.Records;
@@ -22,7 +22,7 @@ namespace Cascade.Serving;
 /// </summary>
 public sealed partial class BundleManager
 {
-    private readonly CascadeEngine engine;
+    private readonly CascadeEngine _engine;
     private readonly RecommendationOptions _options;
     private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<string, ServedBundle> _bundles = new(StringComparer.Ordinal);
@@ -39,7 +39,7 @@ public sealed partial class BundleManager
 
     internal BundleManager(CascadeEngine engine, RecommendationOptions options, PipelineOptions pipelineOptions, TimeProvider clock)
     {
-        this.engine = engine;
+        _engine = engine;
         _options = options;
         PipelineOptions = pipelineOptions;
         _clock = clock;
@@ -56,12 +56,12 @@ public sealed partial class BundleManager
 
     // What a bundle of app at snapshot needs of the live store (null without one).
     private LiveFeatures? LiveOf(string app, InteractionSnapshot snapshot) => FeatureStore is not { } store ? null
-        : new LiveFeatures(store, app, snapshot.UserIds, engine.EventTypes, () => EventsOf(app, snapshot.Sequence));
+        : new LiveFeatures(store, app, snapshot.UserIds, _engine.EventTypes, () => EventsOf(app, snapshot.Sequence));
 
     // The app's events in the log up to sequence, in log order, decoded as they are read.
     private IEnumerable<FeedbackEvent> EventsOf(string app, long sequence)
     {
-        foreach (var record in engine.Log.ReadFrom(1))
+        foreach (var record in _engine.Log.ReadFrom(1))
         {
             if (record.Sequence > sequence)
             {
@@ -85,8 +85,8 @@ public sealed partial class BundleManager
         {
             var started = _clock.GetTimestamp();
             // Everything acknowledged so far is in the snapshot; the projection holds it, so nothing is replayed.
-            engine.WaitForAsync(engine.Interactions, engine.Log.LastSequence, CatalogWait).GetAwaiter().GetResult();
-            var snapshot = engine.Interactions.Snapshot(app);
+            _engine.WaitForAsync(_engine.Interactions, _engine.Log.LastSequence, CatalogWait).GetAwaiter().GetResult();
+            var snapshot = _engine.Interactions.Snapshot(app);
             return Commission(Build(app, snapshot, PipelineOptions), started);
         }
     }
@@ -145,15 +145,15 @@ public sealed partial class BundleManager
         {
             throw new InvalidDataException($"The bundle was trained for app '{manifest.App}', not '{app}'.");
         }
-        if (manifest.Sequence > engine.Log.LastSequence)
+        if (manifest.Sequence > _engine.Log.LastSequence)
         {
-            throw new InvalidDataException($"The bundle was trained up to log sequence {manifest.Sequence}, beyond this log's {engine.Log.LastSequence}: it belongs to another data directory.");
+            throw new InvalidDataException($"The bundle was trained up to log sequence {manifest.Sequence}, beyond this log's {_engine.Log.LastSequence}: it belongs to another data directory.");
         }
         cancellationToken.ThrowIfCancellationRequested();
-        var snapshot = engine.Interactions.AppliedSequence == manifest.Sequence ? engine.Interactions.Snapshot(app) : null;
+        var snapshot = _engine.Interactions.AppliedSequence == manifest.Sequence ? _engine.Interactions.Snapshot(app) : null;
         if (snapshot?.Sequence != manifest.Sequence)
         {
-            snapshot = InteractionSnapshot.Build(engine.Log, engine.EventTypes, app, manifest.Sequence); // an older bundle: its own point of the log
+            snapshot = InteractionSnapshot.Build(_engine.Log, _engine.EventTypes, app, manifest.Sequence); // an older bundle: its own point of the log
         }
         cancellationToken.ThrowIfCancellationRequested();
         var table = BuildTable(app, snapshot, PipelineOptions);
@@ -192,7 +192,7 @@ public sealed partial class BundleManager
             users[snapshot.UserIds[u]] = u;
         }
         var lists = new List<ServedList>();
-        foreach (var request in LoggedRequests.Read(engine.Log, app, engine.EventTypes, snapshot.Sequence))
+        foreach (var request in LoggedRequests.Read(_engine.Log, app, _engine.EventTypes, snapshot.Sequence))
         {
             if (!users.TryGetValue(request.UserId, out int user))
             {
@@ -216,8 +216,8 @@ public sealed partial class BundleManager
     /// <exception cref="TimeoutException">The catalog did not catch up within <see cref="CatalogWait"/>.</exception>
     private ItemTable BuildTable(string app, InteractionSnapshot snapshot, PipelineOptions options)
     {
-        engine.WaitForCatalogAsync(snapshot.Sequence, CatalogWait).GetAwaiter().GetResult();
-        var catalog = engine.Catalog.ListItems(app).ToDictionary(i => i.Id, StringComparer.Ordinal);
+        _engine.WaitForCatalogAsync(snapshot.Sequence, CatalogWait).GetAwaiter().GetResult();
+        var catalog = _engine.Catalog.ListItems(app).ToDictionary(i => i.Id, StringComparer.Ordinal);
         var items = new List<Item>(Math.Max(snapshot.ItemIds.Count, catalog.Count));
         foreach (string id in snapshot.ItemIds)
         {
@@ -280,7 +280,7 @@ public sealed partial class BundleManager
     /// </summary>
     /// <param name="app">The app.</param>
     public bool HasNewInputs(string app) =>
-        !_bundles.TryGetValue(app, out var b) || engine.Interactions.ChangedAt(app) > b.Snapshot.Sequence;
+        !_bundles.TryGetValue(app, out var b) || _engine.Interactions.ChangedAt(app) > b.Snapshot.Sequence;
 
     /// <summary>How long building a bundle waits for the catalog to apply the snapshot's records.</summary>
     private static readonly TimeSpan CatalogWait = TimeSpan.FromMinutes(10);
@@ -361,7 +361,7 @@ public sealed partial class BundleManager
         {
             try
             {
-                engine.CheckpointProjections();
+                _engine.CheckpointProjections();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException or InvalidOperationException)
             {

@@ -14,7 +14,7 @@ namespace Cascade.Serving;
 /// </summary>
 public sealed partial class RecommendationService
 {
-    private readonly CascadeEngine engine;
+    private readonly CascadeEngine _engine;
     private readonly TimeProvider _clock;
     private readonly string[] _historyTypes;
     private readonly PageCursorCodec _cursors;
@@ -26,7 +26,7 @@ public sealed partial class RecommendationService
     public RecommendationService(CascadeEngine engine, RecommendationOptions? options = null, TimeProvider? clock = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        this.engine = engine;
+        _engine = engine;
         _clock = clock ?? TimeProvider.System;
         Options = options ?? new RecommendationOptions();
         PipelineOptions = Options.Pipeline ?? PipelineOptions.Default();
@@ -80,7 +80,7 @@ public sealed partial class RecommendationService
             idle = _pendingImpressions == 0 ? Task.CompletedTask : _impressionsIdle.Task;
         }
         await idle.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return engine.Log.LastSequence;
+        return _engine.Log.LastSequence;
     }
 
     /// <summary>Impression writes that failed (logged events are best effort; the response never waits for them).</summary>
@@ -112,8 +112,8 @@ public sealed partial class RecommendationService
         {
             throw new InvalidOperationException("Recent changes are tracked already.");
         }
-        var changes = new RecentChanges(engine.Log.LastSequence, engine.EventTypes, Options.HistoryLength);
-        engine.Attach(changes);
+        var changes = new RecentChanges(_engine.Log.LastSequence, _engine.EventTypes, Options.HistoryLength);
+        _engine.Attach(changes);
         Changes = changes;
         return changes;
     }
@@ -126,7 +126,7 @@ public sealed partial class RecommendationService
         }
         // Never staler than the catalog: the engine applies a batch to both before anyone sees it, so this only
         // falls back while the projection catches up on its own (a burst) or after it stopped on an error.
-        if (c.AppliedSequence < engine.Catalog.AppliedSequence || !engine.IsHealthy(c))
+        if (c.AppliedSequence < _engine.Catalog.AppliedSequence || !_engine.IsHealthy(c))
         {
             return null;
         }
@@ -303,7 +303,7 @@ public sealed partial class RecommendationService
             }
             return notLive;
         }
-        var found = engine.Catalog.GetItems(app, [.. ids]);
+        var found = _engine.Catalog.GetItems(app, [.. ids]);
         foreach (var (id, item) in found)
         {
             if (!item.IsServable(now))
@@ -366,7 +366,7 @@ public sealed partial class RecommendationService
             else
             {
                 // Only the types that make history: impressions outnumber them and would push them out of the limit.
-                foreach (var e in engine.Catalog.GetUserEvents(app, userId, Options.HistoryLength, _historyTypes))
+                foreach (var e in _engine.Catalog.GetUserEvents(app, userId, Options.HistoryLength, _historyTypes))
                 {
                     known = true;
                     Add(bundle.Items.IndexOf(e.ItemId));
@@ -405,7 +405,7 @@ public sealed partial class RecommendationService
                 _impressionsIdle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
         }
-        _ = engine.AppendEventsAsync(events).ContinueWith(t =>
+        _ = _engine.AppendEventsAsync(events).ContinueWith(t =>
         {
             if (t.IsFaulted)
             {

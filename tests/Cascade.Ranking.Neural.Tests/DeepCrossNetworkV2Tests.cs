@@ -193,8 +193,16 @@ public class DeepCrossNetworkV2Tests
 
         var parsed = DcnV2Options.FromParameters(new Dictionary<string, string>
         {
-            ["dim"] = "8", ["cross"] = "3", ["hidden"] = "64-32", ["structure"] = "stacked", ["bn"] = "false",
-            ["dropout"] = "0.1", ["lr"] = "0.002", ["batch"] = "512", ["l2emb"] = "0.5", ["metric"] = "logloss",
+            ["dim"] = "8",
+            ["cross"] = "3",
+            ["hidden"] = "64-32",
+            ["structure"] = "stacked",
+            ["bn"] = "false",
+            ["dropout"] = "0.1",
+            ["lr"] = "0.002",
+            ["batch"] = "512",
+            ["l2emb"] = "0.5",
+            ["metric"] = "logloss",
         }, seed: 5);
         Assert.Equal(8, parsed.EmbeddingDimension);
         Assert.Equal(3, parsed.CrossLayers);

@@ -4,7 +4,12 @@ public sealed class BaseMarginTests
 {
     private static readonly GbdtOptions Rank = new()
     {
-        Objective = GbdtObjective.LambdaRank, Trees = 30, MaxLeaves = 7, LearningRate = 0.2, MinDataInLeaf = 20, Threads = 2,
+        Objective = GbdtObjective.LambdaRank,
+        Trees = 30,
+        MaxLeaves = 7,
+        LearningRate = 0.2,
+        MinDataInLeaf = 20,
+        Threads = 2,
     };
 
     private static double Ndcg(IReadOnlyList<float> scores, RankingDataset data)

@@ -307,8 +307,10 @@ public sealed class ExperimentApiTests
         await using var server = await RunningServer.StartAsync(new()
         {
             ["Cascade:TrainOnStart"] = "false",
-            ["Cascade:ApiKeys:0:Key"] = Admin, ["Cascade:ApiKeys:0:Scopes:0"] = "admin",
-            ["Cascade:ApiKeys:1:Key"] = Reader, ["Cascade:ApiKeys:1:Scopes:0"] = "read",
+            ["Cascade:ApiKeys:0:Key"] = Admin,
+            ["Cascade:ApiKeys:0:Scopes:0"] = "admin",
+            ["Cascade:ApiKeys:1:Key"] = Reader,
+            ["Cascade:ApiKeys:1:Scopes:0"] = "read",
         });
         server.Client.DefaultRequestHeaders.Add("X-Api-Key", Reader);
         Assert.Equal(HttpStatusCode.Forbidden, (await server.Client.GetAsync("/v1/experiments")).StatusCode);

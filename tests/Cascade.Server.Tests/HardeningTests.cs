@@ -4,8 +4,8 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cascade.Serving;
 using Cascade.Server.Infrastructure;
+using Cascade.Serving;
 using Cascade.Storage.Engine;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -65,8 +65,10 @@ public sealed class MonitoringApiTests
         await using var server = await RunningServer.StartAsync(new()
         {
             ["Cascade:TrainOnStart"] = "false",
-            ["Cascade:ApiKeys:0:Key"] = Admin, ["Cascade:ApiKeys:0:Scopes:0"] = "admin",
-            ["Cascade:ApiKeys:1:Key"] = Reader, ["Cascade:ApiKeys:1:Scopes:0"] = "read",
+            ["Cascade:ApiKeys:0:Key"] = Admin,
+            ["Cascade:ApiKeys:0:Scopes:0"] = "admin",
+            ["Cascade:ApiKeys:1:Key"] = Reader,
+            ["Cascade:ApiKeys:1:Scopes:0"] = "read",
         });
         Assert.Equal(HttpStatusCode.Unauthorized, (await server.Client.GetAsync("/metrics")).StatusCode);
         var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");

@@ -1,7 +1,7 @@
-using Cascade.Features;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Cascade.Features;
 using Cascade.Serving;
 using Microsoft.Extensions.DependencyInjection;
 

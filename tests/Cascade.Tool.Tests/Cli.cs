@@ -32,13 +32,21 @@ internal static class Cli
     public static (int ExitCode, string Stdout, string Stderr) Cascade(params string[] args) =>
         Run("dotnet", [CascadeDll(), .. args], TimeSpan.FromMinutes(5));
 
-    /// <summary>Runs a program, killing it (and its children) when it outlives <paramref name="timeout"/>.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(string program, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null)
+    /// <summary>
+    /// Runs a program, killing it (and its children) when it outlives <paramref name="timeout"/>, with
+    /// <paramref name="environment"/>'s variables added to the child's environment.
+    /// </summary>
+    public static (int ExitCode, string Stdout, string Stderr) Run(string program, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (workingDirectory is not null)
         {
             psi.WorkingDirectory = workingDirectory;
+        }
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
         }
         foreach (string a in args)
         {

@@ -1,7 +1,7 @@
-using Cascade.Core;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Cascade.Core;
 using Cascade.Models;
 using Cascade.Pipeline.Ranking;
 using Cascade.Ranking;

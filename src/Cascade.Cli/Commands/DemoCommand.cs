@@ -8,8 +8,8 @@ using Cascade.Serving;
 using Cascade.Serving.Ingestion;
 using Cascade.Tooling;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 
 namespace Cascade.Cli.Commands;

@@ -1,5 +1,5 @@
-using Cascade.Core;
 using System.Globalization;
+using Cascade.Core;
 using Cascade.Evaluation.Reporting;
 using Cascade.Evaluation.Running;
 using Cascade.Models;

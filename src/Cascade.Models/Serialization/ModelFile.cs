@@ -4,8 +4,8 @@ using Cascade.Core;
 using Cascade.Models.Baselines;
 using Cascade.Models.Factorisation;
 using Cascade.Models.Linear;
-using Cascade.Models.Neural;
 using Cascade.Models.Neighbourhood;
+using Cascade.Models.Neural;
 
 namespace Cascade.Models.Serialization;
 

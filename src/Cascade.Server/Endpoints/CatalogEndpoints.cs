@@ -1,6 +1,6 @@
 using Cascade.Core.Domain;
-using Cascade.Serving.Ingestion;
 using Cascade.Server.Infrastructure;
+using Cascade.Serving.Ingestion;
 using Cascade.Storage.Engine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

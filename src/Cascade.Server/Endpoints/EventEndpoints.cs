@@ -1,5 +1,5 @@
-using Cascade.Serving.Ingestion;
 using Cascade.Server.Infrastructure;
+using Cascade.Serving.Ingestion;
 using Cascade.Storage.Engine;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

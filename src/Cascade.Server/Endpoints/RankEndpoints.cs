@@ -1,8 +1,8 @@
 using Cascade.Features;
-using Cascade.Serving;
-using Cascade.Serving.Ingestion;
 using Cascade.Server.Experiments;
 using Cascade.Server.Infrastructure;
+using Cascade.Serving;
+using Cascade.Serving.Ingestion;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -108,7 +108,13 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
             }
             var stored = definition with
             {
-                Status = ExperimentStatus.Draft, FirstBucket = null, EndBucket = null, RunningVersion = null, StartedAtMs = null, StartSequence = null, StoppedAtMs = null,
+                Status = ExperimentStatus.Draft,
+                FirstBucket = null,
+                EndBucket = null,
+                RunningVersion = null,
+                StartedAtMs = null,
+                StartSequence = null,
+                StoppedAtMs = null,
             };
             await WriteAsync(app, stored, 1, cancellationToken).ConfigureAwait(false);
             return (stored, 1);
@@ -140,8 +146,12 @@ public sealed class ExperimentService(CascadeEngine engine, RecommendationServic
             }
             return current with
             {
-                Status = ExperimentStatus.Running, FirstBucket = range.First, EndBucket = range.End, RunningVersion = version + 1,
-                StartedAtMs = _clock.GetUtcNow().ToUnixTimeMilliseconds(), StartSequence = engine.Log.LastSequence,
+                Status = ExperimentStatus.Running,
+                FirstBucket = range.First,
+                EndBucket = range.End,
+                RunningVersion = version + 1,
+                StartedAtMs = _clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                StartSequence = engine.Log.LastSequence,
             };
         }, cancellationToken);
 

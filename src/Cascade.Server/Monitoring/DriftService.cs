@@ -106,7 +106,7 @@ public sealed record DriftResponse(string App, string? BundleVersion, DateTimeOf
 public sealed class DriftService(CascadeEngine engine, RecommendationService recommendations, DriftServiceOptions options,
     ILogger<DriftService> logger, TimeProvider? clock = null) : BackgroundService
 {
-    private readonly DriftOptions drift = options.Detectors with { Window = TimeSpan.FromMinutes(options.WindowMinutes) };
+    private readonly DriftOptions _drift = options.Detectors with { Window = TimeSpan.FromMinutes(options.WindowMinutes) };
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, DriftResponse> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Core.RecentHistory<DriftResponse>> _history = new(StringComparer.Ordinal);
@@ -149,7 +149,7 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
                 {
                     return Keep(new DriftResponse(app, version, now, 0, 0, 0, Elapsed(), null, "The log holds no events of the app before the serving bundle's snapshot."));
                 }
-                reference = (version, built.Value.Snapshot, built.Value.Windows, built.Value.Events, new DriftMonitor(built.Value.Snapshot, drift));
+                reference = (version, built.Value.Snapshot, built.Value.Windows, built.Value.Events, new DriftMonitor(built.Value.Snapshot, _drift));
                 _references[app] = reference;
             }
             var events = Follow(app, training.Sequence, now - window);
@@ -259,7 +259,7 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
             (slices[(e.TimestampMs - start) / width] ??= []).Add(e);
         }
         var categories = Categories(app, _clock.GetUtcNow());
-        var builder = new ReferenceBuilder(drift, popularity, categories.Count);
+        var builder = new ReferenceBuilder(_drift, popularity, categories.Count);
         int windows = 0;
         long used = 0;
         for (int w = 0; w < slices.Length; w++)

@@ -1,5 +1,5 @@
-using Cascade.Core.Domain;
 using Cascade.Core;
+using Cascade.Core.Domain;
 using Cascade.Storage.Log;
 
 namespace Cascade.Storage.Engine;

@@ -1,8 +1,8 @@
 using System.Text;
 using Cascade.Core;
 using Cascade.Core.Domain;
-using Cascade.Storage.Log;
 using Cascade.Storage.Engine;
+using Cascade.Storage.Log;
 using Cascade.Storage.Records;
 
 namespace Cascade.Storage.Snapshot;
