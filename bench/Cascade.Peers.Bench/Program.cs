@@ -90,13 +90,23 @@ static PeerResult RunMlNet(Matrix train, Matrix valid, string peer, bool categor
     IEstimator<ITransformer> trainer = peer == "mlnet-fasttree"
         ? ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
         {
-            NumberOfTrees = trees, NumberOfLeaves = 64, LearningRate = 0.1, MinimumExampleCountPerLeaf = 1,
-            MaximumBinCountPerFeature = 255, NumberOfThreads = threads,
+            NumberOfTrees = trees,
+            NumberOfLeaves = 64,
+            LearningRate = 0.1,
+            MinimumExampleCountPerLeaf = 1,
+            MaximumBinCountPerFeature = 255,
+            NumberOfThreads = threads,
         })
         : ml.BinaryClassification.Trainers.LightGbm(new LightGbmBinaryTrainer.Options
         {
-            NumberOfIterations = trees, NumberOfLeaves = 64, LearningRate = 0.1, MinimumExampleCountPerLeaf = 1,
-            MaximumBinCountPerFeature = 255, NumberOfThreads = threads, Verbose = false, Silent = true,
+            NumberOfIterations = trees,
+            NumberOfLeaves = 64,
+            LearningRate = 0.1,
+            MinimumExampleCountPerLeaf = 1,
+            MaximumBinCountPerFeature = 255,
+            NumberOfThreads = threads,
+            Verbose = false,
+            Silent = true,
             Sigmoid = 1, // ML.NET's default 0.5 scales the logistic loss, unlike LightGBM's own default
 
             Booster = new GradientBooster.Options { L2Regularization = 1, MinimumChildWeight = 1, MaximumTreeDepth = 6 },

@@ -47,7 +47,8 @@ public sealed class DashboardPageTests
         using var browser = new DashboardClient(server.Client.BaseAddress!);
         var response = await browser.Http.PostAsync("/dashboard/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["apiKey"] = DashboardServer.AdminKey, ["_handler"] = "login",
+            ["apiKey"] = DashboardServer.AdminKey,
+            ["_handler"] = "login",
         }));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await browser.Http.GetAsync("/dashboard")).StatusCode);

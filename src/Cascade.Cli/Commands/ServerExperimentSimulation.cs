@@ -261,8 +261,17 @@ internal sealed record ServerSimulationResult(ServerSimulationOptions Options, I
     /// <summary>Writes the options, the rates and every run as JSON (snake_case keys).</summary>
     public void WriteJson(Stream stream) => JsonSerializer.Serialize(stream, new
     {
-        Mode = "server", Runs = Runs.Count, Options.Days, Options.Users, Options.Lift, Options.Srm, Options.Seed, SequentialRejectionRate,
-        CoverageFixedHorizon = Coverage, SrmAlarmRate, RunResults = Runs,
+        Mode = "server",
+        Runs = Runs.Count,
+        Options.Days,
+        Options.Users,
+        Options.Lift,
+        Options.Srm,
+        Options.Seed,
+        SequentialRejectionRate,
+        CoverageFixedHorizon = Coverage,
+        SrmAlarmRate,
+        RunResults = Runs,
     }, JsonOptions);
 
     private static readonly JsonSerializerOptions JsonOptions = new()
