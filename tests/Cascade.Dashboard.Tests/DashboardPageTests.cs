@@ -22,6 +22,14 @@ public sealed class DashboardPageTests
             Assert.StartsWith("/dashboard/login", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
         }
         Assert.Equal(HttpStatusCode.OK, (await browser.Http.GetAsync("/dashboard/login")).StatusCode);
+
+        // Signing in from the redirect goes back to the page asked for, never off the dashboard.
+        var back = await browser.PostFormAsync("/dashboard/login?ReturnUrl=%2Fdashboard%2Fsettings", "login", new Dictionary<string, string> { ["apiKey"] = DashboardServer.AdminKey });
+        Assert.Equal("/dashboard/settings", back.Headers.Location!.AbsolutePath);
+        using var other = new DashboardClient(server.Client.BaseAddress!);
+        var offsite = await other.PostFormAsync("/dashboard/login?ReturnUrl=https%3A%2F%2Fexample.org%2F", "login", new Dictionary<string, string> { ["apiKey"] = DashboardServer.AdminKey });
+        Assert.Equal("/dashboard", offsite.Headers.Location!.AbsolutePath);
+        Assert.Equal(server.Client.BaseAddress!.Host, offsite.Headers.Location.Host);
     }
 
     [Fact]
