@@ -99,6 +99,14 @@ public sealed class DashboardPageTests
             ["/dashboard/debug?user=u1"] = ["<h1>Debug</h1>", "Trail"],
             ["/dashboard/settings"] = ["<h1>Settings</h1>", "valid"],
         };
+        // The item and user counts are taken in the background: the first visit may say "counting…".
+        string overview = await browser.PageAsync("/dashboard");
+        for (int i = 0; i < 40 && !overview.Contains("id=\"count-items\">40<", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(250);
+            overview = await browser.PageAsync("/dashboard");
+        }
+        Assert.Contains("id=\"count-users\">1<", overview, StringComparison.Ordinal);
         foreach (var (page, fragments) in expected)
         {
             string html = await browser.PageAsync(page);
