@@ -78,6 +78,8 @@ public sealed class DashboardPageTests
         Assert.DoesNotContain(DashboardServer.AdminKey, setCookie, StringComparison.Ordinal);
         Assert.Contains("<h1>Overview</h1>", await browser.PageAsync("/dashboard"), StringComparison.Ordinal);
 
+        Assert.Equal(HttpStatusCode.BadRequest, (await browser.Http.PostAsync("/dashboard/logout", new FormUrlEncodedContent(new Dictionary<string, string>()))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.Http.GetAsync("/dashboard")).StatusCode);
         var signOut = await browser.PostFormAsync("/dashboard", "logout", new Dictionary<string, string>(), "/dashboard/logout");
         Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await browser.Http.GetAsync("/dashboard")).StatusCode);
