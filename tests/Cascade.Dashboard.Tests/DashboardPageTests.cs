@@ -22,6 +22,14 @@ public sealed class DashboardPageTests
             Assert.StartsWith("/dashboard/login", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
         }
         Assert.Equal(HttpStatusCode.OK, (await browser.Http.GetAsync("/dashboard/login")).StatusCode);
+
+        // Signing in from the redirect goes back to the page asked for, never off the dashboard.
+        var back = await browser.PostFormAsync("/dashboard/login?ReturnUrl=%2Fdashboard%2Fsettings", "login", new Dictionary<string, string> { ["apiKey"] = DashboardServer.AdminKey });
+        Assert.Equal("/dashboard/settings", back.Headers.Location!.AbsolutePath);
+        using var other = new DashboardClient(server.Client.BaseAddress!);
+        var offsite = await other.PostFormAsync("/dashboard/login?ReturnUrl=https%3A%2F%2Fexample.org%2F", "login", new Dictionary<string, string> { ["apiKey"] = DashboardServer.AdminKey });
+        Assert.Equal("/dashboard", offsite.Headers.Location!.AbsolutePath);
+        Assert.Equal(server.Client.BaseAddress!.Host, offsite.Headers.Location.Host);
     }
 
     [Fact]
@@ -71,6 +79,8 @@ public sealed class DashboardPageTests
         Assert.DoesNotContain(DashboardServer.AdminKey, setCookie, StringComparison.Ordinal);
         Assert.Contains("<h1>Overview</h1>", await browser.PageAsync("/dashboard"), StringComparison.Ordinal);
 
+        Assert.Equal(HttpStatusCode.BadRequest, (await browser.Http.PostAsync("/dashboard/logout", new FormUrlEncodedContent(new Dictionary<string, string>()))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.Http.GetAsync("/dashboard")).StatusCode);
         var signOut = await browser.PostFormAsync("/dashboard", "logout", new Dictionary<string, string>(), "/dashboard/logout");
         Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await browser.Http.GetAsync("/dashboard")).StatusCode);
@@ -92,6 +102,14 @@ public sealed class DashboardPageTests
             ["/dashboard/debug?user=u1"] = ["<h1>Debug</h1>", "Trail"],
             ["/dashboard/settings"] = ["<h1>Settings</h1>", "valid"],
         };
+        // The item and user counts are taken in the background: the first visit may say "counting…".
+        string overview = await browser.PageAsync("/dashboard");
+        for (int i = 0; i < 40 && !overview.Contains("id=\"count-items\">40<", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(250);
+            overview = await browser.PageAsync("/dashboard");
+        }
+        Assert.Contains("id=\"count-users\">1<", overview, StringComparison.Ordinal);
         foreach (var (page, fragments) in expected)
         {
             string html = await browser.PageAsync(page);

@@ -7,9 +7,9 @@ using Cascade.Storage.Engine;
 namespace Cascade.Server.Dashboard;
 
 /// <summary>
-/// What the dashboard keeps beyond the services it reads: the catalog's item and user counts, cached for a few seconds
-/// (a count over a million rows is tens of milliseconds), and the reports of each experiment computed so far, so its
-/// page charts them over time. Everything else a page shows comes from the services the JSON API uses.
+/// What the dashboard keeps beyond the services it reads: the catalog's item and user counts, refreshed in the
+/// background every few seconds, and each experiment's reports, computed in the background and kept so its page shows
+/// the latest at once and charts them over time. No page waits for the catalog's counts or the log. Everything else a page shows comes from the services the JSON API uses.
 /// </summary>
 internal sealed class DashboardData(CascadeEngine engine, TimeProvider? clock = null)
 {
@@ -21,6 +21,8 @@ internal sealed class DashboardData(CascadeEngine engine, TimeProvider? clock = 
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, long Items, long Users)> _counts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _counting = new(StringComparer.Ordinal);
+    private readonly Lock _countGate = new();
     private readonly ConcurrentDictionary<(string App, string Id), RecentHistory<(DateTimeOffset At, ExperimentReport Report)>> _reports = new();
     private readonly ConcurrentDictionary<(string App, string Id), (DateTimeOffset At, Server.Experiments.ExperimentReportResponse Response)> _latest = new();
     private readonly ConcurrentDictionary<(string App, string Id), Task> _computing = new();
@@ -75,17 +77,30 @@ internal sealed class DashboardData(CascadeEngine engine, TimeProvider? clock = 
     /// <summary>Why the last computation of experiment <paramref name="id"/>'s report failed, if it did.</summary>
     public string? ReportError(string app, string id) => _reportErrors.GetValueOrDefault((app, id));
 
-    /// <summary>The app's items and users in the catalog, at most <see cref="CountsLifetime"/> old.</summary>
-    public (long Items, long Users) Counts(string app)
+    /// <summary>
+    /// The app's items and users in the catalog as last counted, or null before the first count. A count older than
+    /// <see cref="CountsLifetime"/> (or none) starts a new one in the background — a count over a million rows takes
+    /// from tens to hundreds of milliseconds — so a page never waits for it.
+    /// </summary>
+    public (long Items, long Users)? Counts(string app)
     {
         var now = _clock.GetUtcNow();
-        if (_counts.TryGetValue(app, out var c) && now - c.At < CountsLifetime)
+        bool have = _counts.TryGetValue(app, out var c);
+        if (!have || now - c.At >= CountsLifetime)
         {
-            return (c.Items, c.Users);
+            lock (_countGate)
+            {
+                if (!_counting.TryGetValue(app, out var running) || running.IsCompleted)
+                {
+                    _counting[app] = Task.Run(() =>
+                    {
+                        var (items, users) = engine.Catalog.CountEntities(app);
+                        _counts[app] = (_clock.GetUtcNow(), items, users);
+                    });
+                }
+            }
         }
-        var (items, users) = engine.Catalog.CountEntities(app);
-        _counts[app] = (now, items, users);
-        return (items, users);
+        return have ? (c.Items, c.Users) : null;
     }
 
     /// <summary>Keeps a report of experiment <paramref name="id"/> for its charts over time.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Cascade.Server.Infrastructure;
 using Cascade.Storage.Engine;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
@@ -80,8 +81,13 @@ internal static class DashboardSetup
         app.UseAuthorization();
         app.UseAntiforgery();
         app.MapRazorComponents<Components.DashboardApp>().RequireAuthorization(Policy).ExcludeFromDescription();
-        app.MapPost("/dashboard/logout", async (HttpContext http) =>
+        app.MapPost("/dashboard/logout", async (HttpContext http, IAntiforgery antiforgery) =>
         {
+            // A plain endpoint, not a component form: its antiforgery token is checked here.
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Problems.Invalid("__RequestVerificationToken", "is missing or not valid: sign out from a dashboard page", StatusCodes.Status400BadRequest);
+            }
             await http.SignOutAsync(Scheme);
             return Results.Redirect(LoginPath);
         }).ExcludeFromDescription();
