@@ -87,6 +87,9 @@ public sealed class BrowserTests(BrowserFixture fixture) : IClassFixture<Browser
     {
         Assert.True(File.Exists(ChromiumFactAttribute.Executable), $"chromium is required at {ChromiumFactAttribute.Executable} (CASCADE_REQUIRE_SERVERS=1)");
         var context = await fixture.Browser.NewContextAsync(new() { BaseURL = fixture.Server.Client.BaseAddress!.ToString(), JavaScriptEnabled = javaScript, ViewportSize = new() { Width = 1280, Height = 900 } });
+        // A loaded CI machine (2 cores, other test servers training) can take longer than Playwright's 30 s default.
+        context.SetDefaultTimeout(120_000);
+        context.SetDefaultNavigationTimeout(120_000);
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") { lock (errors) { errors.Add($"console: {message.Text}"); } } };

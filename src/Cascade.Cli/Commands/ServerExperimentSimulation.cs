@@ -73,6 +73,8 @@ internal static class ServerExperimentSimulation
             ["Cascade:Pipeline:Sources:0:Quota"] = "50",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = "Error", // e.g. data protection's notes on a throw-away folder
+            ["Cascade:Dashboard:Enabled"] = "false",
         };
         var app = CascadeServer.Build([], settings);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
