@@ -19,6 +19,7 @@
 # wrk, the server and its impression writer share the machine's cores; `uptime` is printed next to every figure.
 #
 # LOAD_PREPARE_ONLY=1 stops after step 1 (bench/soak.sh uses it to make the same data set).
+# LOAD_SKIP_POPULARITY=1 leaves out step 4 (its summary field then reads "skipped").
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -212,6 +213,8 @@ FULL_HWM=$(memory_mb VmHWM)
 stop_server
 
 # --- 4. popularity only ----------------------------------------------------------------------------------------------
+POP_TRAIN_MS=0; POP_SAT=skipped; POP_RSS=–; POP_HWM=–
+if [ "${LOAD_SKIP_POPULARITY:-0}" != 1 ]; then
 start_server popularity "$ROOT/bench/load/popularity.json"
 POP_TRAIN_MS=$TRAIN_MS
 log "popularity: warm-up, ${WARMUP_SECONDS} s unpaced at 8 connections"
@@ -222,6 +225,7 @@ curl -sf "$BASE/v1/admin/stats" -o "$RUN/stats-popularity.json"
 POP_RSS=$(memory_mb VmRSS)
 POP_HWM=$(memory_mb VmHWM)
 stop_server
+fi
 
 # --- 5. breakdown, memory, training ----------------------------------------------------------------------------------
 echo
@@ -235,7 +239,7 @@ $REPORT stats "$RUN/stats-saturation.json"
 echo
 echo "## Per-stage latency, popularity-only pipeline, the last 8192 requests of its saturation runs"
 echo
-$REPORT stats "$RUN/stats-popularity.json"
+if [ -f "$RUN/stats-popularity.json" ]; then $REPORT stats "$RUN/stats-popularity.json"; else echo "(skipped: LOAD_SKIP_POPULARITY=1)"; fi
 echo
 echo "## Memory and training"
 echo

@@ -8,9 +8,12 @@
 #   SOAK_MINUTES=10 bash bench/soak.sh       # a shorter run
 #
 # Environment: SOAK_MINUTES (60), SOAK_RATE (300), SOAK_WRITES (0.2), SOAK_CONNECTIONS (16), SOAK_CONFIG
-# (bench/soak/soak.json: the load benchmark's full pipeline, retrained every 15 minutes as a production server
-# would be, and a feature store bounded at 6M user x item pairs, below the ~8M the load data leaves, so the bound
-# holds from the start and memory can be seen flat within the hour), SOAK_SKIP_BUILD=1 (reuse the Release build), and bench/load.sh's LOAD_* variables for the data set.
+# (bench/soak/soak.json: the load benchmark's full pipeline trained once at start, so the hour measures what serving
+# and ingestion hold — a leak shows as a slope — and a feature store bounded at 6M user x item pairs, below the ~8M
+# the load data leaves, so the bound holds from the start; bench/soak/retraining.json is the same pipeline retrained
+# 15 minutes after each training ends, as a production server might be: its RSS rises by the training's working set
+# and returns to the floor after each swap, so compare the floors it prints rather than the slope), SOAK_SKIP_BUILD=1
+# (reuse the Release build), and bench/load.sh's LOAD_* variables for the data set.
 # The last line is the summary: minutes, requests, errors, worst p99, RSS at 10 and at the end, slope, and the RSS
 # floors (least RSS) of the two halves after minute 10.
 set -euo pipefail
