@@ -116,7 +116,8 @@ start_server() {
     kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$RUN/server-$name.log" >&2; exit 1; }
     sleep 1
     waited=$((waited + 1))
-    [ "$waited" -lt 600 ] || { echo "$name: server not ready after 600 s" >&2; exit 1; }
+    # Ready means a bundle can serve, so the start-up training is inside this wait.
+    [ "$waited" -lt "$TRAIN_TIMEOUT" ] || { echo "$name: server not ready after $TRAIN_TIMEOUT s" >&2; exit 1; }
   done
   # The server trains its pipeline bundle at start (TrainingIntervalSeconds 0: once); wait for it rather than
   # POST /v1/admin/train, which would wait for the same lock and then train a second time.
