@@ -105,9 +105,15 @@ public sealed class ModelCatalog
                 }
             case "ease":
                 {
-                    CheckKeys(spec, "lambda", "binarize");
+                    CheckKeys(spec, "lambda", "binarize", "dropout", "zero-diagonal");
                     var defaults = new EaseOptions();
-                    return new Ease(new EaseOptions { Lambda = spec.GetDouble("lambda", defaults.Lambda), Binarize = spec.GetBool("binarize", defaults.Binarize) });
+                    return new Ease(new EaseOptions
+                    {
+                        Lambda = spec.GetDouble("lambda", defaults.Lambda),
+                        Binarize = spec.GetBool("binarize", defaults.Binarize),
+                        Dropout = spec.GetDouble("dropout", defaults.Dropout),
+                        ZeroDiagonal = spec.GetBool("zero-diagonal", defaults.ZeroDiagonal),
+                    });
                 }
             case "rp3beta" or "rp3b":
                 {
@@ -224,7 +230,12 @@ public sealed class ModelCatalog
     /// <param name="name">The model name.</param>
     public static IReadOnlyList<(string Key, string[] Values)> SearchSpace(string name) => (name ?? "").ToLowerInvariant() switch
     {
-        "ease" => [("lambda", Numbers(10, 25, 50, 100, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000, 3000))],
+        "ease" =>
+        [
+            ("lambda", Numbers(10, 25, 50, 100, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000, 3000)),
+            ("dropout", Numbers(0, 0.1, 0.25, 0.33, 0.5, 0.67)),
+            ("zero-diagonal", ["true", "false"]),
+        ],
         "rp3beta" or "rp3b" =>
         [
             ("alpha", Numbers(0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5)),

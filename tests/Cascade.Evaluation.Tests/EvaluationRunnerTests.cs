@@ -182,5 +182,13 @@ public sealed class EvaluationRunnerTests
         var again = HyperParameterSearch.Search(data2, data2.AllRows(), ModelSpec.Parse("ease"),
             new TuningOptions { MaxTrials = 4, Budget = TimeSpan.FromMinutes(1), Evaluation = new EvaluationOptions { K = 5, BeyondAccuracy = false } });
         Assert.Equal(result.Trials.Select(t => t.Score), again.Trials.Select(t => t.Score));
+
+        // EASE's grid holds combinations the model refuses (no zero-diagonal constraint without a dropout): the
+        // search passes them by instead of failing, and still tries the denoising variants it allows.
+        var wide = HyperParameterSearch.Search(data, split.Train, ModelSpec.Parse("ease"),
+            new TuningOptions { MaxTrials = 40, Budget = TimeSpan.FromMinutes(2), Evaluation = new EvaluationOptions { K = 5, BeyondAccuracy = false } });
+        Assert.Equal(40, wide.Trials.Count);
+        Assert.DoesNotContain(wide.Trials, t => t.Spec.ToString().Contains("zero-diagonal=false", StringComparison.Ordinal) && t.Spec.ToString().Contains("dropout=0,", StringComparison.Ordinal));
+        Assert.Contains(wide.Trials, t => t.Spec.ToString().Contains("zero-diagonal=false", StringComparison.Ordinal));
     }
 }

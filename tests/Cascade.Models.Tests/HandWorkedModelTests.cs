@@ -127,6 +127,22 @@ public sealed class HandWorkedModelTests
     }
 
     [Fact]
+    public void Ease_with_dropout_shrinks_each_item_by_its_own_count()
+    {
+        // G = [[2,1],[1,2]], λ = 1, p = 0.5 → Λ = λ + p/(1−p)·G_ii = 3 on both items; P = (G + Λ)⁻¹ = (1/24)[[5,−1],[−1,5]].
+        var m = SyntheticData.FromRows(2, [(0, 1f), (1, 1f)], [(0, 1f)], [(1, 1f)]);
+        var edlae = new Ease(new EaseOptions { Lambda = 1, Dropout = 0.5 });
+        edlae.Fit(m);
+        Assert.Equal(1f / 5, ScoreOf(edlae, 1, 1), 5); // EDLAE: B01 = −P01 / P11 = (1/24) / (5/24)
+        Assert.Equal(0f, ScoreOf(edlae, 1, 0), 6);     // diag(B) = 0 still
+        // DLAE, no constraint: B = I − PΛ = I − (1/8)[[5,−1],[−1,5]] → B00 = 3/8, B01 = 1/8.
+        var dlae = new Ease(new EaseOptions { Lambda = 1, Dropout = 0.5, ZeroDiagonal = false });
+        dlae.Fit(m);
+        Assert.Equal(1f / 8, ScoreOf(dlae, 1, 1), 5);
+        Assert.Equal(3f / 8, ScoreOf(dlae, 1, 0), 5);
+    }
+
+    [Fact]
     public void Rp3beta_weights_are_two_step_transition_probabilities_over_degree_to_the_beta()
     {
         var rp3 = new Rp3Beta(new Rp3BetaOptions { Alpha = 1, Beta = 1, NormaliseRows = false });

@@ -30,7 +30,7 @@ public sealed class ModelFileAndOptionsTests
         byte[] bytes = SavedEase();
         Assert.Equal("CASCMODL"u8.ToArray(), bytes[..8]);
         Assert.Equal(ModelFile.ContainerVersion, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)));
-        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(10)));
+        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(10)));
         Assert.Equal("ease"u8.ToArray(), bytes.AsSpan(13, bytes[12]).ToArray());
         Assert.Equal(Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)));
     }
@@ -53,6 +53,26 @@ public sealed class ModelFileAndOptionsTests
         byte[] payload = SavedEase();
         payload[10] = 9;
         Assert.Contains("payload version 9", Assert.Throws<InvalidDataException>(() => ModelFile.Load(new MemoryStream(WithValidCrc(payload)))).Message);
+    }
+
+    [Fact]
+    public void A_version_1_ease_file_from_before_the_dropout_variants_still_loads_as_plain_ease()
+    {
+        // Version 2 added Dropout (f64) and ZeroDiagonal (bool) after Lambda, Binarize and MaxItems: cut them out,
+        // mark the payload version 1, fix the payload length and the checksum — the file an older build wrote.
+        byte[] v2 = SavedEase();
+        int payloadStart = 13 + v2[12] + 8;
+        int cut = payloadStart + 8 + 1 + 4;
+        Assert.Equal(0d, BitConverter.ToDouble(v2, cut));
+        Assert.Equal(1, v2[cut + 8]);
+        byte[] v1 = [.. v2[..cut], .. v2[(cut + 9)..]];
+        BinaryPrimitives.WriteUInt16LittleEndian(v1.AsSpan(10), 1);
+        long payloadLength = BinaryPrimitives.ReadInt64LittleEndian(v2.AsSpan(13 + v2[12]));
+        BinaryPrimitives.WriteInt64LittleEndian(v1.AsSpan(13 + v2[12]), payloadLength - 9);
+        var old = Assert.IsType<Ease>(ModelFile.Load(new MemoryStream(WithValidCrc(v1))));
+        var current = Assert.IsType<Ease>(ModelFile.Load(new MemoryStream(v2)));
+        Assert.Equal((2d, 0d, true), (old.Options.Lambda, old.Options.Dropout, old.Options.ZeroDiagonal));
+        Assert.Equal(current.Recommend(0, 5, excludeSeen: true).Select(r => (r.Item, r.Score)), old.Recommend(0, 5, excludeSeen: true).Select(r => (r.Item, r.Score)));
     }
 
     [Fact]
@@ -98,6 +118,8 @@ public sealed class ModelFileAndOptionsTests
     public void Invalid_options_are_rejected_when_the_model_is_built_naming_the_option()
     {
         Assert.Equal("Lambda", Assert.Throws<ArgumentOutOfRangeException>(() => new Ease(new EaseOptions { Lambda = 0 })).ParamName);
+        Assert.Equal("Dropout", Assert.Throws<ArgumentOutOfRangeException>(() => new Ease(new EaseOptions { Dropout = 1 })).ParamName);
+        Assert.Equal("ZeroDiagonal", Assert.Throws<ArgumentException>(() => new Ease(new EaseOptions { ZeroDiagonal = false })).ParamName);
         Assert.Equal("Neighbours", Assert.Throws<ArgumentOutOfRangeException>(() => new ItemKnn(new ItemKnnOptions { Neighbours = 0 })).ParamName);
         Assert.Equal("Alpha", Assert.Throws<ArgumentOutOfRangeException>(() => new ItemKnn(new ItemKnnOptions { Alpha = 1.5f })).ParamName);
         Assert.Equal("Beta", Assert.Throws<ArgumentOutOfRangeException>(() => new Rp3Beta(new Rp3BetaOptions { Beta = -1 })).ParamName);

@@ -94,8 +94,18 @@ public static class HyperParameterSearch
                 continue;
             }
             cancellationToken.ThrowIfCancellationRequested();
+            IRecommender model;
+            try
+            {
+                model = catalog.Create(spec, options.Seed);
+            }
+            catch (ArgumentException) when (!ReferenceEquals(spec, baseSpec))
+            {
+                // An invalid combination of grid values (EASE without the zero-diagonal constraint needs a dropout): skipped.
+                continue;
+            }
             var started = clock.Elapsed;
-            var result = EvaluationRunner.Evaluate(catalog.Create(spec, options.Seed), spec.ToString(), set, options.Evaluation, null, cancellationToken);
+            var result = EvaluationRunner.Evaluate(model, spec.ToString(), set, options.Evaluation, null, cancellationToken);
             var trial = new TuningTrial(spec, result[metric], (clock.Elapsed - started).TotalSeconds);
             trials.Add(trial);
             onTrial?.Invoke(trial);

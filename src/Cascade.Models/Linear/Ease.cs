@@ -16,18 +16,40 @@ public sealed record EaseOptions
     /// <summary>Largest catalogue accepted; the model holds a dense items × items matrix (default 30,000 ≈ 3.6 GB of floats).</summary>
     public int MaxItems { get; init; } = 30_000;
 
+    /// <summary>
+    /// Dropout probability p of the denoising variants (Steck 2020): each item's Gram diagonal G_ii is also regularised by
+    /// p/(1−p)·G_ii, so popular items are shrunk more than with λ alone. In [0, 1); default 0 (plain EASE^R).
+    /// </summary>
+    public double Dropout { get; init; }
+
+    /// <summary>
+    /// Keep diag(B) = 0 (default true: EASE^R, or EDLAE with <see cref="Dropout"/>); false solves without the constraint
+    /// (DLAE: B = I − PΛ), where the dropout regulariser alone keeps B from the identity. False needs <see cref="Dropout"/> above 0.
+    /// </summary>
+    public bool ZeroDiagonal { get; init; } = true;
+
     /// <summary>Checks every option, naming the one that is wrong; returns the options.</summary>
     public EaseOptions Validate()
     {
         Guard.Positive(Lambda);
         Guard.Positive(MaxItems);
+        if (!(Dropout is >= 0 and < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "EASE dropout must be in [0, 1).");
+        }
+        if (!ZeroDiagonal && Dropout == 0)
+        {
+            throw new ArgumentException("EASE without the zero-diagonal constraint needs a dropout above 0: with λ alone B tends to the identity.", nameof(ZeroDiagonal));
+        }
         return this;
     }
 }
 
 /// <summary>
 /// EASE^R (Steck 2019): the item–item weight matrix B minimising ‖X − XB‖² + λ‖B‖² subject to diag(B) = 0, in closed form:
-/// P = (XᵀX + λI)⁻¹, B_ij = −P_ij / P_jj (i ≠ j), B_ii = 0; score(u) = x_u · B.
+/// P = (XᵀX + λI)⁻¹, B_ij = −P_ij / P_jj (i ≠ j), B_ii = 0; score(u) = x_u · B. With <see cref="EaseOptions.Dropout"/> p the
+/// regulariser is Λ = λI + p/(1−p)·diag(XᵀX) (the denoising autoencoders of Steck 2020): P = (XᵀX + Λ)⁻¹, and either the same
+/// zero-diagonal solution (EDLAE) or, with <see cref="EaseOptions.ZeroDiagonal"/> false, B = I − PΛ (DLAE).
 /// </summary>
 /// <remarks>
 /// The inverse is our own SIMD kernel (<see cref="SymmetricInverse"/>, Gauss–Jordan in double precision, parallel over rows):
@@ -55,7 +77,7 @@ public sealed class Ease : RecommenderBase
     public override string Name => KindName;
 
     /// <inheritdoc />
-    protected override ushort PayloadVersion => 1;
+    protected override ushort PayloadVersion => 2;
 
     /// <inheritdoc />
     protected override void FitCore(CsrMatrix interactions, CancellationToken cancellationToken)
@@ -67,8 +89,10 @@ public sealed class Ease : RecommenderBase
         }
         CsrMatrix x = Options.Binarize ? ItemItem.Binary(interactions) : interactions;
         CsrMatrix xt = x.Transpose();
-        // Gram matrix G = XᵀX + λI, row-major (symmetric, so row i is column i).
+        // Gram matrix G = XᵀX + Λ, row-major (symmetric, so row i is column i); Λ_ii = λ + p/(1−p)·G_ii.
         var gram = new double[(long)n * n];
+        var regulariser = new double[n];
+        double dropoutWeight = Options.Dropout / (1 - Options.Dropout);
         Parallel.For(0, n, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             Span<double> column = gram.AsSpan(i * n, n);
@@ -84,19 +108,23 @@ public sealed class Ease : RecommenderBase
                     column[js[b]] += w * vs[b];
                 }
             }
-            column[i] += Options.Lambda;
+            regulariser[i] = Options.Lambda + (dropoutWeight * column[i]);
+            column[i] += regulariser[i];
         });
         cancellationToken.ThrowIfCancellationRequested();
         SymmetricInverse.InvertInPlace(gram, n, cancellationToken);
         double[] pv = gram;
         var b = new float[(long)n * n];
+        bool zeroDiagonal = Options.ZeroDiagonal;
         Parallel.For(0, n, i =>
         {
             Span<float> row = b.AsSpan(i * n, n);
             for (int j = 0; j < n; j++)
             {
                 // P is symmetric: P_ij = pv[j*n + i] = pv[i*n + j].
-                row[j] = i == j ? 0f : (float)(-pv[(j * n) + i] / pv[(j * n) + j]);
+                row[j] = zeroDiagonal
+                    ? (i == j ? 0f : (float)(-pv[(j * n) + i] / pv[(j * n) + j]))
+                    : (float)((i == j ? 1 : 0) - (pv[(j * n) + i] * regulariser[j]));
             }
         });
         _b = b;
@@ -125,6 +153,8 @@ public sealed class Ease : RecommenderBase
         writer.Write(Options.Lambda);
         writer.Write(Options.Binarize);
         writer.Write(Options.MaxItems);
+        writer.Write(Options.Dropout);
+        writer.Write(Options.ZeroDiagonal);
     }
 
     /// <inheritdoc />
@@ -132,12 +162,21 @@ public sealed class Ease : RecommenderBase
 
     internal static Ease ReadFrom(BinaryReader reader, int version)
     {
-        CheckPayloadVersion(KindName, version, 1);
+        // Version 1 (before the dropout variants) has no dropout fields: plain EASE^R.
+        if (version != 1)
+        {
+            CheckPayloadVersion(KindName, version, 2);
+        }
+        double lambda = reader.ReadDouble();
+        bool binarize = reader.ReadBoolean();
+        int maxItems = reader.ReadInt32();
         var model = new Ease(new EaseOptions
         {
-            Lambda = reader.ReadDouble(),
-            Binarize = reader.ReadBoolean(),
-            MaxItems = reader.ReadInt32(),
+            Lambda = lambda,
+            Binarize = binarize,
+            MaxItems = maxItems,
+            Dropout = version >= 2 ? reader.ReadDouble() : 0,
+            ZeroDiagonal = version < 2 || reader.ReadBoolean(),
         });
         model.ReadCommonState(reader);
         model._b = reader.ReadSingleArray();

@@ -218,7 +218,7 @@ public static class PipelineSelection
                         foreach (int step in steps.Where(i => i >= 0 && i < values.Length))
                         {
                             string next = spec.With(key, values[step]).ToString();
-                            if (Elapsed + _best[family].Seconds > end || !tried.Add(next))
+                            if (Elapsed + _best[family].Seconds > end || !tried.Add(next) || !IsValid(ModelSpec.Parse(next)))
                             {
                                 continue;
                             }
@@ -246,10 +246,24 @@ public static class PipelineSelection
                 {
                     spec = spec.With(key, values[random.Next(values.Length)]);
                 }
-                if (seen.Add(spec.ToString()))
+                if (seen.Add(spec.ToString()) && IsValid(spec))
                 {
                     yield return spec.ToString();
                 }
+            }
+        }
+
+        // Some grid combinations are invalid (EASE without the zero-diagonal constraint needs a dropout): not tried.
+        private static bool IsValid(ModelSpec spec)
+        {
+            try
+            {
+                ModelCatalog.Default.Create(spec, 0);
+                return true;
+            }
+            catch (ArgumentException)
+            {
+                return false;
             }
         }
 
