@@ -17,6 +17,24 @@ internal static class ServeCommand
         Description = "An extra JSON configuration file in appsettings shape ({\"Cascade\": {\"Pipeline\": …}}), applied over appsettings.json and the environment.",
     };
 
+    /// <summary>
+    /// The data folder the flags impose on the server's configuration, or null to leave it to the configuration:
+    /// an explicit --data-dir wins; otherwise Cascade__DataDirectory (or appsettings, or --config) decides, and only
+    /// when the environment has no Cascade__DataDirectory does CASCADE_DATA_DIR (the CLI's default folder) apply.
+    /// </summary>
+    internal static string? DataDirectoryOverride(bool explicitFlag, string? flagValue, Func<string, string?> environment)
+    {
+        if (explicitFlag)
+        {
+            return flagValue;
+        }
+        if (environment("Cascade__DataDirectory") is { Length: > 0 })
+        {
+            return null;
+        }
+        return environment("CASCADE_DATA_DIR") is { Length: > 0 } d ? d : null;
+    }
+
     public static Command Create()
     {
         var urls = Urls();
@@ -24,7 +42,11 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the HTTP API (configuration: appsettings.json, Cascade__* environment variables, --config FILE, these flags).") { urls, config };
         command.SetAction(async (parse, ct) =>
         {
-            var overrides = new Dictionary<string, string?> { ["Cascade:DataDirectory"] = parse.GetValue(CommonOptions.DataDir) };
+            var overrides = new Dictionary<string, string?>();
+            if (DataDirectoryOverride(parse.GetResult(CommonOptions.DataDir) is { Implicit: false }, parse.GetValue(CommonOptions.DataDir), Environment.GetEnvironmentVariable) is { } dataDir)
+            {
+                overrides["Cascade:DataDirectory"] = dataDir;
+            }
             if (parse.GetValue(urls) is { } u)
             {
                 overrides["urls"] = u;
