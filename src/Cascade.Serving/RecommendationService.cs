@@ -238,6 +238,33 @@ public sealed partial class RecommendationService
         return new RecommendResult(requestId, items, result.Degraded, bundle.Version, query.Explain ? result.Stages : null, next, variant);
     }
 
+    /// <summary>
+    /// The serving bundle's top <paramref name="count"/> item ids for <paramref name="userId"/> as the bundle saw the
+    /// user when it was trained (the history in its snapshot, not the events since), with the given seed for the
+    /// random re-rankers; nothing is logged. Off-policy evaluation asks this, so a candidate trained up to a point of
+    /// the log is not shown the outcomes it is judged on.
+    /// </summary>
+    /// <param name="app">The app.</param>
+    /// <param name="userId">The user (unknown users get the anonymous list).</param>
+    /// <param name="count">How many items.</param>
+    /// <param name="nowMs">The request's time (Unix ms): items not servable then are left out.</param>
+    /// <param name="seed">The seed of the random re-rankers.</param>
+    public IReadOnlyList<string> RecommendAtSnapshot(string app, string userId, int count, long nowMs, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var bundle = Bundles.Serving(app);
+        int user = bundle.UserIndex.TryGetValue(userId, out int u) ? u : -1;
+        int[] history = user >= 0 && user < bundle.Snapshot.Matrix.Rows ? RecommendationPipeline.HistoryOf(bundle.Snapshot.Matrix, user) : [];
+        // The same page as Recommend asks for, so exploration slots and pools line up with the logged lists.
+        var request = new PipelineRequest(user, history, count + (ChangesFor(bundle) is null ? LiveCheckSpare : 0), nowMs)
+        {
+            Predicate = item => bundle.Items.IsServable(item, nowMs),
+            Seed = seed,
+        };
+        return [.. bundle.Pipeline.Run(request, Budgets).Items.Take(count).Select(c => bundle.Items.Ids[c.Item])];
+    }
+
     /// <summary>Items similar to <paramref name="itemId"/> by the first item-to-item source's model (else none).</summary>
     /// <exception cref="KeyNotFoundException">The item is not in the bundle.</exception>
     public IReadOnlyList<Recommendation> Similar(string app, string itemId, int n)
