@@ -67,6 +67,38 @@ public sealed class Candidate
     /// <summary>True when the item was pinned to its position by a rule.</summary>
     public bool Pinned { get; set; }
 
+    // -1: no random re-ranker placed it, so the list is deterministic and any position has probability 1.
+    private int _propensityPosition = -1;
+    private double _propensity = 1;
+
+    /// <summary>
+    /// Records the probability with which a random re-ranker (exploration) put this candidate at 0-based list
+    /// <paramref name="position"/>, given the order it was handed; null when the probability is not known in closed
+    /// form (Thompson-sampling slots). Until a random re-ranker sets it, the candidate is deterministic (probability 1).
+    /// </summary>
+    /// <param name="position">The list position the probability refers to.</param>
+    /// <param name="propensity">The probability, in (0, 1], or null when unknown.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The position is negative or the probability is outside (0, 1].</exception>
+    public void SetPropensity(int position, double? propensity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(position);
+        if (propensity is { } p && !(p > 0 && p <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(propensity), p, "A propensity must lie in (0, 1].");
+        }
+        _propensityPosition = position;
+        _propensity = propensity ?? double.NaN;
+    }
+
+    /// <summary>
+    /// The logging policy's probability of showing this candidate at <paramref name="position"/>: 1 when no random
+    /// re-ranker placed it; the recorded probability when <paramref name="position"/> is the one it was recorded for;
+    /// null when unknown (a Thompson slot, or the candidate moved after the probability was recorded).
+    /// </summary>
+    /// <param name="position">The 0-based position the item is shown at.</param>
+    public double? PropensityAt(int position) =>
+        _propensityPosition < 0 ? 1 : position == _propensityPosition && !double.IsNaN(_propensity) ? _propensity : null;
+
     /// <summary>The trail, when explaining (null otherwise).</summary>
     public IReadOnlyList<TrailEntry>? Trail => _trail;
 

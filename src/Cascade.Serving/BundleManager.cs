@@ -91,6 +91,24 @@ public sealed partial class BundleManager
         }
     }
 
+    /// <summary>
+    /// Trains a bundle of <paramref name="app"/> from the log records up to <paramref name="upTo"/> only (an earlier
+    /// point of the log, e.g. for off-policy evaluation on the requests after it), smoke-tests it and swaps it in.
+    /// </summary>
+    /// <param name="app">The app.</param>
+    /// <param name="upTo">The last log sequence the bundle sees.</param>
+    /// <exception cref="InvalidOperationException">The new bundle failed its smoke test.</exception>
+    public TrainingSummary TrainUpTo(string app, long upTo)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(upTo);
+        lock (_trainLocks.GetOrAdd(app, _ => new object()))
+        {
+            var started = _clock.GetTimestamp();
+            var snapshot = InteractionSnapshot.Build(_engine.Log, _engine.EventTypes, app, upTo);
+            return Commission(Build(app, snapshot, PipelineOptions), started);
+        }
+    }
+
     // Fits a bundle of app at snapshot with options (the serving configuration, or an experiment arm's).
     private ServedBundle Build(string app, InteractionSnapshot snapshot, PipelineOptions options)
     {

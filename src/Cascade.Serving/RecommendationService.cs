@@ -179,7 +179,8 @@ public sealed partial class RecommendationService
         {
             if ((query.LogImpressions ?? Options.LogImpressions) && stored.Count > 0)
             {
-                LogImpressions(app, query.UserId, requestId, variant, stored, page.ServedCount, now);
+                // A stored list was drawn when the batch ran; that draw's probabilities are not kept, so none is logged.
+                LogImpressions(app, query.UserId, requestId, variant, stored, null, page.ServedCount, now);
             }
             string? nextStored = stored.Count < query.Count ? null : _cursors.Encode(page.Next(stored.Select(i => i.ItemId)), scope, now);
             double elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -205,14 +206,20 @@ public sealed partial class RecommendationService
         long liveStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var notLive = changes is null ? NotLive(app, bundle, result.Items.Select(c => bundle.Items.Ids[c.Item])) : [];
         var liveReport = new StageReport("live-check", System.Diagnostics.Stopwatch.GetElapsedTime(liveStarted).TotalMilliseconds, result.Items.Count - notLive.Count);
-        foreach (var c in result.Items)
+        // The probability the pipeline's random draws (exploration) put each item where it is shown: 1 for a
+        // deterministic list; none for an explored item the live check moved up (its probability was for the pipeline's
+        // position, and the shown position is what the log records).
+        var propensities = new List<double?>(Math.Min(result.Items.Count, query.Count));
+        for (int at = 0; at < result.Items.Count; at++)
         {
+            var c = result.Items[at];
             ScoreDistribution.Record(c.Score);
             string id = bundle.Items.Ids[c.Item];
             if (notLive.Contains(id))
             {
                 continue;
             }
+            propensities.Add(c.PropensityAt(items.Count));
             items.Add(new Recommendation(id, c.Score, [.. c.Sources], c.Explored ? true : null, query.Explain ? c.Trail : null));
             if (items.Count == query.Count)
             {
@@ -222,13 +229,40 @@ public sealed partial class RecommendationService
         long impressionsStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         if ((query.LogImpressions ?? Options.LogImpressions) && query.UserId is not null && items.Count > 0 && (known || Sampled(query.UserId)))
         {
-            LogImpressions(app, query.UserId, requestId, variant, items, page.ServedCount, now);
+            LogImpressions(app, query.UserId, requestId, variant, items, propensities, page.ServedCount, now);
         }
         var impressionsReport = new StageReport("impressions", System.Diagnostics.Stopwatch.GetElapsedTime(impressionsStarted).TotalMilliseconds, items.Count);
         string? next = items.Count < query.Count ? null : _cursors.Encode(page.Next(items.Select(i => i.ItemId)), scope, now);
         // The serving steps around the pipeline (catalog reads, the impression hand-off) are in the statistics too.
         Metrics.Record([historyReport, .. result.Stages, liveReport, impressionsReport], System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new RecommendResult(requestId, items, result.Degraded, bundle.Version, query.Explain ? result.Stages : null, next, variant);
+    }
+
+    /// <summary>
+    /// The serving bundle's top <paramref name="count"/> item ids for <paramref name="userId"/> as the bundle saw the
+    /// user when it was trained (the history in its snapshot, not the events since), with the given seed for the
+    /// random re-rankers; nothing is logged. Off-policy evaluation asks this, so a candidate trained up to a point of
+    /// the log is not shown the outcomes it is judged on.
+    /// </summary>
+    /// <param name="app">The app.</param>
+    /// <param name="userId">The user (unknown users get the anonymous list).</param>
+    /// <param name="count">How many items.</param>
+    /// <param name="nowMs">The request's time (Unix ms): items not servable then are left out.</param>
+    /// <param name="seed">The seed of the random re-rankers.</param>
+    public IReadOnlyList<string> RecommendAtSnapshot(string app, string userId, int count, long nowMs, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var bundle = Bundles.Serving(app);
+        int user = bundle.UserIndex.TryGetValue(userId, out int u) ? u : -1;
+        int[] history = user >= 0 && user < bundle.Snapshot.Matrix.Rows ? RecommendationPipeline.HistoryOf(bundle.Snapshot.Matrix, user) : [];
+        // The same page as Recommend asks for, so exploration slots and pools line up with the logged lists.
+        var request = new PipelineRequest(user, history, count + (ChangesFor(bundle) is null ? LiveCheckSpare : 0), nowMs)
+        {
+            Predicate = item => bundle.Items.IsServable(item, nowMs),
+            Seed = seed,
+        };
+        return [.. bundle.Pipeline.Run(request, Budgets).Items.Take(count).Select(c => bundle.Items.Ids[c.Item])];
     }
 
     /// <summary>Items similar to <paramref name="itemId"/> by the first item-to-item source's model (else none).</summary>
@@ -388,7 +422,7 @@ public sealed partial class RecommendationService
         return (user, [.. history], known);
     }
 
-    private void LogImpressions(string app, string userId, string requestId, string variant, List<Recommendation> items, int offset, long now)
+    private void LogImpressions(string app, string userId, string requestId, string variant, List<Recommendation> items, List<double?>? propensities, int offset, long now)
     {
         // No event id: the server writes each impression once, and an id would put it in the idempotency index
         // (memory per event, kept for the life of the process) for nothing. Clicks join by request id and position.
@@ -396,7 +430,8 @@ public sealed partial class RecommendationService
         for (int i = 0; i < items.Count; i++)
         {
             // The value is the score the item was served with, so prediction drift can be read back from the log.
-            events[i] = new FeedbackEvent(app, null, userId, items[i].ItemId, "impression", double.IsFinite(items[i].Score) ? items[i].Score : null, now, requestId, offset + i, variant);
+            events[i] = new FeedbackEvent(app, null, userId, items[i].ItemId, "impression", double.IsFinite(items[i].Score) ? items[i].Score : null, now, requestId, offset + i, variant,
+                propensities?[i]);
         }
         lock (_impressionsGate)
         {

@@ -87,6 +87,56 @@ public sealed class CliTests
     }
 
     [Theory]
+    [InlineData("--k", "0", "--k")]
+    [InlineData("--since", "yesterday", "--since")]
+    [InlineData("--max-requests", "-1", "--max-requests")]
+    [InlineData("--variant", "not a variant", "--variant")]
+    [InlineData("--seed", "x", "--seed")]
+    public void Ope_refuses_a_bad_argument_with_code_2_naming_its_flag(string flag, string value, string named)
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"cascade-ope-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, "{}");
+        try
+        {
+            var (code, _, stderr) = Cascade("experiment", "ope", "--config", config, flag, value);
+            Assert.Equal(2, code);
+            Assert.Contains(named, stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
+    public void Ope_needs_a_candidate_config_that_exists_and_a_data_folder_with_a_log()
+    {
+        var (code, _, stderr) = Cascade("experiment", "ope");
+        Assert.Equal(2, code);
+        Assert.Contains("--config is required", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = Cascade("experiment", "ope", "--config", "/nonexistent/candidate.json");
+        Assert.Equal(2, code);
+        Assert.Contains("--config '/nonexistent/candidate.json' does not exist", stderr, StringComparison.Ordinal);
+        string config = Path.Combine(Path.GetTempPath(), $"cascade-ope-{Guid.NewGuid():N}.json");
+        string empty = Directory.CreateTempSubdirectory("cascade-ope-").FullName;
+        File.WriteAllText(config, "{}");
+        try
+        {
+            (code, _, stderr) = Cascade("--data-dir", empty, "experiment", "ope", "--config", config, "--since", "2025-03-01T00:00:00Z", "--until", "2025-02-01T00:00:00Z");
+            Assert.Equal(2, code);
+            Assert.Contains("--since must come before --until", stderr, StringComparison.Ordinal);
+            (code, string stdout, stderr) = Cascade("--data-dir", empty, "experiment", "ope", "--config", config);
+            Assert.Equal(1, code);
+            Assert.Contains("holds no event log", stdout + stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+            Directory.Delete(empty, true);
+        }
+    }
+
+    [Theory]
     [InlineData("--runs", "0")]
     [InlineData("--users", "many")]
     [InlineData("--srm", "0.7")]

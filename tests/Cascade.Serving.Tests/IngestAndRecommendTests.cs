@@ -48,6 +48,37 @@ public sealed class IngestAndRecommendTests
     }
 
     [Fact]
+    public async Task Impressions_carry_the_propensity_one_for_a_deterministic_list_and_the_exploration_probability_otherwise()
+    {
+        using var dir = new TempDir();
+        using var engine = await SeededEngine.OpenAsync(dir, 40, 60, 8, 5);
+        var deterministic = new RecommendationService(engine, new RecommendationOptions());
+        deterministic.Bundles.Train(Apps.Default);
+        long before = engine.Log.LastSequence;
+        deterministic.Recommend(Apps.Default, new RecommendQuery("u1", 6));
+        await deterministic.WaitForImpressionsAsync();
+        var plain = engine.Log.ReadFrom(before + 1).Select(r => Cascade.Storage.Records.RecordCodec.DecodeEvent(r.Payload.Span)).ToList();
+        Assert.Equal(6, plain.Count);
+        Assert.All(plain, e => Assert.Equal(1.0, e.Propensity));
+
+        var pipeline = new PipelineOptions
+        {
+            Sources = [new SourceOptions { Name = "popular", Kind = "popular", Quota = 40 }],
+            Rerankers = [new RerankerOptions { Kind = "explore", Settings = new() { ["positions"] = "1,3", ["epsilon"] = "1", ["poolsize"] = "4" } }],
+        };
+        var exploring = new RecommendationService(engine, new RecommendationOptions { Pipeline = pipeline });
+        exploring.Bundles.Train(Apps.Default);
+        before = engine.Log.LastSequence;
+        var served = exploring.Recommend(Apps.Default, new RecommendQuery("u2", 6));
+        await exploring.WaitForImpressionsAsync();
+        var logged = engine.Log.ReadFrom(before + 1).Select(r => Cascade.Storage.Records.RecordCodec.DecodeEvent(r.Payload.Span)).OrderBy(e => e.Position).ToList();
+        Assert.Equal(served.Items.Select(i => i.ItemId), logged.Select(e => e.ItemId));
+        // ε = 1 over a pool of 4: each slot's item had probability 1/4; the other positions are certain.
+        Assert.Equal([1, 0.25, 1, 0.25, 1, 1], logged.Select(e => e.Propensity!.Value).ToArray());
+        Assert.True(served.Items[1].Explored == true && served.Items[3].Explored == true);
+    }
+
+    [Fact]
     public void Trending_scores_decay_with_age_and_rank_deterministically()
     {
         long day = (long)TimeSpan.FromDays(1).TotalMilliseconds;

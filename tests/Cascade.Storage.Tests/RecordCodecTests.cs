@@ -82,6 +82,25 @@ public class RecordCodecTests
         Assert.Null(RecordCodec.DecodeEvent(old).Variant);
     }
 
+    [Fact]
+    public void A_propensity_follows_the_variant_as_an_f64_under_flag_32_and_older_payloads_read_without_it()
+    {
+        var variantOnly = new FeedbackEvent("ab", null, "u", "i", "impression", 0.5, 1_700_000_000_000, "r", 3, "b");
+        var with = variantOnly with { Propensity = 0.0375 };
+        byte[] old = RecordCodec.EncodeEvent(variantOnly);
+        byte[] payload = RecordCodec.EncodeEvent(with);
+
+        const int Flags = 19; // after version, app, user, item and type
+        Assert.Equal(0b01_0111, old[Flags]);
+        Assert.Equal(0b11_0111, payload[Flags]);
+        Assert.Equal([.. old[..Flags], (byte)0b11_0111, .. old[(Flags + 1)..], .. BitConverter.GetBytes(0.0375)], payload);
+        Assert.Equal(with, RecordCodec.DecodeEvent(payload));
+        Assert.Null(RecordCodec.DecodeEvent(old).Propensity);
+        // Without a variant the propensity still comes last, and a deterministic list's 1 round-trips.
+        var bare = new FeedbackEvent("ab", null, "u", "i", "impression", null, 5, "r", 0, Propensity: 1);
+        Assert.Equal(bare, RecordCodec.DecodeEvent(RecordCodec.EncodeEvent(bare)));
+    }
+
     [Theory]
     [InlineData("default", true)]
     [InlineData("arm-B_2.v1:x", true)]

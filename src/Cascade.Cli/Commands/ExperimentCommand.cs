@@ -24,6 +24,7 @@ internal static class ExperimentCommand
         }
         command.Subcommands.Add(CreateSimulate());
         command.Subcommands.Add(CreateSimulateOpe());
+        command.Subcommands.Add(OpeCommand.Create());
         return command;
     }
 

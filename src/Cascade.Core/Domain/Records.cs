@@ -53,6 +53,11 @@ public sealed record ExperimentRecord(string App, string Id, int Version, string
 /// <param name="RequestId">For impressions and clicks: the recommendation request that showed the item.</param>
 /// <param name="Position">For impressions and clicks: the 0-based position the item was shown at.</param>
 /// <param name="Variant">For impressions: the experiment variant (arm) that served the item, for online metrics per variant.</param>
+/// <param name="Propensity">
+/// For impressions the server logs: the probability, in (0, 1], with which the serving policy put this item at this
+/// position (1 for a deterministic list; below 1 under ε-greedy exploration); null when unknown. Server-written only,
+/// like <paramref name="Variant"/>; off-policy evaluation (cascade experiment ope) reweights by it.
+/// </param>
 public sealed record FeedbackEvent(
     string App,
     string? EventId,
@@ -63,7 +68,8 @@ public sealed record FeedbackEvent(
     long TimestampMs,
     string? RequestId,
     int? Position,
-    string? Variant = null)
+    string? Variant = null,
+    double? Propensity = null)
 {
     /// <summary>The longest variant name (long enough for the experiment tags of several layers).</summary>
     public const int MaxVariantLength = 256;

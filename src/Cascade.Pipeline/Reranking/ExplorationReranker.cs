@@ -154,10 +154,18 @@ public sealed class ExplorationReranker : IReranker
         var random = new RerankRandom(context.Seed, Salt);
         var ranked = _options.Strategy == ExplorationStrategy.Thompson ? ThompsonOrder(context, pool, ref random) : null;
         int nextRanked = 0;
+        int poolSize = pool.Count;
+        var eligible = new List<int>(slots.Count);
+        var placed = new HashSet<Candidate>();
         foreach (int slot in slots)
         {
             int at = layout.FreeIndex(slot);
-            if (at < 0 || at >= free.Count || pool.Count == 0)
+            if (at < 0 || at >= free.Count)
+            {
+                continue;
+            }
+            eligible.Add(at);
+            if (pool.Count == 0)
             {
                 continue;
             }
@@ -188,9 +196,82 @@ public sealed class ExplorationReranker : IReranker
             free.RemoveAt(from);
             free.Insert(at, chosen);
             chosen.Explored = true;
+            placed.Add(chosen);
             chosen.Explain(Stage, () => $"exploration slot {slot}, from {from} (free rank): {how}");
         }
         layout.Merge(candidates);
+        SetPropensities(context.PageSize, candidates, eligible, poolSize, placed);
+    }
+
+    /// <summary>
+    /// Records on each candidate within the page the probability that this re-ranker put it at its position, given
+    /// the order it was handed (docs/experiments.md derives it). In free ranks (pins removed), with eligible slots
+    /// a₁ &lt; … &lt; aₘ, pool size n and B_j = min(Binomial(j − 1, ε), n) explorations before slot j: the item drawn into
+    /// slot aⱼ has probability ε · P(B_j &lt; n) / n; an item at free rank q that the draws left alone, with b explored
+    /// items above it (so it came from rank q − b), has probability P(B = b) over the slots above q, times
+    /// 1 − ε · 1[b &lt; n] when q is itself a slot. Pinned items have probability 1. Thompson sampling: slots always
+    /// explore while the pool lasts, so unexplored items have probability 1 and a drawn item's is unknown (null).
+    /// </summary>
+    private void SetPropensities(int pageSize, List<Candidate> candidates, List<int> slots, int poolSize, HashSet<Candidate> placed)
+    {
+        bool thompson = _options.Strategy == ExplorationStrategy.Thompson;
+        double epsilon = _options.Epsilon;
+        // before[j][b] = P(B_j = b): the distribution of explorations among the eligible slots before slot j.
+        var before = new double[slots.Count + 1][];
+        before[0] = new double[poolSize + 1];
+        before[0][0] = 1;
+        for (int j = 0; j < slots.Count; j++)
+        {
+            var next = new double[poolSize + 1];
+            for (int b = 0; b <= poolSize; b++)
+            {
+                if (b < poolSize)
+                {
+                    next[b] += before[j][b] * (1 - epsilon);
+                    next[b + 1] += before[j][b] * epsilon;
+                }
+                else
+                {
+                    next[b] += before[j][b];
+                }
+            }
+            before[j + 1] = next;
+        }
+        int q = -1, explored = 0, slotIndex = 0;
+        for (int position = 0; position < Math.Min(pageSize, candidates.Count); position++)
+        {
+            var c = candidates[position];
+            if (c.Pinned)
+            {
+                c.SetPropensity(position, 1);
+                continue;
+            }
+            q++;
+            while (slotIndex < slots.Count && slots[slotIndex] < q)
+            {
+                slotIndex++;
+            }
+            bool isSlot = slotIndex < slots.Count && slots[slotIndex] == q;
+            var d = before[slotIndex];
+            double below = 1 - d[poolSize]; // P(B_j < n): the pool still has items
+            double? p;
+            if (placed.Contains(c))
+            {
+                p = thompson ? null : epsilon * below / poolSize;
+                explored++;
+            }
+            else if (thompson)
+            {
+                p = 1;
+            }
+            else
+            {
+                int b = explored;
+                p = d[b] * (isSlot ? 1 - (b < poolSize ? epsilon : 0) : 1);
+            }
+            // Rounding can only nudge a probability past 1; an impossible 0 (a bug) is logged as unknown.
+            c.SetPropensity(position, p is { } v ? (v > 0 ? Math.Min(v, 1) : null) : null);
+        }
     }
 
     private List<(Candidate Candidate, double Theta, long Impressions, long Clicks)> ThompsonOrder(

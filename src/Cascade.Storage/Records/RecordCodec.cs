@@ -15,6 +15,7 @@ namespace Cascade.Storage.Records;
 ///   u8 version | str app | str user | str item | str type | u8 flags | i64 timestamp ms
 ///   [f64 value if flags&amp;1] [str requestId if flags&amp;2] [i32 position if flags&amp;4] [str eventId if flags&amp;8]
 ///   [str variant if flags&amp;16]   (added within version 1: older payloads never set the flag)
+///   [f64 propensity if flags&amp;32]   (added within version 1 after the variant, the same way)
 ///   str = 7-bit varint byte length + UTF-8
 /// </code>
 /// </summary>
@@ -57,7 +58,7 @@ public static class RecordCodec
         WriteString(w, e.ItemId);
         WriteString(w, e.Type);
         byte flags = (byte)((e.Value.HasValue ? 1 : 0) | (e.RequestId is null ? 0 : 2) | (e.Position.HasValue ? 4 : 0) | (e.EventId is null ? 0 : 8)
-            | (e.Variant is null ? 0 : 16));
+            | (e.Variant is null ? 0 : 16) | (e.Propensity.HasValue ? 32 : 0));
         var head = w.GetSpan(9);
         head[0] = flags;
         BinaryPrimitives.WriteInt64LittleEndian(head[1..], e.TimestampMs);
@@ -84,6 +85,11 @@ public static class RecordCodec
         {
             WriteString(w, e.Variant);
         }
+        if (e.Propensity is { } propensity)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(w.GetSpan(8), propensity);
+            w.Advance(8);
+        }
         return w.WrittenSpan.ToArray();
     }
 
@@ -105,7 +111,8 @@ public static class RecordCodec
         int? position = (flags & 4) != 0 ? r.Int32() : null;
         string? eventId = (flags & 8) != 0 ? r.String() : null;
         string? variant = (flags & 16) != 0 ? r.String() : null;
-        return new FeedbackEvent(app, eventId, user, item, type, value, ts, requestId, position, variant);
+        double? propensity = (flags & 32) != 0 ? BitConverter.Int64BitsToDouble(r.Int64()) : null;
+        return new FeedbackEvent(app, eventId, user, item, type, value, ts, requestId, position, variant, propensity);
     }
 
     /// <summary>Reads the app, user, item, type and timestamp of an event without allocating the optional fields.</summary>

@@ -160,4 +160,63 @@ public class ExplorationRerankerTests
         }
         Assert.Equal(alpha / (alpha + beta), sum / n, 0.01);
     }
+    [Theory]
+    [InlineData(0.6, 3, false)] // the pool runs out before the last slot
+    [InlineData(0.3, 20, true)] // a pinned item inside the page shifts the free ranks
+    [InlineData(1.0, 2, false)]
+    public void Epsilon_greedy_propensities_match_the_frequencies_over_seeds(double epsilon, int poolSize, bool pin)
+    {
+        var table = RandomTable(40, 8);
+        var template = RandomCandidates(table, 40, 8);
+        var reranker = new ExplorationReranker(new ExplorationOptions(Positions: [1, 4, 5, 8], Epsilon: epsilon, PoolSize: poolSize));
+        const int Runs = 20_000;
+        const int Page = 10;
+        var counts = new Dictionary<(int Position, int Item), int>();
+        var stated = new Dictionary<(int Position, int Item), double>();
+        for (ulong seed = 0; seed < Runs; seed++)
+        {
+            var list = template.Select(c => new Candidate(c.Item, c.Score, "test") { Pinned = pin && c == template[3] }).ToList();
+            reranker.Rerank(Context(table, pageSize: Page, seed: seed), list);
+            for (int position = 0; position < Page; position++)
+            {
+                var key = (position, list[position].Item);
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+                double? p = list[position].PropensityAt(position);
+                Assert.NotNull(p);
+                if (stated.TryGetValue(key, out double before))
+                {
+                    Assert.Equal(before, p.Value, 12); // the same (position, item) always gets the same probability
+                }
+                stated[key] = p.Value;
+                Assert.Null(list[position].PropensityAt(position + 1)); // only the position it was computed for
+            }
+        }
+        foreach (var (key, p) in stated)
+        {
+            double frequency = counts[key] / (double)Runs;
+            double sigma = Math.Sqrt(p * (1 - p) / Runs);
+            Assert.True(Math.Abs(frequency - p) <= (4.5 * sigma) + 1e-9, $"position {key.Position}, item {key.Item}: stated {p:0.#####}, seen {frequency:0.#####}");
+        }
+        for (int position = 0; position < Page; position++)
+        {
+            // Every item that can land at a position was seen there, so the stated probabilities add up to 1.
+            double total = stated.Where(kv => kv.Key.Position == position).Sum(kv => kv.Value);
+            Assert.Equal(1, total, 9);
+        }
+    }
+
+    [Fact]
+    public void Without_exploration_every_position_has_probability_one_and_thompson_slots_are_unknown()
+    {
+        var table = RandomTable(30, 9);
+        var list = RandomCandidates(table, 30, 9);
+        new ExplorationReranker(new ExplorationOptions(Positions: [2], Epsilon: 0)).Rerank(Context(table), list);
+        Assert.All(Enumerable.Range(0, 10), p => Assert.Equal(1, list[p].PropensityAt(p)));
+        var stats = new InMemoryExplorationStats();
+        new ExplorationReranker(new ExplorationOptions(ExplorationStrategy.Thompson, Positions: [2, 6]), stats).Rerank(Context(table), list);
+        Assert.True(list[2].Explored && list[6].Explored);
+        Assert.Null(list[2].PropensityAt(2));
+        Assert.Null(list[6].PropensityAt(6));
+        Assert.All(new[] { 0, 1, 3, 4, 5, 7, 8, 9 }, p => Assert.Equal(1, list[p].PropensityAt(p)));
+    }
 }
