@@ -4,6 +4,7 @@
 // tagged by the real assignment (10 per request) and their clicks (5 % in A, 5.5 % in B), waits until the engine
 // has applied them, then times the report.
 // Usage: dotnet run -c Release --project bench/Cascade.Experiments.Bench -- [impressions] [users] [runs]
+//        dotnet run -c Release --project bench/Cascade.Experiments.Bench -- ope [runs] [users] [epsilon]   (OpeBench.cs)
 using System.Diagnostics;
 using System.Globalization;
 using Cascade.Core.Domain;
@@ -12,6 +13,12 @@ using Cascade.Server.Experiments;
 using Cascade.Serving;
 using Cascade.Storage.Engine;
 using Cascade.Storage.Log;
+
+if (args.Length > 0 && args[0] == "ope")
+{
+    await OpeBench.Run(args[1..]);
+    return 0;
+}
 
 long impressions = args.Length > 0 ? long.Parse(args[0], CultureInfo.InvariantCulture) : 10_000_000;
 int users = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000;
