@@ -87,7 +87,7 @@ public sealed class MonitoringApiTests
     public async Task With_traces_on_a_request_has_a_span_with_the_pipeline_its_stages_and_sources_as_children()
     {
         var spans = new List<Activity>();
-        await using var server = await RunningServer.StartAsync(new() { ["Cascade:Telemetry:Traces"] = "true" },
+        await using var server = await RunningServer.StartAsync(new() { ["Cascade:Telemetry:Traces"] = "true", ["Cascade:Telemetry:TraceSampleRatio"] = "1" },
             services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
         await Seed(server);
         var r = await server.Client.GetFromJsonAsync<JsonElement>("/v1/recommend/u2?n=5");
@@ -119,6 +119,41 @@ public sealed class MonitoringApiTests
             Assert.Contains(spans, s => s.ParentSpanId == retrieve.SpanId && s.OperationName.StartsWith("source:", StringComparison.Ordinal));
             Assert.All(spans.Where(s => s.OperationName.StartsWith("source:", StringComparison.Ordinal) && s.ParentSpanId == retrieve.SpanId),
                 s => Assert.NotNull(s.GetTagItem("cascade.candidates")));
+        }
+    }
+
+    [Fact]
+    public async Task Traces_are_sampled_by_ratio_and_a_sampled_traceparent_is_always_traced()
+    {
+        var spans = new List<Activity>();
+        await using var server = await RunningServer.StartAsync(new() { ["Cascade:Telemetry:Traces"] = "true", ["Cascade:Telemetry:TraceSampleRatio"] = "0" },
+            services => services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans)));
+        await Seed(server);
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.True((await server.Client.GetAsync($"/v1/recommend/u{i}?n=5")).IsSuccessStatusCode);
+        }
+        const string TraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        using var traced = new HttpRequestMessage(HttpMethod.Get, "/v1/recommend/u1?n=5");
+        traced.Headers.Add("traceparent", $"00-{TraceId}-00f067aa0ba902b7-01");
+        Assert.True((await server.Client.SendAsync(traced)).IsSuccessStatusCode);
+        bool found = false;
+        for (int i = 0; i < 100 && !found; i++)
+        {
+            lock (spans)
+            {
+                found = spans.Any(s => s.OperationName == "pipeline" && s.TraceId.ToHexString() == TraceId);
+            }
+            if (!found)
+            {
+                await Task.Delay(50);
+            }
+        }
+        Assert.True(found, "the request with a sampled traceparent was not traced");
+        lock (spans)
+        {
+            // Ratio 0: the twenty requests without a sampled parent left no span.
+            Assert.All(spans, s => Assert.Equal(TraceId, s.TraceId.ToHexString()));
         }
     }
 
