@@ -20,6 +20,10 @@
 #
 # LOAD_PREPARE_ONLY=1 stops after step 1 (bench/soak.sh uses it to make the same data set).
 # LOAD_SKIP_POPULARITY=1 leaves out step 4 (its summary field then reads "skipped").
+# LOAD_STARTUP_BUNDLE=1 trains each pipeline once with `cascade train` (on a copy of the data, cached beside it per
+# configuration) and starts every server with it as Cascade:StartupBundle, so a server serves within the bundle's load
+# instead of its own start-up training (bench/telemetry-cost.sh starts many servers; "training at start" then reports
+# the load).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -99,9 +103,31 @@ trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# start_server NAME CONFIG: copies the data, starts the server, waits for its start-up training; sets BASE, SERVER_PID, TRAIN_MS.
+# startup_bundle NAME CONFIG: the bundles folder holding NAME trained on the data set with CONFIG (trained once, on a
+# copy of the data, and cached beside it: keyed by the configuration's content and the build).
+startup_bundle() {
+  local name=$1 config=$2 key dir
+  key=$(cat "$config" "$CLI" | sha256sum | cut -c1-12)
+  dir="$CACHE/bundles-$TAG/$key"
+  if [ ! -f "$dir/$name/manifest.json" ]; then
+    log "$name: training the start-up bundle once ($config; cached in $dir)"
+    rm -rf "$CACHE/bundle-work" "$dir"
+    cp -a "$DATA" "$CACHE/bundle-work"
+    mkdir -p "$dir"
+    cascade train --data-dir "$CACHE/bundle-work" --config "$config" --output "$dir/$name" >&2
+    rm -rf "$CACHE/bundle-work"
+  fi
+  echo "$dir"
+}
+
+# start_server NAME CONFIG: copies the data, starts the server, waits for its start-up training (or its start-up
+# bundle's load); sets BASE, SERVER_PID, TRAIN_MS.
 start_server() {
   local name=$1 config=$2
+  local -a bundle_env=()
+  if [ "${LOAD_STARTUP_BUNDLE:-0}" = 1 ]; then
+    bundle_env=(env "Cascade__BundlesDirectory=$(startup_bundle "$name" "$config")" "Cascade__StartupBundle=$name")
+  fi
   log "$name: copying the data folder"
   rm -rf "$RUN/data"
   cp -a "$DATA" "$RUN/data"
@@ -109,7 +135,7 @@ start_server() {
   port=$(free_port)
   BASE="http://127.0.0.1:$port"
   log "$name: starting the server on $BASE ($config)"
-  dotnet "$CLI" serve --data-dir "$RUN/data" --urls "$BASE" --config "$config" >"$RUN/server-$name.log" 2>&1 &
+  "${bundle_env[@]}" dotnet "$CLI" serve --data-dir "$RUN/data" --urls "$BASE" --config "$config" >"$RUN/server-$name.log" 2>&1 &
   SERVER_PID=$!
   local waited=0
   until curl -sf "$BASE/health/ready" >/dev/null; do
@@ -129,8 +155,8 @@ start_server() {
     [ $((SECONDS - started)) -lt "$TRAIN_TIMEOUT" ] || { echo "$name: training not done after $TRAIN_TIMEOUT s" >&2; exit 1; }
     sleep 5
   done
-  TRAIN_MS=$(sed -n 's/.*Trained pipeline bundle .* in \([0-9]*\) ms.*/\1/p' "$RUN/server-$name.log" | head -1)
-  log "$name: trained in ${TRAIN_MS} ms: $(grep -o 'Trained pipeline bundle.*' "$RUN/server-$name.log" | head -1)"
+  TRAIN_MS=$(sed -n 's/.*\(Trained pipeline bundle\|Loaded the start-up bundle\) .* in \([0-9]*\) ms.*/\2/p' "$RUN/server-$name.log" | head -1)
+  log "$name: ready in ${TRAIN_MS} ms: $(grep -o 'Trained pipeline bundle.*\|Loaded the start-up bundle.*' "$RUN/server-$name.log" | head -1)"
 }
 
 stop_server() {

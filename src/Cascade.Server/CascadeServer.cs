@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Serialization;
 using Cascade.Core.Domain;
 using Cascade.Features;
+using Cascade.Pipeline;
 using Cascade.Pipeline.Ranking;
 using Cascade.Ranking;
 using Cascade.Server.Endpoints;
@@ -298,16 +299,26 @@ internal sealed class TrainingService(RecommendationService service, CascadeEngi
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Registered before the first await, so a readiness probe or request arriving meanwhile waits for the load
+        // instead of starting a training.
+        var startup = StartLoadingStartupBundle();
         await Task.Yield();
+        string? loaded = startup is null ? null : await LoadedApp(startup.Value.App, startup.Value.Load);
         if (!options.TrainOnStart && !await Wait(TimeSpan.FromSeconds(options.TrainingIntervalSeconds), stoppingToken))
         {
             return;
         }
+        bool first = true;
         while (!stoppingToken.IsCancellationRequested)
         {
             var apps = engine.Interactions.AppsWithEntries.Union(service.Bundles.ServedApps).Append(Apps.Default).Distinct(StringComparer.Ordinal).ToList();
             foreach (string app in apps)
             {
+                if (first && app == loaded)
+                {
+                    logger.LogInformation("App {App} serves the start-up bundle {Name}; its next training comes after {Interval} s", app, options.StartupBundle, options.TrainingIntervalSeconds);
+                    continue;
+                }
                 if (!service.Bundles.HasNewInputs(app))
                 {
                     logger.LogDebug("Nothing new for app {App} since its bundle's snapshot; not retrained", app);
@@ -329,10 +340,55 @@ internal sealed class TrainingService(RecommendationService service, CascadeEngi
                     logger.LogError(ex, "Training the pipeline failed for app {App}; the previous bundle keeps serving", app);
                 }
             }
+            first = false;
             if (!await Wait(TimeSpan.FromSeconds(options.TrainingIntervalSeconds), stoppingToken))
             {
                 return;
             }
+        }
+    }
+
+    // Starts loading Cascade:StartupBundle for the app its manifest names; null when none is configured or its
+    // manifest cannot be read (logged: the app is then trained as usual).
+    private (string App, Task<TrainingSummary> Load)? StartLoadingStartupBundle()
+    {
+        if (options.StartupBundle.Length == 0)
+        {
+            return null;
+        }
+        string directory = Path.Combine(Path.GetFullPath(options.BundlesRoot), options.StartupBundle);
+        try
+        {
+            var info = new DirectoryInfo(directory);
+            if (!info.Exists || info.LinkTarget is not null)
+            {
+                throw new InvalidDataException("it is not a bundle folder in the bundles folder (Cascade:BundlesDirectory)");
+            }
+            string app = PipelineBundle.ReadManifest(directory).App;
+            logger.LogInformation("Loading the start-up bundle {Name} for app {App}", options.StartupBundle, app);
+            return (app, service.Bundles.LoadInBackground(app, directory, TimeSpan.FromSeconds(options.BundleLoadTimeoutSeconds)));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            logger.LogError("The start-up bundle {Name} (Cascade:StartupBundle) cannot be loaded: {Reason}; its app is trained instead", options.StartupBundle, e.Message);
+            return null;
+        }
+    }
+
+    // Waits for the start-up bundle's load; the app it serves, or null when it was refused (logged).
+    private async Task<string?> LoadedApp(string app, Task<TrainingSummary> load)
+    {
+        try
+        {
+            var s = await load;
+            logger.LogInformation("Loaded the start-up bundle {Name} as {Version} for app {App}: {Users} users, {Items} items, {Interactions} interactions up to log sequence {Sequence} in {ElapsedMs} ms",
+                options.StartupBundle, s.BundleVersion, s.App, s.Users, s.Items, s.Interactions, s.Sequence, (long)s.Elapsed.TotalMilliseconds);
+            return s.App;
+        }
+        catch (Exception e)
+        {
+            logger.LogError("The start-up bundle {Name} (Cascade:StartupBundle) was refused: {Reason}; app {App} is trained instead", options.StartupBundle, e.GetBaseException().Message, app);
+            return null;
         }
     }
 

@@ -115,6 +115,15 @@ public sealed class ServerOptions
     /// <summary>The bundles folder in effect.</summary>
     public string BundlesRoot => BundlesDirectory.Length > 0 ? BundlesDirectory : Path.Combine(DataDirectory, "bundles");
 
+    /// <summary>
+    /// A bundle folder in the bundles folder (a name, as POST /v1/admin/bundle takes) that the server loads at start for
+    /// the app it was trained for, instead of training that app's first bundle: a restarted node serves within the
+    /// load's time rather than a training's. The next training of that app comes after
+    /// <see cref="TrainingIntervalSeconds"/>. A bundle that is missing or refused is logged as an error and the app is
+    /// trained as without this setting. Empty (default): none.
+    /// </summary>
+    public string StartupBundle { get; set; } = "";
+
     /// <summary>Longest a bundle load (POST /v1/admin/bundle) may take before it is cancelled and refused. Default 300 s.</summary>
     public int BundleLoadTimeoutSeconds { get; set; } = 300;
 
@@ -209,6 +218,10 @@ public sealed class ServerOptions
         Guard.Collect(problems, () => Guard.Positive(MaxJsonValues, "Cascade:MaxJsonValues"));
         Guard.Collect(problems, () => Guard.AtLeast(MaxJsonTokenBytes, 1024, "Cascade:MaxJsonTokenBytes"));
         Guard.Collect(problems, () => Guard.NonNegative(TrainingIntervalSeconds, "Cascade:TrainingIntervalSeconds"));
+        if (StartupBundle.Length > 0 && Infrastructure.BundleFolders.WhyNotName(StartupBundle) is { } badBundle)
+        {
+            problems.Add($"Cascade:StartupBundle '{StartupBundle}' {badBundle}.");
+        }
         if (!(UnknownUserImpressionRate is >= 0 and <= 1))
         {
             problems.Add($"Cascade:UnknownUserImpressionRate {UnknownUserImpressionRate} must be between 0 and 1.");

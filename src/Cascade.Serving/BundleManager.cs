@@ -328,6 +328,33 @@ public sealed partial class BundleManager
     public Task<TrainingSummary> TrainInBackground(string app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        return InBackground(app, () => Train(app));
+    }
+
+    /// <summary>
+    /// Starts loading the bundle in <paramref name="directory"/> for <paramref name="app"/> on the thread pool, as
+    /// <see cref="LoadBundle"/> does, in the slot a background training takes: while it runs, a request or the
+    /// readiness probe waits for it instead of starting a training. A refused load is kept as the app's last failure,
+    /// and the next request or probe starts a training.
+    /// </summary>
+    /// <param name="app">The app the bundle was trained for.</param>
+    /// <param name="directory">The bundle directory (the caller decides which directories may be loaded).</param>
+    /// <param name="timeout">Longest the load may take before it is cancelled.</param>
+    /// <returns>The load, or the training or load of <paramref name="app"/> already running.</returns>
+    public Task<TrainingSummary> LoadInBackground(string app, string directory, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        return InBackground(app, () =>
+        {
+            using var limit = new CancellationTokenSource(timeout);
+            return LoadBundle(app, directory, limit.Token);
+        });
+    }
+
+    // Runs work (a training or a load that ends with a bundle of app serving) in app's one background slot.
+    private Task<TrainingSummary> InBackground(string app, Func<TrainingSummary> work)
+    {
         while (true)
         {
             if (_backgroundTraining.TryGetValue(app, out var running))
@@ -336,7 +363,7 @@ public sealed partial class BundleManager
             }
             // Created cold and started only once registered, so two callers never start two trainings; a dedicated
             // thread, since a training runs for minutes.
-            var task = new Task<TrainingSummary>(() => Train(app), TaskCreationOptions.LongRunning);
+            var task = new Task<TrainingSummary>(work, TaskCreationOptions.LongRunning);
             if (!_backgroundTraining.TryAdd(app, task))
             {
                 continue;

@@ -14,7 +14,7 @@ namespace Cascade.Server.Tests;
 /// <summary>Issue 15: bounded bodies, validated path ids, rate and concurrency limits, bound addresses, no 500s, bundles, readiness.</summary>
 public sealed class HardeningTests
 {
-    private static async Task Seed(RunningServer server, bool train = true)
+    internal static async Task Seed(RunningServer server, bool train = true)
     {
         var items = string.Join(",", Enumerable.Range(0, 8).Select(i => $$"""{"id":"i{{i}}","title":"I{{i}}","categories":["c{{i % 2}}"]}"""));
         Assert.Equal(HttpStatusCode.OK, (await server.PostJson("/v1/items", $"[{items}]")).StatusCode);
