@@ -72,12 +72,14 @@ rss_mb() { awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/$SERVER_PID/
 heap_pairs() {
   curl -s --max-time 5 "$BASE/v1/admin/stats" | python3 -c 'import json, sys
 try:
-    d = json.load(sys.stdin); print(round(d["gc"]["heapMb"]), d["state"]["featurePairs"])
+    d = json.load(sys.stdin); print(round(d["gc"]["heapMb"]), d["state"]["featurePairs"], round(d["gc"]["committedMb"]))
 except Exception:
-    print("? ?")'
+    print("? ? ?")'
 }
+# RSS split into anonymous memory (heaps: the GC's and native) and file-backed pages (mapped files, shared libraries).
+rss_parts() { awk '$1 == "RssAnon:" { a = $2 } $1 == "RssFile:" { f = $2 } END { printf "%.0f %.0f", a / 1024, f / 1024 }' "/proc/$SERVER_PID/status"; }
 ( minute=0; while kill -0 "$SERVER_PID" 2>/dev/null; do
-    echo "$minute $(rss_mb)" >>"$RUN/rss.txt"; echo "$minute $(heap_pairs)" >>"$RUN/heap.txt"
+    echo "$minute $(rss_mb)" >>"$RUN/rss.txt"; echo "$minute $(heap_pairs) $(rss_parts)" >>"$RUN/heap.txt"
     sleep 60; minute=$((minute + 1)); done ) &
 SAMPLER_PID=$!
 
@@ -107,6 +109,8 @@ echo
 echo "RSS by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $2 }' "$RUN/rss.txt")"
 echo "Managed heap by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $2 }' "$RUN/heap.txt")"
 echo "Feature store pairs by minute: $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $3 }' "$RUN/heap.txt")"
+echo "GC committed by minute (MB): $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $4 }' "$RUN/heap.txt")"
+echo "RSS anonymous / file-backed by minute (MB): $(awk '{ printf "%s%s/%s", (NR > 1 ? " " : ""), $5, $6 }' "$RUN/heap.txt")"
 # Each retraining's working set is garbage once its bundle serves; the compaction after the swap (Cascade:CompactAfterTraining)
 # returns it, so the floor after each swap — not a slope over a window that may end inside a training — shows a leak.
 echo "After each bundle swap (server log): $(grep -o 'working set [0-9]* MB -> [0-9]* MB, managed heap [0-9]* MB, pause [0-9]* ms' "$RUN/server.log" | paste -sd ';' - || true)"

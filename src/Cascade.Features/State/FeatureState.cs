@@ -35,9 +35,13 @@ internal sealed class FeatureState
     /// <summary>User × item pairs with state (at most <see cref="FeatureSetOptions.MaxPairs"/>).</summary>
     public long PairCount => _pairs;
 
-    // The pair of (user, item), made room for first: at the store's bound about the quarter of all pairs touched
+    // At the store's bound, the share of all pairs dropped at once: small, so memory stays near the bound (a sawtooth
+    // of a sixteenth of it, not of a quarter), and large enough that the pass is rare.
+    private const int EvictionDivisor = 16;
+
+    // The pair of (user, item), made room for first: at the store's bound about the sixteenth of all pairs touched
     // longest ago are dropped (a cutoff time estimated from a strided sample of every user's pairs, so the cost is one
-    // pass over the pairs every MaxPairs / 4 new ones, and the state depends only on the events applied).
+    // pass over the pairs every MaxPairs / 16 new ones, and the state depends only on the events applied).
     private ref UserItemState Pair(UserState user, ItemState item, long timeMs, int maxPerUser)
     {
         if (_pairs >= _set.Options.MaxPairs && !user.HasPair(item.Index))
@@ -70,8 +74,8 @@ internal sealed class FeatureState
             return;
         }
         sample.Sort();
-        long cutoff = sample[sample.Count / 4];
-        long target = _pairs - _set.Options.MaxPairs / 4;
+        long cutoff = sample[sample.Count / EvictionDivisor];
+        long target = _pairs - _set.Options.MaxPairs / EvictionDivisor;
         foreach (var user in _users.Values)
         {
             _pairs -= user.EvictTouchedBefore(cutoff, inclusive: false);

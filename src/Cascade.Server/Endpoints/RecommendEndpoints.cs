@@ -318,14 +318,22 @@ internal sealed record StateStats(int? RecentUsers, int? RecentItems, long? Rece
 /// <param name="Gen2">Generation-2 (full) collections.</param>
 /// <param name="TotalPauseMs">Milliseconds the runtime paused threads for collections.</param>
 /// <param name="HeapMb">Managed heap size after the last collection, MB.</param>
+/// <param name="CommittedMb">Memory the GC has committed from the OS after the last collection (the heap, its free space and what it keeps for later allocations), MB.</param>
+/// <param name="FragmentedMb">Free space inside the heap after the last collection, MB.</param>
 /// <param name="Compactions">Compacting collections run after bundle swaps (<c>Cascade:CompactAfterTraining</c>).</param>
 /// <param name="LastCompactionPauseMs">How long the last of them paused the process, ms (null before the first).</param>
-internal sealed record GcStats(int Gen0, int Gen1, int Gen2, double TotalPauseMs, double HeapMb, int Compactions, double? LastCompactionPauseMs)
+internal sealed record GcStats(int Gen0, int Gen1, int Gen2, double TotalPauseMs, double HeapMb, double CommittedMb, double FragmentedMb, int Compactions, double? LastCompactionPauseMs)
 {
     /// <summary>The figures now; <paramref name="last"/> is the last compaction after a bundle swap (or null).</summary>
-    public static GcStats Now(HeapCompaction? last = null) => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-        Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1), Math.Round(GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, 1),
-        last?.Count ?? 0, last is null ? null : Math.Round(last.Pause.TotalMilliseconds, 1));
+    public static GcStats Now(HeapCompaction? last = null)
+    {
+        var info = GC.GetGCMemoryInfo();
+        return new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            Math.Round(GC.GetTotalPauseDuration().TotalMilliseconds, 1), Mb(info.HeapSizeBytes), Mb(info.TotalCommittedBytes), Mb(info.FragmentedBytes),
+            last?.Count ?? 0, last is null ? null : Math.Round(last.Pause.TotalMilliseconds, 1));
+    }
+
+    private static double Mb(long bytes) => Math.Round(bytes / 1048576.0, 1);
 }
 
 /// <summary>A listing (similar, popular, latest).</summary>

@@ -199,19 +199,31 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.IntervalSeconds), _clock);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
+            long windowEvents = 0;
             foreach (string app in recommendations.Bundles.ServedApps)
             {
                 try
                 {
-                    await Task.Run(() => Evaluate(app), stoppingToken).ConfigureAwait(false);
+                    windowEvents += (await Task.Run(() => Evaluate(app), stoppingToken).ConfigureAwait(false)).WindowEvents;
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException)
                 {
                     logger.LogError(e, "Drift evaluation of app {App} failed", app);
                 }
             }
+            if (windowEvents >= CollectAfterEvents)
+            {
+                // A pass over a large window leaves its columns and joins (hundreds of MB at a million events) as garbage
+                // in the oldest generation, where the server GC would let them pile up pass after pass before a full
+                // collection, and the process's memory with them. A background collection now (concurrent: requests
+                // are not paused for the marking) reclaims them while the heap is at its floor.
+                GC.Collect(2, GCCollectionMode.Forced, blocking: false);
+            }
         }
     }
+
+    /// <summary>Events in the windows of one background pass from which the pass is followed by a background collection.</summary>
+    private const long CollectAfterEvents = 100_000;
 
     /// <summary>Registers the gauges that export the latest evaluations (value and status per signal).</summary>
     public void Export(IMeterFactory factory)
@@ -365,37 +377,44 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
     private MonitoringWindow Window(IReadOnlyCollection<Seen> events, DateTimeOffset start, DateTimeOffset end, IReadOnlyDictionary<string, long> popularity,
         IReadOnlyDictionary<string, string> categories)
     {
-        var values = new List<double>();
-        var positions = new List<double>();
-        var itemPopularity = new List<double>();
-        var types = new List<string?>();
-        var itemCategories = new List<string?>();
-        var scores = new List<double>();
+        // Columns of their exact length (counted first): a window holds up to MaxRecords events, and lists grown by
+        // doubling and copied out would leave several times the columns as garbage at every pass.
+        int impressions = 0;
+        foreach (var e in events)
+        {
+            impressions += e.Type == "impression" ? 1 : 0;
+        }
+        int others = events.Count - impressions, n = 0, o = 0, i = 0, scored = 0, joined = 0;
+        var values = new double[others];
+        var itemPopularity = new double[others];
+        var itemCategories = new string?[others];
+        var positions = new double[impressions];
+        var types = new string?[events.Count];
+        var scores = new double[impressions];
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        var shown = new Dictionary<(string Request, string Item), int>();
+        var shown = new Dictionary<(string Request, string Item), int>(impressions);
         var lists = new Dictionary<string, SortedList<int, string>>(StringComparer.Ordinal);
-        var clicked = new List<bool>();
+        var clicked = new bool[impressions];
         long window = (long)(options.AttributionMinutes * 60_000);
-        var shownAt = new List<long>();
-        var shownScore = new List<double>(); // the score each (request, item) was first shown with
+        var shownAt = new long[impressions];
+        var shownScore = new double[impressions]; // the score each (request, item) was first shown with
         foreach (var e in events)
         {
             counts[e.Type] = counts.GetValueOrDefault(e.Type) + 1;
-            types.Add(e.Type);
+            types[n++] = e.Type;
             if (e.Type == "impression")
             {
-                positions.Add(e.Position ?? double.NaN);
+                positions[i++] = e.Position ?? double.NaN;
                 if (e.Value is { } score)
                 {
-                    scores.Add(score);
+                    scores[scored++] = score;
                 }
                 if (e.RequestId is { } request)
                 {
-                    if (shown.TryAdd((request, e.ItemId), clicked.Count))
+                    if (shown.TryAdd((request, e.ItemId), joined))
                     {
-                        clicked.Add(false);
-                        shownAt.Add(e.TimestampMs);
-                        shownScore.Add(e.Value ?? double.NaN);
+                        shownAt[joined] = e.TimestampMs;
+                        shownScore[joined++] = e.Value ?? double.NaN;
                     }
                     if (!lists.TryGetValue(request, out var list))
                     {
@@ -405,34 +424,38 @@ public sealed class DriftService(CascadeEngine engine, RecommendationService rec
                 }
                 continue;
             }
-            values.Add(e.Value ?? double.NaN);
-            itemPopularity.Add(Math.Log(1 + popularity.GetValueOrDefault(e.ItemId)));
-            itemCategories.Add(categories.GetValueOrDefault(e.ItemId));
+            values[o] = e.Value ?? double.NaN;
+            itemPopularity[o] = Math.Log(1 + popularity.GetValueOrDefault(e.ItemId));
+            itemCategories[o++] = categories.GetValueOrDefault(e.ItemId);
             if (e.RequestId is { } r && shown.TryGetValue((r, e.ItemId), out int index) && e.TimestampMs - shownAt[index] <= window)
             {
                 clicked[index] = true;
             }
         }
         // Concept drift needs scores on a probability scale; the served scores are compared only when they are.
-        bool probabilities = shownScore.TrueForAll(s => s is >= 0 and <= 1);
+        bool probabilities = true;
+        foreach (double score in shownScore.AsSpan(0, joined))
+        {
+            probabilities &= score is >= 0 and <= 1; // false for NaN (an impression without a score)
+        }
         return new MonitoringWindow
         {
             Start = start,
             End = end,
             Numeric = new Dictionary<string, double[]>(StringComparer.Ordinal)
             {
-                ["event.value"] = [.. values],
-                ["impression.position"] = [.. positions],
-                ["item.popularity"] = [.. itemPopularity],
+                ["event.value"] = values,
+                ["impression.position"] = positions,
+                ["item.popularity"] = itemPopularity,
             },
             Categorical = new Dictionary<string, string?[]>(StringComparer.Ordinal)
             {
-                ["event.type"] = [.. types],
-                ["item.category"] = [.. itemCategories],
+                ["event.type"] = types,
+                ["item.category"] = itemCategories,
             },
-            Scores = scores.ToArray(),
-            Predictions = probabilities ? shownScore.ToArray() : ReadOnlyMemory<double>.Empty,
-            Clicked = probabilities ? clicked.ToArray() : ReadOnlyMemory<bool>.Empty,
+            Scores = scores.AsMemory(0, scored),
+            Predictions = probabilities ? shownScore.AsMemory(0, joined) : ReadOnlyMemory<double>.Empty,
+            Clicked = probabilities ? clicked.AsMemory(0, joined) : ReadOnlyMemory<bool>.Empty,
             ServedLists = [.. lists.Values.Select(l => l.Values.ToArray())],
             EventCounts = counts,
         };
