@@ -316,7 +316,8 @@ internal sealed class TrainingService(RecommendationService service, CascadeEngi
             {
                 if (first && app == loaded)
                 {
-                    logger.LogInformation("App {App} serves the start-up bundle {Name}; its next training comes after {Interval} s", app, options.StartupBundle, options.TrainingIntervalSeconds);
+                    logger.LogInformation("App {App} serves the start-up bundle {Name}; {Next}", app, options.StartupBundle,
+                        options.TrainingIntervalSeconds > 0 ? $"its next training comes after {options.TrainingIntervalSeconds} s" : "it is not retrained (TrainingIntervalSeconds 0)");
                     continue;
                 }
                 if (!service.Bundles.HasNewInputs(app))
