@@ -357,14 +357,10 @@ internal sealed class TrainingService(RecommendationService service, CascadeEngi
         {
             return null;
         }
-        string directory = Path.Combine(Path.GetFullPath(options.BundlesRoot), options.StartupBundle);
         try
         {
-            var info = new DirectoryInfo(directory);
-            if (!info.Exists || info.LinkTarget is not null)
-            {
-                throw new InvalidDataException("it is not a bundle folder in the bundles folder (Cascade:BundlesDirectory)");
-            }
+            string directory = BundleFolders.Folder(options, options.StartupBundle)
+                ?? throw new InvalidDataException("it is not a bundle folder in the bundles folder (Cascade:BundlesDirectory)");
             string app = PipelineBundle.ReadManifest(directory).App;
             logger.LogInformation("Loading the start-up bundle {Name} for app {App}", options.StartupBundle, app);
             return (app, service.Bundles.LoadInBackground(app, directory, TimeSpan.FromSeconds(options.BundleLoadTimeoutSeconds)));

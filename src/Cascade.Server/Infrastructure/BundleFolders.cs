@@ -48,6 +48,14 @@ internal static class BundleFolders
             })];
     }
 
+    /// <summary>The folder <paramref name="name"/> (a valid name) of the bundles folder, or null when it is not a folder there or is a link.</summary>
+    public static string? Folder(ServerOptions options, string name)
+    {
+        string directory = Path.Combine(Path.GetFullPath(options.BundlesRoot), name);
+        var info = new DirectoryInfo(directory);
+        return info.Exists && info.LinkTarget is null ? directory : null;
+    }
+
     /// <summary>Writes the bundle serving <paramref name="app"/> to the folder <paramref name="name"/> of the bundles folder.</summary>
     public static BundleManifest Save(RecommendationService service, ServerOptions options, string app, string name) =>
         service.Bundles.SaveBundle(app, Path.Combine(Path.GetFullPath(options.BundlesRoot), name));
@@ -59,10 +67,7 @@ internal static class BundleFolders
         {
             return new BundleLoad(null, 422, "path", bad);
         }
-        string root = Path.GetFullPath(options.BundlesRoot);
-        string directory = Path.Combine(root, name!);
-        var info = new DirectoryInfo(directory);
-        if (!info.Exists || info.LinkTarget is not null)
+        if (Folder(options, name!) is not { } directory)
         {
             return new BundleLoad(null, 422, "path", $"'{name}' is not a bundle folder in the bundles folder (Cascade:BundlesDirectory)");
         }
@@ -81,7 +86,7 @@ internal static class BundleFolders
         catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException or UnauthorizedAccessException)
         {
             // The answer names the bundle by the name it was asked for, never by where the server keeps it.
-            string detail = e.Message.Replace(directory, name, StringComparison.Ordinal).Replace(root, "(bundles)", StringComparison.Ordinal);
+            string detail = e.Message.Replace(directory, name, StringComparison.Ordinal).Replace(Path.GetFullPath(options.BundlesRoot), "(bundles)", StringComparison.Ordinal);
             return new BundleLoad(null, 409, "path", $"Bundle '{name}': {detail}");
         }
     }
