@@ -1,12 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
 using Cascade.Models;
+using Cascade.Models.Baselines;
+using Cascade.Models.Factorisation;
+using Cascade.Models.Linear;
+using Cascade.Models.Neighbourhood;
+using Cascade.Models.Neural;
 using Cascade.Pipeline.Sources;
 
 namespace Cascade.Pipeline.Selection;
 
 /// <summary>One configuration tried on the validation split.</summary>
-/// <param name="Stage">baseline, source (a family's defaults), grid, refine, fusion or ranker.</param>
+/// <param name="Stage">baseline, source (a family's defaults), grid, refine, finalist (scored on a further split), fusion or ranker.</param>
 /// <param name="Configuration">What was tried: a model spec, fusion weights, or a ranker over the fused sources.</param>
 /// <param name="Score">Its validation metric (null when it failed or was skipped).</param>
 /// <param name="Seconds">Fit plus validation time.</param>
@@ -35,10 +40,12 @@ public sealed record SelectionReport(string Metric, int ValidationUsers, int Fit
 /// <item>every model family with its defaults (itemknn, rp3beta, sar, EASE^R on catalogs small enough, ALS);</item>
 /// <item>random points of every family's hyper-parameter grid (<see cref="ModelCatalog.SearchSpace"/>), round-robin
 /// from the best default down, until 40 % of the budget;</item>
-/// <item>the best families refined around their best point, one grid step per parameter at a time, until 60 %;</item>
+/// <item>the best families refined around their best point, one grid step per parameter at a time (two at once when
+/// no single step helps), until 60 %;</item>
+/// <item>each refined family's best few scored again on further validation splits, the best mean kept, until 80 %;</item>
 /// <item>the fusion of the best <see cref="SelectionOptions.TopFamilies"/> families' best configurations plus trending (and category, when items have categories):
-/// source weights by coordinate ascent from the best single source — so the fused list never scores below its best
-/// source on validation;</item>
+/// source weights by coordinate ascent from the best single source, on the mean over the validation splits — so the
+/// fused list never scores below its best source on validation;</item>
 /// <item>each ranker kind over those sources, trained as the builder trains it, while the budget allows.</item>
 /// </list>
 /// The best on the metric wins. What the configuration pins (its sources, its ranker, its re-rankers and budgets) is
@@ -99,6 +106,12 @@ public static class PipelineSelection
         private readonly PipelineData _fitData = new(split.Fit, data.Items);
         // The best configuration of each family: spec, fitted model (on the fit part), score, fit seconds.
         private readonly Dictionary<string, (string Spec, IRecommender Model, double Score, double Seconds)> _best = new(StringComparer.Ordinal);
+        // The further validation splits of the finalists and the fusion, each with the finalists chosen, fitted on its fit part.
+        private readonly List<(SelectionSplit Split, Dictionary<string, IRecommender> Models)> _repeats = [];
+        // The configurations tried (see Identity).
+        private readonly HashSet<string> _identities = new(StringComparer.Ordinal);
+        // Every configuration scored on the first split, per family.
+        private readonly Dictionary<string, List<(string Spec, double Score)>> _scored = new(StringComparer.Ordinal);
         private double Budget => selection.BudgetSeconds;
 
         private double Elapsed => clock.Elapsed.TotalSeconds;
@@ -202,7 +215,8 @@ public static class PipelineSelection
             // Then the best families are refined around their best point: each parameter moved one grid step either
             // way, kept when it validates better, until no step helps or 60 % of the budget is spent.
             end = 0.6 * Budget;
-            foreach (string family in _best.OrderByDescending(p => p.Value.Score).Take(selection.TopFamilies).Select(p => p.Key).ToList())
+            var refined = _best.OrderByDescending(p => p.Value.Score).Take(selection.TopFamilies).Select(p => p.Key).ToList();
+            foreach (string family in refined)
             {
                 var space = ModelCatalog.SearchSpace(family);
                 bool improved = true;
@@ -217,17 +231,146 @@ public static class PipelineSelection
                         int[] steps = at < 0 ? [.. Enumerable.Range(0, values.Length)] : [at - 1, at + 1];
                         foreach (int step in steps.Where(i => i >= 0 && i < values.Length))
                         {
-                            string next = spec.With(key, values[step]).ToString();
-                            if (Elapsed + _best[family].Seconds > end || !tried.Add(next) || !IsValid(ModelSpec.Parse(next)))
+                            improved |= TryStep(family, spec.With(key, values[step]).ToString(), tried, end);
+                        }
+                    }
+                    // No single step helps: two parameters moved at once (ALS's confidence scale α and whether
+                    // ratings weight it are only good together), the first that helps ends the sweep.
+                    for (int a = 0; a < space.Count && !improved; a++)
+                    {
+                        for (int b = a + 1; b < space.Count && !improved; b++)
+                        {
+                            var spec = ModelSpec.Parse(_best[family].Spec);
+                            foreach (string next in Neighbours(spec, space[a]).SelectMany(x => Neighbours(x, space[b])).Select(x => x.ToString()))
                             {
-                                continue;
+                                if (TryStep(family, next, tried, end))
+                                {
+                                    improved = true;
+                                    break;
+                                }
                             }
-                            double before = _best[family].Score;
-                            TrySource("refine", family, next);
-                            improved |= _best[family].Score > before;
                         }
                     }
                 }
+            }
+            ScoreFinalists(refined);
+        }
+
+        // A spec moved one grid step either way along one parameter (every value when its value is off the grid).
+        private static IEnumerable<ModelSpec> Neighbours(ModelSpec spec, (string Key, string[] Values) parameter)
+        {
+            var (key, values) = parameter;
+            int at = Array.IndexOf(values, spec.Parameters.GetValueOrDefault(key) ?? "");
+            int[] steps = at < 0 ? [.. Enumerable.Range(0, values.Length)] : [at - 1, at + 1];
+            return steps.Where(i => i >= 0 && i < values.Length).Select(i => spec.With(key, values[i]));
+        }
+
+        // One refinement trial, unless tried already, invalid or over the stage's end; true when it became the family's best.
+        private bool TryStep(string family, string next, HashSet<string> tried, double end)
+        {
+            if (Elapsed + _best[family].Seconds > end || !tried.Add(next) || !IsValid(ModelSpec.Parse(next)))
+            {
+                return false;
+            }
+            double before = _best[family].Score;
+            TrySource("refine", family, next);
+            return _best[family].Score > before;
+        }
+
+        /// <summary>
+        /// The validation split is one draw: configurations of a family within its noise are ranked by luck. Each refined
+        /// family's best <see cref="SelectionOptions.Finalists"/> are scored again on <see cref="SelectionOptions.ValidationRepeats"/>
+        /// more splits (another sample and other held-out items; the next-newest ones under time-aware validation) and
+        /// the family's configuration becomes the one with the best mean over all of them.
+        /// </summary>
+        private void ScoreFinalists(List<string> families)
+        {
+            if (selection.ValidationRepeats == 0 || selection.Finalists < 2)
+            {
+                return;
+            }
+            double end = 0.8 * Budget;
+            var splits = _repeats;
+            for (int r = 1; r <= selection.ValidationRepeats; r++)
+            {
+                var extra = SelectionSplit.Create(data.Interactions, selection, r);
+                if (extra.Users.Length >= selection.MinValidationUsers)
+                {
+                    splits.Add((extra, new Dictionary<string, IRecommender>(StringComparer.Ordinal)));
+                }
+            }
+            if (splits.Count == 0)
+            {
+                return;
+            }
+            foreach (string family in families)
+            {
+                var finalists = _scored[family].GroupBy(x => x.Spec, StringComparer.Ordinal).Select(g => g.First())
+                    .OrderByDescending(x => x.Score).Take(selection.Finalists).ToList();
+                if (finalists.Count < 2)
+                {
+                    continue;
+                }
+                var means = new List<(string Spec, double Mean, IRecommender[] Models)>();
+                foreach (var (spec, score) in finalists)
+                {
+                    double sum = score;
+                    var fitted = new List<IRecommender>(splits.Count);
+                    for (int r = 0; r < splits.Count; r++)
+                    {
+                        if (Elapsed + _best[family].Seconds > end)
+                        {
+                            break;
+                        }
+                        if (Score(spec, splits[r].Split, r + 1) is { } s)
+                        {
+                            sum += s.Score;
+                            fitted.Add(s.Model);
+                        }
+                    }
+                    if (fitted.Count == splits.Count)
+                    {
+                        means.Add((spec, sum / (splits.Count + 1), [.. fitted]));
+                    }
+                }
+                if (means.Count < 2)
+                {
+                    continue;
+                }
+                var (chosen, mean, models) = means.MaxBy(x => x.Mean);
+                for (int r = 0; r < splits.Count; r++)
+                {
+                    splits[r].Models[chosen] = models[r];
+                }
+                _trials.Add(new SelectionTrial("finalist", $"chosen: {chosen} (mean over {splits.Count + 1} splits)", mean, 0));
+                if (chosen != _best[family].Spec)
+                {
+                    // Refitted on the first split's fit part, where the fusion and the rankers are chosen.
+                    var model = ModelCatalog.Default.Create(ModelSpec.Parse(chosen), seed);
+                    model.Fit(split.Fit, cancellationToken);
+                    _best[family] = (chosen, model, _best[family].Score, _best[family].Seconds);
+                }
+            }
+        }
+
+        // A configuration's metric on another validation split (a trial of stage "finalist"), or null when it failed.
+        private (double Score, IRecommender Model)? Score(string spec, SelectionSplit other, int repeat)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new PipelineBuildProgress($"selecting: finalist {spec} (split {repeat + 1})", (int)Math.Min(Elapsed, Budget), (int)Budget));
+            long started = Stopwatch.GetTimestamp();
+            try
+            {
+                var model = ModelCatalog.Default.Create(ModelSpec.Parse(spec), seed);
+                model.Fit(other.Fit, cancellationToken);
+                double score = other.Mean(i => Items(model.Recommend(other.Users[i], other.K, excludeSeen: true)), cancellationToken);
+                _trials.Add(new SelectionTrial("finalist", $"{spec} (split {repeat + 1})", score, Stopwatch.GetElapsedTime(started).TotalSeconds));
+                return (score, model);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or OutOfMemoryException)
+            {
+                _trials.Add(new SelectionTrial("finalist", $"{spec} (split {repeat + 1})", null, Stopwatch.GetElapsedTime(started).TotalSeconds, e.Message));
+                return null;
             }
         }
 
@@ -275,10 +418,19 @@ public static class PipelineSelection
             try
             {
                 var model = ModelCatalog.Default.Create(ModelSpec.Parse(spec), seed);
+                if (!_identities.Add(Identity(model, spec)))
+                {
+                    return; // the same configuration written another way ("als" and "als:factors=128" when 128 is the default)
+                }
                 model.Fit(split.Fit, cancellationToken);
                 double fitSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                 double score = split.Mean(i => Items(model.Recommend(split.Users[i], split.K, excludeSeen: true)), cancellationToken);
                 _trials.Add(new SelectionTrial(stage, spec, score, Stopwatch.GetElapsedTime(started).TotalSeconds));
+                if (!_scored.TryGetValue(family, out var scored))
+                {
+                    _scored[family] = scored = [];
+                }
+                scored.Add((spec, score));
                 if (!_best.TryGetValue(family, out var best) || score > best.Score)
                 {
                     _best[family] = (spec, model, score, Math.Max(fitSeconds, best.Seconds));
@@ -289,6 +441,21 @@ public static class PipelineSelection
                 _trials.Add(new SelectionTrial(stage, spec, null, Stopwatch.GetElapsedTime(started).TotalSeconds, e.Message));
             }
         }
+
+        // What a model will do, whatever way its spec was written: its options with every default filled in.
+        private static string Identity(IRecommender model, string spec) => model switch
+        {
+            ImplicitAls m => m.Options.ToString(),
+            Ease m => m.Options.ToString(),
+            ItemKnn m => m.Options.ToString(),
+            Rp3Beta m => m.Options.ToString(),
+            Sar m => m.Options.ToString(),
+            Bpr m => m.Options.ToString(),
+            BiasedMatrixFactorisation m => m.Options.ToString(),
+            TwoTower m => m.Options.ToString(),
+            MostPopular m => m.Options.ToString(),
+            _ => spec,
+        };
 
         private static int[] Items(Recommendation[] list)
         {
@@ -331,31 +498,18 @@ public static class PipelineSelection
         {
             progress?.Report(new PipelineBuildProgress("selecting: fusion weights", (int)Math.Min(Elapsed, Budget), (int)Budget));
             long started = Stopwatch.GetTimestamp();
-            var fitted = new Dictionary<string, IRecommender>(models, StringComparer.Ordinal);
-            var (slots, _) = PipelineBuilder.FitSources(new PipelineOptions { Sources = sources }, _fitData, seed, null, fitted, cancellationToken);
-            // Each validation user's proposals, per source, best first.
-            var proposals = new int[split.Users.Length][][];
-            Parallel.For(0, split.Users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            // Each validation split's users' proposals, per source, best first: the first split with the search's models,
+            // the further ones (when the finalists were scored on them) with the finalists fitted there.
+            var splits = new List<(SelectionSplit Split, int[][][] Proposals)> { (split, Proposals(split, _fitData, sources, models)) };
+            double estimate = _best.Values.Sum(v => v.Seconds);
+            foreach (var (other, fitted) in _repeats)
             {
-                int u = split.Users[i];
-                var request = new SourceRequest(data.Items, u, RecommendationPipeline.HistoryOf(split.Fit, u),
-                    RecommendationPipeline.LastActivityMs(split.Fit, u) ?? _fitData.NewestTimestampMs);
-                try
+                if (sources.All(x => x.Kind != "model" || fitted.ContainsKey(x.Model!)) && Elapsed + estimate < Budget)
                 {
-                    proposals[i] = new int[slots.Length][];
-                    for (int s = 0; s < slots.Length; s++)
-                    {
-                        var list = new List<ScoredItem>(slots[s].Quota);
-                        slots[s].Source.Propose(request, slots[s].Quota, list);
-                        proposals[i][s] = [.. list.Select(x => x.Item)];
-                    }
+                    splits.Add((other, Proposals(other, new PipelineData(other.Fit, data.Items), sources, fitted)));
                 }
-                finally
-                {
-                    request.ReleaseScores();
-                }
-            });
-            double Score(double[] weights) => split.Mean(i => Fused(proposals[i], weights, split.K), cancellationToken);
+            }
+            double Score(double[] weights) => splits.Average(x => x.Split.Mean(i => Fused(x.Proposals[i], weights, x.Split.K), cancellationToken));
             double[] best = new double[sources.Count];
             double bestScore = double.NegativeInfinity;
             for (int s = 0; s < sources.Count; s++)
@@ -401,6 +555,35 @@ public static class PipelineSelection
             var weighted = sources.Select((s, i) => { var c = Copy(s); c.Weight = best[i]; return c; }).ToList();
             _trials.Add(new SelectionTrial("fusion", "chosen: " + Weights(sources, best), bestScore, Stopwatch.GetElapsedTime(started).TotalSeconds));
             return (weighted, bestScore);
+        }
+
+        // Each validation user's proposals of one split, per source, best first.
+        private int[][][] Proposals(SelectionSplit on, PipelineData fitData, List<SourceOptions> sources, IReadOnlyDictionary<string, IRecommender> models)
+        {
+            var fitted = new Dictionary<string, IRecommender>(models, StringComparer.Ordinal);
+            var (slots, _) = PipelineBuilder.FitSources(new PipelineOptions { Sources = sources }, fitData, seed, null, fitted, cancellationToken);
+            var proposals = new int[on.Users.Length][][];
+            Parallel.For(0, on.Users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            {
+                int u = on.Users[i];
+                var request = new SourceRequest(data.Items, u, RecommendationPipeline.HistoryOf(on.Fit, u),
+                    RecommendationPipeline.LastActivityMs(on.Fit, u) ?? fitData.NewestTimestampMs);
+                try
+                {
+                    proposals[i] = new int[slots.Length][];
+                    for (int s = 0; s < slots.Length; s++)
+                    {
+                        var list = new List<ScoredItem>(slots[s].Quota);
+                        slots[s].Source.Propose(request, slots[s].Quota, list);
+                        proposals[i][s] = [.. list.Select(x => x.Item)];
+                    }
+                }
+                finally
+                {
+                    request.ReleaseScores();
+                }
+            });
+            return proposals;
         }
 
         private static string Weights(List<SourceOptions> sources, double[] weights) =>

@@ -50,6 +50,15 @@ public sealed class SelectionOptions
     /// <summary>Random grid points tried per model family before the best families are refined (default 80).</summary>
     public int TrialsPerFamily { get; set; } = 80;
 
+    /// <summary>
+    /// More validation splits the refined families' finalists are scored on; a family's configuration is the one with the
+    /// best mean over all splits (default 2; 0: the first split alone decides).
+    /// </summary>
+    public int ValidationRepeats { get; set; } = 2;
+
+    /// <summary>How many of each refined family's best configurations on the first split are scored again (default 6).</summary>
+    public int Finalists { get; set; } = 6;
+
     /// <summary>How many of the best model families are refined and join the fusion (default 3).</summary>
     public int TopFamilies { get; set; } = 3;
 
@@ -86,6 +95,8 @@ public sealed class SelectionOptions
         Guard.Collect(errors, () => Guard.InRange(MinValidationUsers, 1, 1_000_000, $"{at}:MinValidationUsers"));
         Guard.Collect(errors, () => Guard.InRange(TopFamilies, 1, 10, $"{at}:TopFamilies"));
         Guard.Collect(errors, () => Guard.InRange(TrialsPerFamily, 0, 10_000, $"{at}:TrialsPerFamily"));
+        Guard.Collect(errors, () => Guard.InRange(ValidationRepeats, 0, 10, $"{at}:ValidationRepeats"));
+        Guard.Collect(errors, () => Guard.InRange(Finalists, 1, 100, $"{at}:Finalists"));
         Guard.Collect(errors, () => Guard.InRange(MaxEaseItems, 0, 30_000, $"{at}:MaxEaseItems"));
         if (Models is { Count: 0 })
         {

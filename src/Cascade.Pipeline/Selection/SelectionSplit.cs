@@ -37,12 +37,19 @@ public sealed class SelectionSplit
     /// <summary>Carves the split from <paramref name="interactions"/>.</summary>
     /// <param name="interactions">Users × items, with timestamps when there are any.</param>
     /// <param name="options">Share, sample size, metric and seed.</param>
-    public static SelectionSplit Create(CsrMatrix interactions, SelectionOptions options)
+    public static SelectionSplit Create(CsrMatrix interactions, SelectionOptions options) => Create(interactions, options, 0);
+
+    /// <summary>
+    /// The split of a repeat (0: the first split): another seeded sample and, under random validation, other held-out
+    /// items; under time-aware validation each user gives up the next-newest interactions instead — those newer than
+    /// them are left out of the fit part, as if the data ended earlier (rolling origin).
+    /// </summary>
+    internal static SelectionSplit Create(CsrMatrix interactions, SelectionOptions options, int repeat)
     {
         ArgumentNullException.ThrowIfNull(interactions);
         ArgumentNullException.ThrowIfNull(options);
         var (metric, k) = options.ParsedMetric();
-        var random = new Random(options.Seed);
+        var random = new Random(unchecked(options.Seed + repeat * 1_000_003));
         var eligible = new List<int>();
         for (int u = 0; u < interactions.Rows; u++)
         {
@@ -58,6 +65,7 @@ public sealed class SelectionSplit
             sample = sample[..options.ValidationUsers];
         }
         var held = new Dictionary<int, HashSet<int>>(sample.Length);
+        var dropped = new HashSet<(int User, int Item)>();
         foreach (int u in sample)
         {
             var items = interactions.RowIndices(u);
@@ -74,12 +82,19 @@ public sealed class SelectionSplit
                 // Newest first; ties broken by position, so the split is the same on every run.
                 Array.Sort(order, (a, b) => times[b] != times[a] ? times[b].CompareTo(times[a]) : b.CompareTo(a));
             }
+            bool newest = interactions.Timestamps is not null && options.Validation != "random";
+            // Under time-aware validation, a repeat skips the newest `skip` interactions (dropped) and holds out the next.
+            int skip = newest ? Math.Max(0, Math.Min(repeat * take, n - 1 - take)) : 0;
             var given = new HashSet<int>(take);
-            for (int j = 0; j < take; j++)
+            for (int j = skip; j < skip + take; j++)
             {
                 given.Add(items[order[j]]);
             }
             held[u] = given;
+            for (int j = 0; j < skip; j++)
+            {
+                dropped.Add((u, items[order[j]]));
+            }
         }
         var builder = new CsrMatrixBuilder(interactions.NonZeros);
         for (int u = 0; u < interactions.Rows; u++)
@@ -90,7 +105,7 @@ public sealed class SelectionSplit
             var given = held.GetValueOrDefault(u);
             for (int j = 0; j < items.Length; j++)
             {
-                if (given?.Contains(items[j]) != true)
+                if (given?.Contains(items[j]) != true && (dropped.Count == 0 || !dropped.Contains((u, items[j]))))
                 {
                     builder.Add(u, items[j], values[j], times.IsEmpty ? 0 : times[j]);
                 }

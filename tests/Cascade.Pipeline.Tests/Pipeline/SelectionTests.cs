@@ -193,4 +193,111 @@ public sealed class SelectionTests
             }
         }
     }
+
+    [Fact]
+    public void A_repeat_holds_out_the_next_newest_interactions_and_leaves_out_the_newer_ones()
+    {
+        var data = Clustered();
+        var options = new SelectionOptions { ValidationUsers = 100 };
+        var first = SelectionSplit.Create(data.Interactions, options);
+        var repeat = SelectionSplit.Create(data.Interactions, options, 1);
+
+        Assert.Equal(100, repeat.Users.Length);
+        Assert.NotEqual(first.Users, repeat.Users);
+        var firstHeld = first.Users.Select((u, i) => (u, i)).ToDictionary(x => x.u, x => first.HeldOut[x.i]);
+        int dropped = 0;
+        for (int i = 0; i < repeat.Users.Length; i++)
+        {
+            int u = repeat.Users[i];
+            var row = data.Interactions.RowIndices(u).ToArray();
+            var times = data.Interactions.RowTimestamps(u).ToArray();
+            var kept = repeat.Fit.RowIndices(u).ToArray();
+            long newestKept = kept.Max(item => times[Array.IndexOf(row, item)]);
+            long oldestHeld = repeat.HeldOut[i].Min(item => times[Array.IndexOf(row, item)]);
+            long newestHeld = repeat.HeldOut[i].Max(item => times[Array.IndexOf(row, item)]);
+            Assert.True(oldestHeld >= newestKept, $"user {u}: a held-out interaction is older than a kept one");
+            // What is newer than the held-out ones is in neither part: the data end before it.
+            var newer = row.Where((item, j) => times[j] > newestHeld).ToArray();
+            Assert.NotEmpty(newer);
+            Assert.All(newer, item => Assert.DoesNotContain(item, kept));
+            dropped += newer.Length;
+            if (firstHeld.TryGetValue(u, out var held))
+            {
+                Assert.Empty(held.Intersect(repeat.HeldOut[i]));
+            }
+        }
+        Assert.Equal(data.Interactions.NonZeros - repeat.HeldOut.Sum(h => h.Length) - dropped, repeat.Fit.NonZeros);
+    }
+
+    [Fact]
+    public void Under_random_validation_a_repeat_holds_out_other_items_of_the_same_users_when_all_are_sampled()
+    {
+        var data = Clustered(users: 120);
+        var options = new SelectionOptions { Validation = "random" };
+        var first = SelectionSplit.Create(data.Interactions, options);
+        var repeat = SelectionSplit.Create(data.Interactions, options, 2);
+
+        Assert.Equal(first.Users.Order(), repeat.Users.Order());
+        Assert.Equal(data.Interactions.NonZeros - repeat.HeldOut.Sum(h => h.Length), repeat.Fit.NonZeros);
+        var byUser = first.Users.Select((u, i) => (u, i)).ToDictionary(x => x.u, x => first.HeldOut[x.i]);
+        int same = repeat.Users.Select((u, i) => byUser[u].Order().SequenceEqual(repeat.HeldOut[i].Order()) ? 1 : 0).Sum();
+        Assert.True(same < repeat.Users.Length / 4, $"{same} of {repeat.Users.Length} users hold out the same items in both splits");
+    }
+
+    [Fact]
+    public void Finalists_are_scored_on_more_splits_and_no_configuration_is_fitted_twice()
+    {
+        var data = Clustered(seed: 11);
+        var options = Quick();
+        options.ValidationRepeats = 2;
+        options.Finalists = 3;
+
+        var (_, report) = PipelineSelection.Resolve(new PipelineOptions { Selection = options }, data);
+
+        var trials = report!.Trials;
+        var finalists = trials.Where(t => t.Stage == "finalist").ToList();
+        var chosen = finalists.Where(t => t.Configuration.StartsWith("chosen: ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(chosen);
+        foreach (var pick in chosen)
+        {
+            string spec = pick.Configuration["chosen: ".Length..pick.Configuration.IndexOf(" (mean", StringComparison.Ordinal)];
+            // The pick's first-split score and its two repeats, averaged, are what the report says.
+            double first = trials.First(t => t.Stage is "source" or "grid" or "refine" && t.Configuration == spec).Score!.Value;
+            var again = finalists.Where(t => t.Configuration.StartsWith(spec + " (split ", StringComparison.Ordinal)).Select(t => t.Score!.Value).ToList();
+            Assert.Equal(2, again.Count);
+            Assert.Equal((first + again.Sum()) / 3, pick.Score!.Value, 9);
+            // It has the best mean among its family's finalists.
+            string family = spec.Split(':')[0];
+            foreach (var other in finalists.Where(t => t.Configuration.StartsWith(family, StringComparison.Ordinal) && t.Configuration.EndsWith("(split 2)", StringComparison.Ordinal)))
+            {
+                string otherSpec = other.Configuration[..other.Configuration.IndexOf(" (split", StringComparison.Ordinal)];
+                double mean = (trials.First(t => t.Stage is "source" or "grid" or "refine" && t.Configuration == otherSpec).Score!.Value
+                    + finalists.Where(t => t.Configuration.StartsWith(otherSpec + " (split ", StringComparison.Ordinal)).Sum(t => t.Score!.Value)) / 3;
+                Assert.True(pick.Score >= mean - 1e-12, $"{spec} {pick.Score} < {otherSpec} {mean}");
+            }
+        }
+        // "als" and "als:factors=128" (its default) are one configuration: fitted once on the first split.
+        var fitted = trials.Where(t => t.Stage is "source" or "grid" or "refine").Select(t => Canonical(t.Configuration)).ToList();
+        Assert.Equal(fitted.Count, fitted.Distinct(StringComparer.Ordinal).Count());
+
+        options.ValidationRepeats = 0;
+        var (_, single) = PipelineSelection.Resolve(new PipelineOptions { Selection = options }, data);
+        Assert.DoesNotContain(single!.Trials, t => t.Stage == "finalist");
+    }
+
+    // A model spec's options with every default filled in, as the model reports them.
+    private static string Canonical(string spec)
+    {
+        var model = Cascade.Models.ModelCatalog.Default.Create(Cascade.Models.ModelSpec.Parse(spec), 42);
+        return model.GetType().GetProperty("Options")!.GetValue(model)!.ToString()!;
+    }
+
+    [Fact]
+    public void Repeats_and_finalists_out_of_range_are_named()
+    {
+        var errors = new PipelineOptions { Selection = new SelectionOptions { ValidationRepeats = 11, Finalists = 0 } }.Validate();
+
+        Assert.Contains(errors, e => e.Contains("Selection:ValidationRepeats", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("Selection:Finalists", StringComparison.Ordinal));
+    }
 }
