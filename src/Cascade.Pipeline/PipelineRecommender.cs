@@ -54,8 +54,11 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
         }
     }
 
+    /// <summary>The start of the fit step that reports what model selection chose.</summary>
+    public const string ChosenStep = "selection chose ";
+
     /// <inheritdoc />
-    /// <remarks>Model selection's trials (done and total in seconds of its budget), source fits, ranker training.</remarks>
+    /// <remarks>Model selection's trials (done and total in seconds of its budget), source fits, ranker training, then what selection chose (<see cref="ChosenStep"/>).</remarks>
     public Action<string, int, int>? FitProgress { private get; set; }
 
     /// <inheritdoc />
@@ -72,6 +75,11 @@ public sealed class PipelineRecommender(PipelineOptions? options = null, int see
         var data = new PipelineData(interactions, items);
         var progress = FitProgress is { } report ? new InlineProgress<PipelineBuildProgress>(p => report(p.Step, p.Done, p.Total)) : null;
         _pipeline = PipelineBuilder.Build(Options, data, seed, progress, cancellationToken: cancellationToken);
+        if (_pipeline.Selection is { } chosen)
+        {
+            // What selection chose, once, so `cascade evaluate --models pipeline` can say it.
+            FitProgress?.Invoke($"{ChosenStep}{chosen.Chosen} ({chosen.Metric} {chosen.Score?.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) ?? "not measured"} on validation)", 1, 1);
+        }
         _train = interactions;
         _nowMs = data.NewestTimestampMs;
     }

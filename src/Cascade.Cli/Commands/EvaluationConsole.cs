@@ -7,6 +7,9 @@ namespace Cascade.Cli.Commands;
 /// <summary>Console plumbing shared by <c>cascade evaluate</c> and <c>cascade tune</c>: a progress bar per model and error reporting.</summary>
 internal static class EvaluationConsole
 {
+    // The fit step in which the pipeline says what model selection chose: printed, not only drawn.
+    private const string ChosenStage = "fit: " + Cascade.Pipeline.PipelineRecommender.ChosenStep;
+
     /// <summary>Runs <paramref name="work"/> on a worker thread while drawing one progress bar per model it reports on.</summary>
     public static async Task<T> WithProgressAsync<T>(Func<IProgress<EvaluationProgress>, T> work)
     {
@@ -18,9 +21,14 @@ internal static class EvaluationConsole
                 {
                     Console.Error.WriteLine($"{p.Model}: evaluated {p.Total} users");
                 }
+                else if (p.Stage.StartsWith(ChosenStage, StringComparison.Ordinal))
+                {
+                    Console.Error.WriteLine($"{p.Model}: {p.Stage["fit: ".Length..]}");
+                }
             })));
         }
         T result = default!;
+        var chosen = new List<string>();
         await AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -40,6 +48,10 @@ internal static class EvaluationConsole
                         task.Description = Markup.Escape($"{p.Model} ({p.Stage})");
                         task.MaxValue = Math.Max(1, p.Total); // fitting reports its own units (seconds of a search budget), then users
                         task.Value = p.Done;
+                        if (p.Stage.StartsWith(ChosenStage, StringComparison.Ordinal))
+                        {
+                            chosen.Add($"{p.Model}: {p.Stage["fit: ".Length..]}");
+                        }
                         if (p.Stage == "done")
                         {
                             task.StopTask();
@@ -48,6 +60,10 @@ internal static class EvaluationConsole
                 });
                 result = await Task.Run(() => work(progress));
             });
+        foreach (string line in chosen)
+        {
+            Console.Error.WriteLine(line);
+        }
         return result;
     }
 

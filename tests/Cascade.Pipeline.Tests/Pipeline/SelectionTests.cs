@@ -300,4 +300,20 @@ public sealed class SelectionTests
         Assert.Contains(errors, e => e.Contains("Selection:ValidationRepeats", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Selection:Finalists", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void The_offline_pipeline_says_what_selection_chose()
+    {
+        var data = Clustered();
+        var steps = new List<string>();
+        var recommender = new PipelineRecommender(new PipelineOptions { Selection = Quick() }) { FitProgress = (step, _, _) => steps.Add(step) };
+
+        recommender.Fit(data.Interactions);
+
+        var report = recommender.Pipeline.Selection!;
+        string said = Assert.Single(steps, s => s.StartsWith(PipelineRecommender.ChosenStep, StringComparison.Ordinal));
+        Assert.Contains(report.Chosen, said, StringComparison.Ordinal);
+        Assert.Contains(report.Score!.Value.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture), said, StringComparison.Ordinal);
+        Assert.Equal(said, steps[^1]);
+    }
 }
