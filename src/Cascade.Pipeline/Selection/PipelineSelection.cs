@@ -224,14 +224,11 @@ public static partial class PipelineSelection
                 while (improved)
                 {
                     improved = false;
-                    foreach (var (key, values) in space)
+                    foreach (var parameter in space)
                     {
-                        var spec = ModelSpec.Parse(_best[family].Spec);
-                        int at = Array.IndexOf(values, spec.Parameters.GetValueOrDefault(key) ?? "");
-                        int[] steps = at < 0 ? [.. Enumerable.Range(0, values.Length)] : [at - 1, at + 1];
-                        foreach (int step in steps.Where(i => i >= 0 && i < values.Length))
+                        foreach (var next in Neighbours(ModelSpec.Parse(_best[family].Spec), parameter))
                         {
-                            improved |= TryStep(family, spec.With(key, values[step]).ToString(), tried, end);
+                            improved |= TryStep(family, next.ToString(), tried, end);
                         }
                     }
                     // No single step helps: two parameters moved at once (ALS's confidence scale α and whether
@@ -305,8 +302,7 @@ public static partial class PipelineSelection
             }
             foreach (string family in families)
             {
-                var finalists = _scored[family].GroupBy(x => x.Spec, StringComparer.Ordinal).Select(g => g.First())
-                    .OrderByDescending(x => x.Score).Take(selection.Finalists).ToList();
+                var finalists = _scored[family].OrderByDescending(x => x.Score).Take(selection.Finalists).ToList();
                 if (finalists.Count < 2)
                 {
                     continue;
@@ -322,10 +318,10 @@ public static partial class PipelineSelection
                         {
                             break;
                         }
-                        if (Score(spec, splits[r].Split, r + 1) is { } s)
+                        if (FitAndScore("finalist", $"{spec} (split {r + 2})", spec, splits[r].Split, once: false) is { } trial)
                         {
-                            sum += s.Score;
-                            fitted.Add(s.Model);
+                            sum += trial.Score;
+                            fitted.Add(trial.Model);
                         }
                     }
                     if (fitted.Count == splits.Count)
@@ -350,27 +346,6 @@ public static partial class PipelineSelection
                     model.Fit(split.Fit, cancellationToken);
                     _best[family] = (chosen, model, _best[family].Score, _best[family].Seconds);
                 }
-            }
-        }
-
-        // A configuration's metric on another validation split (a trial of stage "finalist"), or null when it failed.
-        private (double Score, IRecommender Model)? Score(string spec, SelectionSplit other, int repeat)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report(new PipelineBuildProgress($"selecting: finalist {spec} (split {repeat + 1})", (int)Math.Min(Elapsed, Budget), (int)Budget));
-            long started = Stopwatch.GetTimestamp();
-            try
-            {
-                var model = ModelCatalog.Default.Create(ModelSpec.Parse(spec), seed);
-                model.Fit(other.Fit, cancellationToken);
-                double score = other.Mean(i => Items(model.Recommend(other.Users[i], other.K, excludeSeen: true)), cancellationToken);
-                _trials.Add(new SelectionTrial("finalist", $"{spec} (split {repeat + 1})", score, Stopwatch.GetElapsedTime(started).TotalSeconds));
-                return (score, model);
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or OutOfMemoryException)
-            {
-                _trials.Add(new SelectionTrial("finalist", $"{spec} (split {repeat + 1})", null, Stopwatch.GetElapsedTime(started).TotalSeconds, e.Message));
-                return null;
             }
         }
 
@@ -412,33 +387,46 @@ public static partial class PipelineSelection
 
         private void TrySource(string stage, string family, string spec)
         {
+            if (FitAndScore(stage, spec, spec, split, once: true) is not { } fitted)
+            {
+                return;
+            }
+            if (!_scored.TryGetValue(family, out var scored))
+            {
+                _scored[family] = scored = [];
+            }
+            scored.Add((spec, fitted.Score));
+            if (!_best.TryGetValue(family, out var best) || fitted.Score > best.Score)
+            {
+                _best[family] = (spec, fitted.Model, fitted.Score, Math.Max(fitted.FitSeconds, best.Seconds));
+            }
+        }
+
+        // One trial: the spec fitted on a split's fit part and scored on its held-out items. Null when it failed, or
+        // when `once` and the same configuration, written another way ("als" and "als:factors=128" when 128 is the
+        // default), was tried before.
+        private (IRecommender Model, double Score, double FitSeconds)? FitAndScore(string stage, string label, string spec, SelectionSplit on, bool once)
+        {
             cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report(new PipelineBuildProgress($"selecting: {stage} {spec}", (int)Math.Min(Elapsed, Budget), (int)Budget));
+            progress?.Report(new PipelineBuildProgress($"selecting: {stage} {label}", (int)Math.Min(Elapsed, Budget), (int)Budget));
             long started = Stopwatch.GetTimestamp();
             try
             {
                 var model = ModelCatalog.Default.Create(ModelSpec.Parse(spec), seed);
-                if (!_identities.Add(Identity(model, spec)))
+                if (once && !_identities.Add(Identity(model, spec)))
                 {
-                    return; // the same configuration written another way ("als" and "als:factors=128" when 128 is the default)
+                    return null;
                 }
-                model.Fit(split.Fit, cancellationToken);
+                model.Fit(on.Fit, cancellationToken);
                 double fitSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-                double score = split.Mean(i => Items(model.Recommend(split.Users[i], split.K, excludeSeen: true)), cancellationToken);
-                _trials.Add(new SelectionTrial(stage, spec, score, Stopwatch.GetElapsedTime(started).TotalSeconds));
-                if (!_scored.TryGetValue(family, out var scored))
-                {
-                    _scored[family] = scored = [];
-                }
-                scored.Add((spec, score));
-                if (!_best.TryGetValue(family, out var best) || score > best.Score)
-                {
-                    _best[family] = (spec, model, score, Math.Max(fitSeconds, best.Seconds));
-                }
+                double score = on.Mean(i => Items(model.Recommend(on.Users[i], on.K, excludeSeen: true)), cancellationToken);
+                _trials.Add(new SelectionTrial(stage, label, score, Stopwatch.GetElapsedTime(started).TotalSeconds));
+                return (model, score, fitSeconds);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or OutOfMemoryException)
             {
-                _trials.Add(new SelectionTrial(stage, spec, null, Stopwatch.GetElapsedTime(started).TotalSeconds, e.Message));
+                _trials.Add(new SelectionTrial(stage, label, null, Stopwatch.GetElapsedTime(started).TotalSeconds, e.Message));
+                return null;
             }
         }
 
