@@ -105,14 +105,16 @@ public sealed class ModelCatalog
                 }
             case "ease":
                 {
-                    CheckKeys(spec, "lambda", "binarize", "dropout", "zero-diagonal");
+                    CheckKeys(spec, "lambda", "binarize", "dropout", "zero-diagonal", "value-exponent");
                     var defaults = new EaseOptions();
                     return new Ease(new EaseOptions
                     {
                         Lambda = spec.GetDouble("lambda", defaults.Lambda),
-                        Binarize = spec.GetBool("binarize", defaults.Binarize),
+                        // A value exponent asks for values: binarize defaults to false then.
+                        Binarize = spec.GetBool("binarize", defaults.Binarize && !spec.Parameters.ContainsKey("value-exponent")),
                         Dropout = spec.GetDouble("dropout", defaults.Dropout),
                         ZeroDiagonal = spec.GetBool("zero-diagonal", defaults.ZeroDiagonal),
+                        ValueExponent = spec.GetDouble("value-exponent", defaults.ValueExponent),
                     });
                 }
             case "rp3beta" or "rp3b":
@@ -235,6 +237,8 @@ public sealed class ModelCatalog
             ("lambda", Numbers(10, 25, 50, 100, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000, 3000)),
             ("dropout", Numbers(0, 0.1, 0.25, 0.33, 0.5, 0.67)),
             ("zero-diagonal", ["true", "false"]),
+            ("binarize", ["true", "false"]),
+            ("value-exponent", Numbers(0.25, 0.5, 1)),
         ],
         "rp3beta" or "rp3b" =>
         [

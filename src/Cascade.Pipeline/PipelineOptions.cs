@@ -17,6 +17,18 @@ public sealed class PipelineOptions
     /// </summary>
     public Selection.SelectionOptions? Selection { get; set; }
 
+    /// <summary>The ways the sources' lists merge into the retrieval order (<see cref="Fusion"/>).</summary>
+    public static IReadOnlyList<string> FusionKinds { get; } = ["rank", "score"];
+
+    /// <summary>
+    /// How the sources' lists merge into the retrieval (fusion) order: <c>rank</c> (weighted reciprocal-rank fusion, see
+    /// <see cref="SourceOptions.Weight"/>) or <c>score</c> (each source's scores standardised over the request's
+    /// candidates, mean 0 and sd 1, and summed with the sources' weights; sources that score any item score every
+    /// candidate, the others count their lowest standardised score for candidates they did not propose). Null (default):
+    /// rank, or what model selection chooses when it runs.
+    /// </summary>
+    public string? Fusion { get; set; }
+
     /// <summary>The ranker, or null to serve in retrieval (fusion) order.</summary>
     public RankerOptions? Ranker { get; set; }
 
@@ -68,6 +80,10 @@ public sealed class PipelineOptions
             errors.Add("Pipeline:Sources is empty and Pipeline:Selection:Enabled is false: configure at least one candidate source, or let selection choose them.");
         }
         Selection?.Validate(errors);
+        if (Fusion is not null)
+        {
+            Guard.Collect(errors, () => Guard.OneOf(Fusion, FusionKinds, "Pipeline:Fusion"));
+        }
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < Sources.Count; i++)
         {
@@ -157,8 +173,9 @@ public sealed class SourceOptions
     public int Quota { get; set; } = 100;
 
     /// <summary>
-    /// Weight in the fusion order: a candidate at rank r of this source gains Weight / (60 + r + 1). Default 1 (plain
-    /// reciprocal-rank fusion); 0 keeps the source's candidates for the ranker without letting it move the fusion order.
+    /// Weight in the fusion order: a candidate at rank r of this source gains Weight / (60 + r + 1) (or Weight times its
+    /// standardised score, when <see cref="PipelineOptions.Fusion"/> is score). Default 1 (plain reciprocal-rank
+    /// fusion); 0 keeps the source's candidates for the ranker without letting it move the fusion order.
     /// Model selection learns these weights on validation.
     /// </summary>
     public double Weight { get; set; } = 1;

@@ -88,7 +88,7 @@ public sealed record PipelineResult(IReadOnlyList<Candidate> Items, IReadOnlyLis
 /// the candidates' features → re-rank (diversity, caps, boosts, exploration) → top n. Immutable once built and safe
 /// for concurrent requests; a newer one is swapped in whole (see the serving layer).
 /// </summary>
-public sealed class RecommendationPipeline
+public sealed partial class RecommendationPipeline
 {
     /// <summary>The k of reciprocal-rank fusion: a candidate at rank r of a source of weight w gains w / (k + r + 1).</summary>
     public const float FusionK = 60f;
@@ -376,6 +376,10 @@ public sealed class RecommendationPipeline
         finally
         {
             byItem.Clear(); // keeps its capacity for the thread's next request, not its candidates
+        }
+        if (!usedFallback && Options?.Fusion == "score")
+        {
+            FuseScores(proposals, sourceRequest, candidates, request.Explain);
         }
         SortByScore(candidates);
         reports.Add(new StageReport("merge", Stopwatch.GetElapsedTime(started).TotalMilliseconds, candidates.Count, degraded));

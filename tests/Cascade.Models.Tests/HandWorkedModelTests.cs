@@ -143,6 +143,29 @@ public sealed class HandWorkedModelTests
     }
 
     [Fact]
+    public void Ease_on_values_weighs_each_interaction_by_its_value_to_the_exponent_in_fitting_and_scoring()
+    {
+        // Square roots of the values, fitted as they are, make the same model as the values with exponent 0.5; the sign is kept.
+        var values = SyntheticData.FromRows(3, [(0, 4f), (1, 9f)], [(0, 1f), (2, 4f)], [(1, 16f), (2, -4f)], [(0, 9f)]);
+        var roots = SyntheticData.FromRows(3, [(0, 2f), (1, 3f)], [(0, 1f), (2, 2f)], [(1, 4f), (2, -2f)], [(0, 3f)]);
+        var damped = new Ease(new EaseOptions { Lambda = 1, Binarize = false, ValueExponent = 0.5 });
+        damped.Fit(values);
+        var asGiven = new Ease(new EaseOptions { Lambda = 1, Binarize = false, ValueExponent = 1 });
+        asGiven.Fit(roots);
+        for (int user = 0; user < 4; user++)
+        {
+            for (int item = 0; item < 3; item++)
+            {
+                Assert.Equal(ScoreOf(asGiven, user, item), ScoreOf(damped, user, item), 5);
+            }
+        }
+        // And the exponent matters: values as they are make another model.
+        var raw = new Ease(new EaseOptions { Lambda = 1, Binarize = false, ValueExponent = 1 });
+        raw.Fit(values);
+        Assert.NotEqual(ScoreOf(raw, 3, 1), ScoreOf(damped, 3, 1), 3);
+    }
+
+    [Fact]
     public void Rp3beta_weights_are_two_step_transition_probabilities_over_degree_to_the_beta()
     {
         var rp3 = new Rp3Beta(new Rp3BetaOptions { Alpha = 1, Beta = 1, NormaliseRows = false });

@@ -31,4 +31,14 @@ public sealed class ModelCatalogTests
         Assert.Throws<ArgumentException>(() => new ModelCatalog([Popular, Popular]));
         Assert.Throws<ArgumentException>(() => new ModelCatalog([new ModelFactory("als", "", (_, _) => new MostPopular())]));
     }
+
+    [Fact]
+    public void An_ease_value_exponent_asks_for_values_unless_binarize_is_given()
+    {
+        var damped = Assert.IsType<Linear.Ease>(ModelCatalog.Default.Create(ModelSpec.Parse("ease:value-exponent=0.25")));
+        Assert.Equal((false, 0.25), (damped.Options.Binarize, damped.Options.ValueExponent));
+        var binary = Assert.IsType<Linear.Ease>(ModelCatalog.Default.Create(ModelSpec.Parse("ease:binarize=true,value-exponent=0.25")));
+        Assert.True(binary.Options.Binarize);
+        Assert.True(Assert.IsType<Linear.Ease>(ModelCatalog.Default.Create(ModelSpec.Parse("ease"))).Options.Binarize);
+    }
 }

@@ -30,7 +30,7 @@ public sealed class ModelFileAndOptionsTests
         byte[] bytes = SavedEase();
         Assert.Equal("CASCMODL"u8.ToArray(), bytes[..8]);
         Assert.Equal(ModelFile.ContainerVersion, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)));
-        Assert.Equal(2, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(10)));
+        Assert.Equal(3, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(10)));
         Assert.Equal("ease"u8.ToArray(), bytes.AsSpan(13, bytes[12]).ToArray());
         Assert.Equal(Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)));
     }
@@ -55,24 +55,36 @@ public sealed class ModelFileAndOptionsTests
         Assert.Contains("payload version 9", Assert.Throws<InvalidDataException>(() => ModelFile.Load(new MemoryStream(WithValidCrc(payload)))).Message);
     }
 
-    [Fact]
-    public void A_version_1_ease_file_from_before_the_dropout_variants_still_loads_as_plain_ease()
+    // A saved EASE file made older: the payload's options cut at `cut` (length `length` removed), the payload version
+    // and length rewritten and the checksum fixed — the file an older build wrote.
+    private static byte[] OlderEase(byte[] current, int cut, int length, ushort version)
     {
-        // Version 2 added Dropout (f64) and ZeroDiagonal (bool) after Lambda, Binarize and MaxItems: cut them out,
-        // mark the payload version 1, fix the payload length and the checksum — the file an older build wrote.
-        byte[] v2 = SavedEase();
-        int payloadStart = 13 + v2[12] + 8;
-        int cut = payloadStart + 8 + 1 + 4;
-        Assert.Equal(0d, BitConverter.ToDouble(v2, cut));
-        Assert.Equal(1, v2[cut + 8]);
-        byte[] v1 = [.. v2[..cut], .. v2[(cut + 9)..]];
-        BinaryPrimitives.WriteUInt16LittleEndian(v1.AsSpan(10), 1);
-        long payloadLength = BinaryPrimitives.ReadInt64LittleEndian(v2.AsSpan(13 + v2[12]));
-        BinaryPrimitives.WriteInt64LittleEndian(v1.AsSpan(13 + v2[12]), payloadLength - 9);
-        var old = Assert.IsType<Ease>(ModelFile.Load(new MemoryStream(WithValidCrc(v1))));
-        var current = Assert.IsType<Ease>(ModelFile.Load(new MemoryStream(v2)));
-        Assert.Equal((2d, 0d, true), (old.Options.Lambda, old.Options.Dropout, old.Options.ZeroDiagonal));
-        Assert.Equal(current.Recommend(0, 5, excludeSeen: true).Select(r => (r.Item, r.Score)), old.Recommend(0, 5, excludeSeen: true).Select(r => (r.Item, r.Score)));
+        byte[] older = [.. current[..cut], .. current[(cut + length)..]];
+        BinaryPrimitives.WriteUInt16LittleEndian(older.AsSpan(10), version);
+        long payloadLength = BinaryPrimitives.ReadInt64LittleEndian(current.AsSpan(13 + current[12]));
+        BinaryPrimitives.WriteInt64LittleEndian(older.AsSpan(13 + current[12]), payloadLength - length);
+        return WithValidCrc(older);
+    }
+
+    [Fact]
+    public void Ease_files_from_before_the_dropout_variants_and_the_value_exponent_still_load()
+    {
+        // The options are Lambda (f64), Binarize, MaxItems (i32); version 2 added Dropout (f64) and ZeroDiagonal;
+        // version 3 the ValueExponent (f64). Earlier versions used values as they are (exponent 1).
+        byte[] v3 = SavedEase();
+        int dropoutAt = 13 + v3[12] + 8 + 8 + 1 + 4;
+        Assert.Equal(0d, BitConverter.ToDouble(v3, dropoutAt));
+        Assert.Equal(1, v3[dropoutAt + 8]);
+        Assert.Equal(0.5d, BitConverter.ToDouble(v3, dropoutAt + 9));
+        var current = Assert.IsType<Ease>(ModelFile.Load(new MemoryStream(v3)));
+        var v2 = Assert.IsType<Ease>(ModelFile.Load(new MemoryStream(OlderEase(v3, dropoutAt + 9, 8, 2))));
+        var v1 = Assert.IsType<Ease>(ModelFile.Load(new MemoryStream(OlderEase(v3, dropoutAt, 17, 1))));
+        Assert.Equal((2d, 0d, true, 1d), (v1.Options.Lambda, v1.Options.Dropout, v1.Options.ZeroDiagonal, v1.Options.ValueExponent));
+        Assert.Equal((2d, 0d, true, 1d), (v2.Options.Lambda, v2.Options.Dropout, v2.Options.ZeroDiagonal, v2.Options.ValueExponent));
+        foreach (var old in new[] { v1, v2 })
+        {
+            Assert.Equal(current.Recommend(0, 5, excludeSeen: true).Select(r => (r.Item, r.Score)), old.Recommend(0, 5, excludeSeen: true).Select(r => (r.Item, r.Score)));
+        }
     }
 
     [Fact]
@@ -120,6 +132,7 @@ public sealed class ModelFileAndOptionsTests
         Assert.Equal("Lambda", Assert.Throws<ArgumentOutOfRangeException>(() => new Ease(new EaseOptions { Lambda = 0 })).ParamName);
         Assert.Equal("Dropout", Assert.Throws<ArgumentOutOfRangeException>(() => new Ease(new EaseOptions { Dropout = 1 })).ParamName);
         Assert.Equal("ZeroDiagonal", Assert.Throws<ArgumentException>(() => new Ease(new EaseOptions { ZeroDiagonal = false })).ParamName);
+        Assert.Equal("ValueExponent", Assert.Throws<ArgumentOutOfRangeException>(() => new Ease(new EaseOptions { ValueExponent = -1 })).ParamName);
         Assert.Equal("Neighbours", Assert.Throws<ArgumentOutOfRangeException>(() => new ItemKnn(new ItemKnnOptions { Neighbours = 0 })).ParamName);
         Assert.Equal("Alpha", Assert.Throws<ArgumentOutOfRangeException>(() => new ItemKnn(new ItemKnnOptions { Alpha = 1.5f })).ParamName);
         Assert.Equal("Beta", Assert.Throws<ArgumentOutOfRangeException>(() => new Rp3Beta(new Rp3BetaOptions { Beta = -1 })).ParamName);
@@ -131,7 +144,7 @@ public sealed class ModelFileAndOptionsTests
     public void Default_options_are_the_documented_ones()
     {
         var ease = new EaseOptions();
-        Assert.Equal(500, ease.Lambda);
+        Assert.Equal((500d, true, 0.5d), (ease.Lambda, ease.Binarize, ease.ValueExponent));
         var sar = new SarOptions();
         Assert.Equal(SarSimilarity.Jaccard, sar.Similarity);
         Assert.Equal(TimeSpan.FromDays(30), sar.HalfLife);

@@ -96,6 +96,24 @@ public sealed class ListNetRankerTests
     }
 
     [Fact]
+    public void Starting_from_several_features_starts_from_their_sum()
+    {
+        // Validation labels follow a + b, training labels follow the kind: the kept weights are the start, one on
+        // each of a and b, whose order is all but perfect on validation.
+        var train = Grouped(200, 30, seed: 4, (_, b, kind) => kind, labelNoise: 1);
+        var valid = Grouped(60, 30, seed: 5, (a, b, _) => a + b, labelNoise: 0);
+        var ranker = new ListNetRanker(new ListNetOptions { InitFeature = "a+b", Epochs = 5, Patience = 2 });
+        ranker.Fit(train, valid);
+
+        Assert.Equal(0, ranker.BestEpoch);
+        Assert.Equal((1f, 1f, 0f), (ranker.NumericWeight(0), ranker.NumericWeight(1), ranker.NumericWeight(2)));
+        // Each feature is standardised on the training rows first, so the start is nearly, not exactly, a + b.
+        Assert.InRange(ranker.BestValidNdcg, 0.99, 1.0);
+        var missing = new ListNetRanker(new ListNetOptions { InitFeature = "a+nope" });
+        Assert.Contains("'nope'", Assert.Throws<ArgumentException>(() => missing.Fit(train)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Without_validation_every_pass_is_kept()
     {
         var train = Grouped(200, 30, seed: 4, (_, b, _) => b, labelNoise: 0);

@@ -10,14 +10,18 @@ public static partial class PipelineSelection
 {
     private sealed partial class Search
     {
-        /// <summary>Fusion weights by coordinate ascent from the best single source, on each validation user's proposals.</summary>
-        private (List<SourceOptions> Sources, double Score) Fuse(List<SourceOptions> sources, IReadOnlyDictionary<string, IRecommender> models)
+        /// <summary>
+        /// Fusion weights by coordinate ascent from the best single source, on each validation user's proposals, for
+        /// reciprocal-rank fusion and for score fusion (unless the configuration pins one); the better of the two wins,
+        /// rank fusion on a tie.
+        /// </summary>
+        private (List<SourceOptions> Sources, double Score, string Fusion) Fuse(List<SourceOptions> sources, IReadOnlyDictionary<string, IRecommender> models)
         {
             progress?.Report(new PipelineBuildProgress("selecting: fusion weights", (int)Math.Min(Elapsed, Budget), (int)Budget));
             long started = Stopwatch.GetTimestamp();
             // Each validation split's users' proposals, per source, best first: the first split with the search's models,
             // the further ones (when the finalists were scored on them) with the finalists fitted there.
-            var splits = new List<(SelectionSplit Split, int[][][] Proposals)> { (split, Proposals(split, _fitData, sources, models)) };
+            var splits = new List<(SelectionSplit Split, UserProposals[] Proposals)> { (split, Proposals(split, _fitData, sources, models)) };
             double estimate = _best.Values.Sum(v => v.Seconds);
             foreach (var (other, fitted) in _repeats)
             {
@@ -26,60 +30,80 @@ public static partial class PipelineSelection
                     splits.Add((other, Proposals(other, new PipelineData(other.Fit, data.Items), sources, fitted)));
                 }
             }
-            double Score(double[] weights) => splits.Average(x => x.Split.Mean(i => Fused(x.Proposals[i], weights, x.Split.K), cancellationToken));
-            double[] best = new double[sources.Count];
-            double bestScore = double.NegativeInfinity;
+            double Score(string fusion, double[] weights) => splits.Average(x => x.Split.Mean(
+                i => fusion == "score" ? x.Proposals[i].ByScore(weights, x.Split.K) : x.Proposals[i].ByRank(weights, x.Split.K), cancellationToken));
+            double[] single = new double[sources.Count];
+            double singleScore = double.NegativeInfinity;
             for (int s = 0; s < sources.Count; s++)
             {
-                var single = new double[sources.Count];
-                single[s] = 1;
-                double score = Score(single);
-                _trials.Add(new SelectionTrial("fusion", Weights(sources, single), score, 0));
-                if (score > bestScore)
+                var weights = new double[sources.Count];
+                weights[s] = 1;
+                double score = Score("rank", weights);
+                _trials.Add(new SelectionTrial("fusion", Weights(sources, weights), score, 0));
+                if (score > singleScore)
                 {
-                    (best, bestScore) = (single, score);
+                    (single, singleScore) = (weights, score);
                 }
             }
-            for (int sweep = 0; sweep < 2; sweep++)
+            // One source alone ranks the same under either fusion: both ascents start from the best one.
+            string[] fusions = options.Fusion is { } pinned ? [pinned] : ["rank", "score"];
+            var (best, bestScore, bestFusion) = (single, singleScore, fusions[0]);
+            foreach (string fusion in fusions)
             {
-                bool improved = false;
-                for (int s = 0; s < sources.Count; s++)
+                var (weights, score) = Ascend(fusion, single, singleScore, w => Score(fusion, w));
+                if (score > bestScore + 1e-9)
                 {
-                    foreach (double w in WeightGrid)
-                    {
-                        if (w == best[s])
-                        {
-                            continue;
-                        }
-                        var trial = (double[])best.Clone();
-                        trial[s] = w;
-                        if (trial.All(x => x == 0))
-                        {
-                            continue;
-                        }
-                        double score = Score(trial);
-                        if (score > bestScore + 1e-9)
-                        {
-                            (best, bestScore, improved) = (trial, score, true);
-                        }
-                    }
-                }
-                if (!improved)
-                {
-                    break;
+                    (best, bestScore, bestFusion) = (weights, score, fusion);
                 }
             }
             var weighted = sources.Select((s, i) => { var c = Copy(s); c.Weight = best[i]; return c; }).ToList();
-            _trials.Add(new SelectionTrial("fusion", "chosen: " + Weights(sources, best), bestScore, Stopwatch.GetElapsedTime(started).TotalSeconds));
-            return (weighted, bestScore);
+            _trials.Add(new SelectionTrial("fusion", $"chosen: {bestFusion} {Weights(sources, best)}", bestScore, Stopwatch.GetElapsedTime(started).TotalSeconds));
+            return (weighted, bestScore, bestFusion);
+
+            // Coordinate ascent over the weight grid, two sweeps at most; every improving trial is recorded.
+            (double[] Weights, double Score) Ascend(string fusion, double[] best, double bestScore, Func<double[], double> score)
+            {
+                for (int sweep = 0; sweep < 2; sweep++)
+                {
+                    bool improved = false;
+                    for (int s = 0; s < sources.Count; s++)
+                    {
+                        foreach (double w in WeightGrid)
+                        {
+                            if (w == best[s])
+                            {
+                                continue;
+                            }
+                            var trial = (double[])best.Clone();
+                            trial[s] = w;
+                            if (trial.All(x => x == 0))
+                            {
+                                continue;
+                            }
+                            double value = score(trial);
+                            if (value > bestScore + 1e-9)
+                            {
+                                (best, bestScore, improved) = (trial, value, true);
+                                _trials.Add(new SelectionTrial("fusion", $"{fusion} {Weights(sources, best)}", value, 0));
+                            }
+                        }
+                    }
+                    if (!improved)
+                    {
+                        break;
+                    }
+                }
+                return (best, bestScore);
+            }
         }
 
-        // Each validation user's proposals of one split, per source, best first.
-        private int[][][] Proposals(SelectionSplit on, PipelineData fitData, List<SourceOptions> sources, IReadOnlyDictionary<string, IRecommender> models)
+        // Each validation user's proposals of one split, per source, best first, with every source's standardised
+        // scores of the user's candidates (for score fusion).
+        private UserProposals[] Proposals(SelectionSplit on, PipelineData fitData, List<SourceOptions> sources, IReadOnlyDictionary<string, IRecommender> models)
         {
             var fitted = new Dictionary<string, IRecommender>(models, StringComparer.Ordinal);
             var (slots, _) = PipelineBuilder.FitSources(new PipelineOptions { Sources = sources }, fitData, seed, null, fitted, cancellationToken);
-            var proposals = new int[on.Users.Length][][];
+            var proposals = new UserProposals[on.Users.Length];
             Parallel.For(0, on.Users.Length, new ParallelOptions { CancellationToken = cancellationToken }, i =>
             {
                 int u = on.Users[i];
@@ -87,13 +111,13 @@ public static partial class PipelineSelection
                     RecommendationPipeline.LastActivityMs(on.Fit, u) ?? fitData.NewestTimestampMs);
                 try
                 {
-                    proposals[i] = new int[slots.Length][];
+                    var lists = new List<ScoredItem>[slots.Length];
                     for (int s = 0; s < slots.Length; s++)
                     {
-                        var list = new List<ScoredItem>(slots[s].Quota);
-                        slots[s].Source.Propose(request, slots[s].Quota, list);
-                        proposals[i][s] = [.. list.Select(x => x.Item)];
+                        lists[s] = new List<ScoredItem>(slots[s].Quota);
+                        slots[s].Source.Propose(request, slots[s].Quota, lists[s]);
                     }
+                    proposals[i] = UserProposals.From(slots, request, lists);
                 }
                 finally
                 {
@@ -106,21 +130,76 @@ public static partial class PipelineSelection
         private static string Weights(List<SourceOptions> sources, double[] weights) =>
             "weights " + string.Join(", ", sources.Select((s, i) => $"{s.Name}={weights[i].ToString("0.##", CultureInfo.InvariantCulture)}"));
 
-        // Weighted reciprocal-rank fusion of one user's proposals, as the pipeline's merge does it; ties keep first-proposed order.
-        private static int[] Fused(int[][] lists, double[] weights, int k)
+        /// <summary>One validation user's proposals: per source its items, best first; the candidates (every item proposed,
+        /// in first-proposed order) and per source its standardised score of each candidate, as the pipeline's score fusion has them.</summary>
+        private sealed record UserProposals(int[][] Lists, int[] Candidates, float[][] Standardised)
         {
-            var score = new Dictionary<int, (double Score, int Order)>();
-            int order = 0;
-            for (int s = 0; s < lists.Length; s++)
+            public static UserProposals From(SourceSlot[] slots, SourceRequest request, List<ScoredItem>[] lists)
             {
-                for (int r = 0; r < lists[s].Length; r++)
+                var index = new Dictionary<int, int>();
+                foreach (var list in lists)
                 {
-                    int item = lists[s][r];
-                    var current = score.TryGetValue(item, out var v) ? v : (0, order++);
-                    score[item] = (current.Score + weights[s] / (RecommendationPipeline.FusionK + r + 1), current.Order);
+                    foreach (var (item, _) in list)
+                    {
+                        index.TryAdd(item, index.Count);
+                    }
                 }
+                int[] candidates = [.. index.Keys];
+                var standardised = new float[slots.Length][];
+                for (int s = 0; s < slots.Length; s++)
+                {
+                    var values = standardised[s] = new float[candidates.Length];
+                    if (slots[s].Source is ICandidateScorer scorer)
+                    {
+                        scorer.ScoreItems(request, candidates, values);
+                    }
+                    else
+                    {
+                        Array.Fill(values, float.NaN);
+                        foreach (var (item, score) in lists[s])
+                        {
+                            values[index[item]] = score;
+                        }
+                    }
+                    RecommendationPipeline.Standardise(values);
+                }
+                return new UserProposals([.. lists.Select(l => l.Select(x => x.Item).ToArray())], candidates, standardised);
             }
-            return [.. score.OrderByDescending(p => p.Value.Score).ThenBy(p => p.Value.Order).Take(k).Select(p => p.Key)];
+
+            // Weighted reciprocal-rank fusion, as the pipeline's merge does it; ties keep first-proposed order.
+            public int[] ByRank(double[] weights, int k)
+            {
+                var score = new Dictionary<int, (double Score, int Order)>();
+                int order = 0;
+                for (int s = 0; s < Lists.Length; s++)
+                {
+                    for (int r = 0; r < Lists[s].Length; r++)
+                    {
+                        int item = Lists[s][r];
+                        var current = score.TryGetValue(item, out var v) ? v : (0, order++);
+                        score[item] = (current.Score + weights[s] / (RecommendationPipeline.FusionK + r + 1), current.Order);
+                    }
+                }
+                return [.. score.OrderByDescending(p => p.Value.Score).ThenBy(p => p.Value.Order).Take(k).Select(p => p.Key)];
+            }
+
+            // Score fusion: the weighted sum of the standardised scores; ties keep first-proposed order.
+            public int[] ByScore(double[] weights, int k)
+            {
+                var fused = new float[Candidates.Length];
+                for (int s = 0; s < Standardised.Length; s++)
+                {
+                    if (weights[s] != 0)
+                    {
+                        float w = (float)weights[s];
+                        for (int i = 0; i < fused.Length; i++)
+                        {
+                            fused[i] += w * Standardised[s][i];
+                        }
+                    }
+                }
+                return [.. Enumerable.Range(0, fused.Length).OrderByDescending(i => fused[i]).ThenBy(i => i).Take(k).Select(i => Candidates[i])];
+            }
         }
     }
 }

@@ -44,11 +44,12 @@ public sealed record SelectionReport(string Metric, int ValidationUsers, int Fit
 /// no single step helps), until 60 %;</item>
 /// <item>each refined family's best few scored again on further validation splits, the best mean kept, until 80 %;</item>
 /// <item>the fusion of the best <see cref="SelectionOptions.TopFamilies"/> families' best configurations plus trending (and category, when items have categories):
-/// source weights by coordinate ascent from the best single source, on the mean over the validation splits — so the
-/// fused list never scores below its best source on validation;</item>
+/// source weights by coordinate ascent from the best single source, on the mean over the validation splits, for
+/// reciprocal-rank fusion and for score fusion (<see cref="PipelineOptions.Fusion"/>), the better kept — so the fused list
+/// never scores below its best source on validation;</item>
 /// <item>each ranker kind over those sources, trained as the builder trains it, while the budget allows.</item>
 /// </list>
-/// The best on the metric wins. What the configuration pins (its sources, its ranker, its re-rankers and budgets) is
+/// The best on the metric wins. What the configuration pins (its sources, its fusion, its ranker, its re-rankers and budgets) is
 /// kept as given. Models fitted during the search are reused by later steps of it, never by the final build, which
 /// fits the chosen configuration on all the data.
 /// </summary>
@@ -86,9 +87,10 @@ public static partial class PipelineSelection
     }
 
     /// <summary>A copy of <paramref name="options"/> with these sources and ranker, selection off.</summary>
-    private static PipelineOptions Resolved(PipelineOptions options, IEnumerable<SourceOptions> sources, RankerOptions? ranker) => new()
+    private static PipelineOptions Resolved(PipelineOptions options, IEnumerable<SourceOptions> sources, RankerOptions? ranker, string? fusion = null) => new()
     {
         Sources = [.. sources],
+        Fusion = fusion ?? options.Fusion,
         Ranker = ranker,
         Rerankers = options.Rerankers,
         Budgets = options.Budgets,
@@ -96,7 +98,7 @@ public static partial class PipelineSelection
 
     /// <summary>A configuration in words: its sources with their weights and its ranker.</summary>
     private static string Describe(PipelineOptions options) =>
-        (options.Ranker is { } r ? $"ranker {r.Kind} over " : "fusion of ")
+        (options.Ranker is { } r ? $"ranker {r.Kind} over " : options.Fusion == "score" ? "score fusion of " : "fusion of ")
         + string.Join(", ", options.Sources.Select(s => $"{s.Name} ({s.Model ?? s.Kind}, weight {s.Weight.ToString("0.##", CultureInfo.InvariantCulture)})"));
 
     private sealed partial class Search(PipelineOptions options, SelectionOptions selection, PipelineData data, SelectionSplit split, int seed,
@@ -110,6 +112,8 @@ public static partial class PipelineSelection
         private readonly List<(SelectionSplit Split, Dictionary<string, IRecommender> Models)> _repeats = [];
         // The configurations tried (see Identity).
         private readonly HashSet<string> _identities = new(StringComparer.Ordinal);
+        // Whether every interaction's value is 1 (implicit data): then weighing by values changes nothing.
+        private bool ValuesAreOne { get; } = split.Fit.Values.AsSpan(0, split.Fit.NonZeros).IndexOfAnyExcept(1f) < 0;
         // Every configuration scored on the first split, per family.
         private readonly Dictionary<string, List<(string Spec, double Score)>> _scored = new(StringComparer.Ordinal);
         private double Budget => selection.BudgetSeconds;
@@ -147,7 +151,7 @@ public static partial class PipelineSelection
                 if (options.Ranker is null)
                 {
                     // The weights were chosen on the sources' proposals; the configuration is scored as it will run.
-                    var fusion = Resolved(options, fused.Sources.Where(s => s.Weight > 0), null);
+                    var fusion = Resolved(options, fused.Sources.Where(s => s.Weight > 0), null, fused.Fusion);
                     if (TryPipeline("fusion", Describe(fusion), fusion, models) is { } score)
                     {
                         candidates.Add((fusion, score));
@@ -161,7 +165,7 @@ public static partial class PipelineSelection
                         _trials.Add(new SelectionTrial("ranker", $"ranker {ranker.Kind}", null, 0, $"skipped: about {estimate:0} s left of the budget were needed"));
                         continue;
                     }
-                    var withRanker = Resolved(options, fused.Sources, ranker);
+                    var withRanker = Resolved(options, fused.Sources, ranker, fused.Fusion);
                     if (TryPipeline("ranker", Describe(withRanker), withRanker, models) is { } score && !double.IsNaN(score))
                     {
                         candidates.Add((withRanker, score));
@@ -430,11 +434,12 @@ public static partial class PipelineSelection
             }
         }
 
-        // What a model will do, whatever way its spec was written: its options with every default filled in.
-        private static string Identity(IRecommender model, string spec) => model switch
+        // What a model will do, whatever way its spec was written: its options with every default filled in, and the
+        // options that make no difference left out (how values are weighed when values are ignored, or all 1).
+        private string Identity(IRecommender model, string spec) => model switch
         {
-            ImplicitAls m => m.Options.ToString(),
-            Ease m => m.Options.ToString(),
+            ImplicitAls m => (ValuesAreOne ? m.Options with { UseValues = false } : m.Options).ToString(),
+            Ease m => (m.Options.Binarize || ValuesAreOne ? m.Options with { Binarize = true, ValueExponent = new EaseOptions().ValueExponent } : m.Options).ToString(),
             ItemKnn m => m.Options.ToString(),
             Rp3Beta m => m.Options.ToString(),
             Sar m => m.Options.ToString(),

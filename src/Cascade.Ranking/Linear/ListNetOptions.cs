@@ -26,7 +26,8 @@ public sealed record ListNetOptions
 
     /// <summary>
     /// A numeric feature the model starts from with weight <see cref="InitWeight"/> (e.g. a retrieval model's score),
-    /// or null to start from zero. Pass 0 — that feature's order alone — is a candidate for the kept pass, so the
+    /// several joined by '+' (each with that weight: "dlae.z+als.z" starts as the score fusion of two sources), or null
+    /// to start from zero. Pass 0 — that feature's order alone — is a candidate for the kept pass, so the
     /// ranker never serves an order worse on validation than its starting feature.
     /// </summary>
     public string? InitFeature { get; init; }

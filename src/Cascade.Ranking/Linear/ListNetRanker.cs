@@ -13,7 +13,7 @@ namespace Cascade.Ranking.Linear;
 /// scored by nDCG@k on the validation groups and the best is kept. Kind name "listnet".
 /// </summary>
 /// <remarks>
-/// With <see cref="ListNetOptions.InitFeature"/> the model starts as that feature's order (a retrieval model's score,
+/// With <see cref="ListNetOptions.InitFeature"/> the model starts as that feature's order (or the sum of several: a retrieval model's score,
 /// say) and pass 0 competes for the kept pass: the ranker moves away from its starting order only as far as the
 /// validation groups reward. Scores are unbounded (not probabilities). Groups without a relevant row carry no
 /// gradient and are skipped. Training is single-threaded and deterministic for a seed.
@@ -82,7 +82,7 @@ public sealed class ListNetRanker : IRanker
                 ?? throw new ArgumentException("The validation set has no group offsets.", nameof(valid)), Options.NdcgAt);
         }
         var start = new float[encoder.Dimension];
-        if (Options.InitFeature is { } init)
+        foreach (string init in Options.InitFeature?.Split('+') ?? [])
         {
             int feature = IndexOf(train.Schema.Numeric, init);
             if (feature < 0)

@@ -56,6 +56,81 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public void Score_fusion_sums_each_sources_standardised_scores_with_its_weight()
+    {
+        var (data, items) = Data();
+        var ease = new Models.Linear.Ease(new Models.Linear.EaseOptions { Lambda = 10 });
+        var model = new ModelSource("ease", ease);
+        var pop = new PopularitySource("pop");
+        model.Fit(data);
+        pop.Fit(data);
+        var fallback = new PopularitySource("fallback");
+        fallback.Fit(data);
+        var pipeline = new RecommendationPipeline(items, [new SourceSlot(model, 5, 2f), new SourceSlot(pop, 15, 0.5f)], fallback, null, null, [])
+        {
+            Options = new PipelineOptions { Fusion = "score" },
+        };
+        int[] history = RecommendationPipeline.HistoryOf(data.Interactions, 3);
+        var result = pipeline.Run(new PipelineRequest(3, history, 100, 10_000_000) { Explain = true });
+        var candidates = result.Items;
+        Assert.Equal(result.CandidateCount, candidates.Count);
+        Assert.True(candidates.Count > 15); // the model proposed items popularity did not
+        // The model scores every candidate; popularity only those it proposed, the others count its lowest.
+        var all = new float[items.Count];
+        ease.Score(3, all);
+        double[] Z(IEnumerable<double> v)
+        {
+            var x = v.ToArray();
+            double mean = x.Where(double.IsFinite).Average();
+            double sd = Math.Sqrt(x.Where(double.IsFinite).Average(a => (a - mean) * (a - mean)));
+            var z = x.Select(a => double.IsFinite(a) ? (a - mean) / sd : double.NaN).ToArray();
+            double lowest = z.Where(double.IsFinite).Min();
+            return [.. z.Select(a => double.IsFinite(a) ? a : lowest)];
+        }
+        var zModel = Z(candidates.Select(c => (double)all[c.Item]));
+        var zPop = Z(candidates.Select(c => c.Hits.Where(h => h.Source == 1).Select(h => (double)h.Score).DefaultIfEmpty(double.NaN).First()));
+        for (int i = 0; i < candidates.Count; i++)
+        {
+            Assert.Equal((2 * zModel[i]) + (0.5 * zPop[i]), candidates[i].Score, 4);
+            Assert.Contains(candidates[i].Trail!, t => t.Stage == "fusion");
+        }
+        Assert.True(candidates.Zip(candidates.Skip(1)).All(p => p.First.Score >= p.Second.Score));
+        Assert.Contains(candidates, c => c.Sources.Count == 1 && c.Sources[0] == "pop");
+        Assert.Contains(candidates, c => c.Sources.Count == 1 && c.Sources[0] == "ease");
+    }
+
+    [Fact]
+    public void Standardise_gives_mean_zero_and_unit_sd_and_the_lowest_to_missing_scores()
+    {
+        float[] v = [1, 3, float.NaN, 5];
+        RecommendationPipeline.Standardise(v);
+        float s = MathF.Sqrt(8f / 3);
+        Assert.Equal([-2 / s, 0, -2 / s, 2 / s], v, new FloatComparer(1e-5f));
+        float[] flat = [4, 4, float.NaN];
+        RecommendationPipeline.Standardise(flat);
+        Assert.Equal([0f, 0f, 0f], flat);
+        float[] none = [float.NaN, float.NaN];
+        RecommendationPipeline.Standardise(none);
+        Assert.Equal([0f, 0f], none);
+    }
+
+    private sealed class FloatComparer(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(float obj) => 0;
+    }
+
+    [Fact]
+    public void An_unknown_fusion_is_refused_naming_the_setting()
+    {
+        var options = new PipelineOptions { Fusion = "borda", Sources = [new SourceOptions { Name = "pop", Kind = "popular" }] };
+        Assert.Contains(options.Validate(), e => e.Contains("Pipeline:Fusion", StringComparison.Ordinal));
+        options.Fusion = "score";
+        Assert.Empty(options.Validate());
+    }
+
+    [Fact]
     public void Seen_category_and_excluded_items_are_never_proposed()
     {
         var (data, items) = Data();

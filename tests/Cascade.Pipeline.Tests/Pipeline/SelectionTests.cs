@@ -98,10 +98,13 @@ public sealed class SelectionTests
     public void The_fused_sources_never_validate_below_the_best_single_source()
     {
         var data = Clustered(seed: 5);
-        var (_, report) = PipelineSelection.Resolve(new PipelineOptions { Selection = Quick() }, data);
+        var (chosen, report) = PipelineSelection.Resolve(new PipelineOptions { Selection = Quick() }, data);
 
         var fusion = report!.Trials.Where(t => t.Stage == "fusion").ToList();
         var chosenFusion = fusion.Single(t => t.Configuration.StartsWith("chosen:", StringComparison.Ordinal));
+        // Both fusions were tried; the configuration carries the one chosen.
+        Assert.Contains(chosen.Fusion, (string[])["rank", "score"]);
+        Assert.StartsWith($"chosen: {chosen.Fusion} weights ", chosenFusion.Configuration, StringComparison.Ordinal);
         // One trial per source alone (weight 1, the others 0), as the sources propose for the validation users.
         var singles = fusion.Where(t => t.Configuration.StartsWith("weights ", StringComparison.Ordinal) && t.Configuration.Split(',').Count(w => w.EndsWith("=1", StringComparison.Ordinal)) == 1).ToList();
         Assert.True(singles.Count >= 3, string.Join("; ", fusion));
@@ -135,10 +138,14 @@ public sealed class SelectionTests
                 new SourceOptions { Name = "pop", Kind = "popular", Quota = 20 },
             ],
             Ranker = new RankerOptions { Kind = "lr" },
+            Fusion = "score",
             Selection = new SelectionOptions { Enabled = true, BudgetSeconds = 60 },
         };
 
         var (chosen, report) = PipelineSelection.Resolve(options, data);
+
+        Assert.Equal("score", chosen.Fusion);
+        Assert.DoesNotContain(report!.Trials, t => t.Stage == "fusion" && t.Configuration.StartsWith("rank ", StringComparison.Ordinal));
 
         Assert.All(chosen.Sources, s => Assert.Contains(s.Name, (string[])["knn", "pop"]));
         Assert.Equal("itemknn", chosen.Sources.Single(s => s.Name == "knn").Model);
@@ -276,7 +283,8 @@ public sealed class SelectionTests
                 Assert.True(pick.Score >= mean - 1e-12, $"{spec} {pick.Score} < {otherSpec} {mean}");
             }
         }
-        // "als" and "als:factors=128" (its default) are one configuration: fitted once on the first split.
+        // "als" and "als:factors=128" (its default) are one configuration: fitted once on the first split. So are EASE
+        // on values and binary EASE, and ALS with and without values, on these data, whose values are all 1.
         var fitted = trials.Where(t => t.Stage is "source" or "grid" or "refine").Select(t => Canonical(t.Configuration)).ToList();
         Assert.Equal(fitted.Count, fitted.Distinct(StringComparer.Ordinal).Count());
 
@@ -285,12 +293,13 @@ public sealed class SelectionTests
         Assert.DoesNotContain(single!.Trials, t => t.Stage == "finalist");
     }
 
-    // A model spec's options with every default filled in, as the model reports them.
-    private static string Canonical(string spec)
+    // A model spec's options with every default filled in, as the model reports them, and values ignored (the data's are all 1).
+    private static string Canonical(string spec) => Cascade.Models.ModelCatalog.Default.Create(Cascade.Models.ModelSpec.Parse(spec), 42) switch
     {
-        var model = Cascade.Models.ModelCatalog.Default.Create(Cascade.Models.ModelSpec.Parse(spec), 42);
-        return model.GetType().GetProperty("Options")!.GetValue(model)!.ToString()!;
-    }
+        Cascade.Models.Linear.Ease e => (e.Options with { Binarize = true, ValueExponent = 0.5 }).ToString(),
+        Cascade.Models.Factorisation.ImplicitAls a => (a.Options with { UseValues = false }).ToString(),
+        var model => model.GetType().GetProperty("Options")!.GetValue(model)!.ToString()!,
+    };
 
     [Fact]
     public void Repeats_and_finalists_out_of_range_are_named()
