@@ -130,9 +130,12 @@ public static partial class PipelineSelection
         private static string Weights(List<SourceOptions> sources, double[] weights) =>
             "weights " + string.Join(", ", sources.Select((s, i) => $"{s.Name}={weights[i].ToString("0.##", CultureInfo.InvariantCulture)}"));
 
-        /// <summary>One validation user's proposals: per source its items, best first; the candidates (every item proposed,
-        /// in first-proposed order) and per source its standardised score of each candidate, as the pipeline's score fusion has them.</summary>
-        private sealed record UserProposals(int[][] Lists, int[] Candidates, float[][] Standardised)
+        /// <summary>
+        /// One validation user's proposals: per source its items, best first; the candidates (every item proposed, in
+        /// first-proposed order), per source which candidates it proposed, and each source's score of each
+        /// candidate (NaN where a source that cannot score an item did not propose it), for score fusion.
+        /// </summary>
+        private sealed record UserProposals(int[][] Lists, int[] Candidates, bool[][] Proposed, float[][] Scores)
         {
             public static UserProposals From(SourceSlot[] slots, SourceRequest request, List<ScoredItem>[] lists)
             {
@@ -145,10 +148,16 @@ public static partial class PipelineSelection
                     }
                 }
                 int[] candidates = [.. index.Keys];
-                var standardised = new float[slots.Length][];
+                var scores = new float[slots.Length][];
+                var proposed = new bool[slots.Length][];
                 for (int s = 0; s < slots.Length; s++)
                 {
-                    var values = standardised[s] = new float[candidates.Length];
+                    proposed[s] = new bool[candidates.Length];
+                    foreach (var (item, _) in lists[s])
+                    {
+                        proposed[s][index[item]] = true;
+                    }
+                    var values = scores[s] = new float[candidates.Length];
                     if (slots[s].Source is ICandidateScorer scorer)
                     {
                         scorer.ScoreItems(request, candidates, values);
@@ -161,9 +170,8 @@ public static partial class PipelineSelection
                             values[index[item]] = score;
                         }
                     }
-                    RecommendationPipeline.Standardise(values);
                 }
-                return new UserProposals([.. lists.Select(l => l.Select(x => x.Item).ToArray())], candidates, standardised);
+                return new UserProposals([.. lists.Select(l => l.Select(x => x.Item).ToArray())], candidates, proposed, scores);
             }
 
             // Weighted reciprocal-rank fusion, as the pipeline's merge does it; ties keep first-proposed order.
@@ -183,22 +191,31 @@ public static partial class PipelineSelection
                 return [.. score.OrderByDescending(p => p.Value.Score).ThenBy(p => p.Value.Order).Take(k).Select(p => p.Key)];
             }
 
-            // Score fusion: the weighted sum of the standardised scores; ties keep first-proposed order.
+            // Score fusion as the pipeline runs it with these weights: the sources of weight 0 dropped (and the
+            // candidates only they proposed), each other source's scores standardised over the remaining candidates and
+            // summed with its weight; ties keep first-proposed order.
             public int[] ByScore(double[] weights, int k)
             {
-                var fused = new float[Candidates.Length];
-                for (int s = 0; s < Standardised.Length; s++)
+                int[] rows = [.. Enumerable.Range(0, Candidates.Length).Where(i => Enumerable.Range(0, weights.Length).Any(s => weights[s] != 0 && Proposed[s][i]))];
+                var fused = new float[rows.Length];
+                var values = new float[rows.Length];
+                for (int s = 0; s < Scores.Length; s++)
                 {
                     if (weights[s] != 0)
                     {
-                        float w = (float)weights[s];
-                        for (int i = 0; i < fused.Length; i++)
+                        for (int j = 0; j < rows.Length; j++)
                         {
-                            fused[i] += w * Standardised[s][i];
+                            values[j] = Scores[s][rows[j]];
+                        }
+                        RecommendationPipeline.Standardise(values);
+                        float w = (float)weights[s];
+                        for (int j = 0; j < rows.Length; j++)
+                        {
+                            fused[j] += w * values[j];
                         }
                     }
                 }
-                return [.. Enumerable.Range(0, fused.Length).OrderByDescending(i => fused[i]).ThenBy(i => i).Take(k).Select(i => Candidates[i])];
+                return [.. Enumerable.Range(0, rows.Length).OrderByDescending(j => fused[j]).ThenBy(j => j).Take(k).Select(j => Candidates[rows[j]])];
             }
         }
     }

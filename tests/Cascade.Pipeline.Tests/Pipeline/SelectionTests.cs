@@ -113,6 +113,34 @@ public sealed class SelectionTests
     }
 
     [Fact]
+    public void Score_fusion_validates_in_selection_as_the_pipeline_then_runs_it()
+    {
+        // The weights are chosen on the sources' proposals; the chosen configuration, weight-0 sources dropped, is then
+        // built and run. Both must measure the same thing: the chosen weights' score is what the built pipeline scores.
+        var data = Clustered(seed: 9);
+        var options = new PipelineOptions
+        {
+            Sources =
+            [
+                new SourceOptions { Name = "knn", Kind = "model", Model = "itemknn", Quota = 10 },
+                new SourceOptions { Name = "ease", Kind = "model", Model = "ease:lambda=50", Quota = 10 },
+                // Every item, in no useful order: when its weight is 0 its candidates leave the fusion too.
+                new SourceOptions { Name = "latest", Kind = "latest", Quota = 150 },
+            ],
+            Fusion = "score",
+            Selection = new SelectionOptions { Enabled = true, BudgetSeconds = 60, ValidationRepeats = 0, Rankers = [] },
+        };
+
+        var (chosen, report) = PipelineSelection.Resolve(options, data);
+
+        var weights = report!.Trials.Single(t => t.Stage == "fusion" && t.Configuration.StartsWith("chosen:", StringComparison.Ordinal));
+        Assert.StartsWith("chosen: score weights ", weights.Configuration, StringComparison.Ordinal);
+        Assert.Equal("score", chosen.Fusion);
+        double built = Validate(chosen, data, SelectionSplit.Create(data.Interactions, options.Selection));
+        Assert.Equal(weights.Score!.Value, built, 4);
+    }
+
+    [Fact]
     public void A_built_pipeline_serves_known_and_anonymous_users_and_carries_its_report()
     {
         var data = Clustered();
