@@ -114,6 +114,41 @@ public sealed class ListNetRankerTests
     }
 
     [Fact]
+    public void A_learned_pass_replaces_the_start_only_when_it_is_ahead_by_the_required_standard_errors()
+    {
+        // Labels follow a + b; the model starts from a alone, so learning helps on validation, by some number z of
+        // standard errors (paired over the groups). The same fit asking for a little more than z keeps the start; a
+        // little less keeps the learned pass.
+        var train = Grouped(200, 30, seed: 11, (a, b, _) => a + b, labelNoise: 0.5);
+        var valid = Grouped(60, 30, seed: 12, (a, b, _) => a + b, labelNoise: 0.5);
+        ListNetRanker Fit(double minGainZ)
+        {
+            var ranker = new ListNetRanker(new ListNetOptions { InitFeature = "a", Epochs = 5, Patience = 2, MinGainZ = minGainZ });
+            ranker.Fit(train, valid);
+            return ranker;
+        }
+
+        var free = Fit(0);
+        Assert.True(free.BestEpoch >= 1);
+        Assert.True(free.KeptGainZ > 2, $"z = {free.KeptGainZ:F2}");
+        double startNdcg = Ndcg(valid, Column(valid, 0));
+        Assert.True(free.BestValidNdcg > startNdcg);
+
+        var strict = Fit(free.KeptGainZ + 0.01);
+        Assert.Equal(0, strict.BestEpoch);
+        Assert.Equal((1f, 0f), (strict.NumericWeight(0), strict.NumericWeight(1)));
+        Assert.Equal(startNdcg, strict.BestValidNdcg, 9);
+        Assert.Equal(free.KeptGainZ, strict.KeptGainZ, 9);
+
+        var lenient = Fit(free.KeptGainZ - 0.01);
+        Assert.Equal(free.BestEpoch, lenient.BestEpoch);
+        Assert.Equal(Synthetic.Predict(free, valid), Synthetic.Predict(lenient, valid));
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ListNetRanker(new ListNetOptions { MinGainZ = -1 }));
+        Assert.Equal(1.96, ListNetOptions.FromParameters(new Dictionary<string, string> { ["min_gain_z"] = "1.96" }, 1).MinGainZ);
+    }
+
+    [Fact]
     public void Without_validation_every_pass_is_kept()
     {
         var train = Grouped(200, 30, seed: 4, (_, b, _) => b, labelNoise: 0);
@@ -127,7 +162,7 @@ public sealed class ListNetRankerTests
     public void Survives_a_save_and_load_and_refuses_a_corrupt_file()
     {
         var train = Grouped(100, 20, seed: 6);
-        var ranker = new ListNetRanker(new ListNetOptions { Epochs = 3, InitFeature = "b", InitWeight = -1 });
+        var ranker = new ListNetRanker(new ListNetOptions { Epochs = 3, InitFeature = "b", InitWeight = -1, MinGainZ = 1.5 });
         ranker.Fit(train, Grouped(30, 20, seed: 7));
         using var file = new MemoryStream();
         ranker.Save(file);
@@ -137,6 +172,21 @@ public sealed class ListNetRankerTests
         Assert.Equal(ranker.Options, again.Options);
         Assert.Equal(ranker.BestEpoch, again.BestEpoch);
         Assert.Equal(Synthetic.Predict(ranker, train), Synthetic.Predict(loaded, train));
+
+        // A version 1 file (before min_gain_z: the same payload without its 8 bytes after the seed) loads with 0.
+        file.Position = 0;
+        var (_, _, payload) = ModelFile.ReadContainer(file);
+        const int OptionsBeforeMinGainZ = 32 + 2 + 8 + 4; // lr l2 epochs patience batch ndcg_at, "b", init_weight, seed
+        using var version1 = new MemoryStream();
+        ModelFile.Write(version1, ListNetRanker.KindName, 1, writer =>
+        {
+            writer.Write(payload.AsSpan(0, OptionsBeforeMinGainZ));
+            writer.Write(payload.AsSpan(OptionsBeforeMinGainZ + 8));
+        });
+        version1.Position = 0;
+        var old = ListNetRanker.Load(version1);
+        Assert.Equal(ranker.Options with { MinGainZ = 0 }, old.Options);
+        Assert.Equal(Synthetic.Predict(ranker, train), Synthetic.Predict(old, train));
 
         var bytes = file.ToArray();
         var flipped = (byte[])bytes.Clone();

@@ -23,7 +23,7 @@ public sealed class ListNetRanker : IRanker
     /// <summary>The kind name in model files and <c>--models</c>.</summary>
     public const string KindName = "listnet";
 
-    private const ushort PayloadVersion = 1;
+    private const ushort PayloadVersion = 2;
     private const double Beta1 = 0.9, Beta2 = 0.999, AdamEpsilon = 1e-8;
 
     private SparseEncoder? _encoder;
@@ -116,9 +116,15 @@ public sealed class ListNetRanker : IRanker
         float[] best = (float[])_w.Clone();
         BestEpoch = 0;
         BestValidNdcg = double.NaN;
+        KeptGainZ = double.NaN;
+        double[] startNdcgs = [], passNdcgs = [], bestNdcgs = [];
         if (valid is not null)
         {
-            BestValidNdcg = ValidNdcg(valid, validIdeal!);
+            startNdcgs = new double[valid.GroupOffsets!.Length - 1];
+            passNdcgs = new double[startNdcgs.Length];
+            bestNdcgs = new double[startNdcgs.Length];
+            BestValidNdcg = ValidNdcg(valid, validIdeal!, startNdcgs);
+            startNdcgs.CopyTo(bestNdcgs, 0);
             stopping.Report(0, -BestValidNdcg);
         }
         var buffers = new GroupBuffers(encoder.Width);
@@ -145,11 +151,12 @@ public sealed class ListNetRanker : IRanker
                 progress?.Report(new RankerProgress(epoch, Options.Epochs, trainLoss, double.NaN, $"ndcg@{Options.NdcgAt}"));
                 continue;
             }
-            double ndcg = ValidNdcg(valid, validIdeal!);
+            double ndcg = ValidNdcg(valid, validIdeal!, passNdcgs);
             progress?.Report(new RankerProgress(epoch, Options.Epochs, trainLoss, ndcg, $"ndcg@{Options.NdcgAt}"));
             if (stopping.Report(epoch, -ndcg))
             {
                 Array.Copy(_w, best, _w.Length);
+                passNdcgs.CopyTo(bestNdcgs, 0);
                 BestEpoch = epoch;
                 BestValidNdcg = ndcg;
             }
@@ -161,8 +168,22 @@ public sealed class ListNetRanker : IRanker
         if (valid is not null)
         {
             _w = best;
+            KeptGainZ = GroupNdcg.PairedGainZ(bestNdcgs, startNdcgs);
+            if (BestEpoch > 0 && KeptGainZ < Options.MinGainZ)
+            {
+                _w = start;
+                BestEpoch = 0;
+                BestValidNdcg = GroupNdcg.Mean(startNdcgs);
+            }
         }
     }
+
+    /// <summary>
+    /// How many standard errors the best learned pass's validation nDCG@k was ahead of the starting weights', paired
+    /// over the validation groups, in the last fit (NaN without validation groups; not saved with the model). When it
+    /// is below <see cref="ListNetOptions.MinGainZ"/> the starting weights were kept.
+    /// </summary>
+    public double KeptGainZ { get; private set; } = double.NaN;
 
     /// <inheritdoc />
     public void Predict(RankingDataset data, Span<float> scores)
@@ -204,11 +225,11 @@ public sealed class ListNetRanker : IRanker
     public static ListNetRanker ReadFrom(BinaryReader reader, ushort version)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        if (version != PayloadVersion)
+        if (version is < 1 or > PayloadVersion)
         {
-            throw new InvalidDataException($"listnet payload version {version} is not supported; this build reads version {PayloadVersion}.");
+            throw new InvalidDataException($"listnet payload version {version} is not supported; this build reads versions 1 to {PayloadVersion}.");
         }
-        var model = new ListNetRanker(ListNetOptions.ReadFrom(reader));
+        var model = new ListNetRanker(ListNetOptions.ReadFrom(reader, version));
         var encoder = SparseEncoder.ReadFrom(reader);
         model.BestEpoch = reader.ReadInt32();
         model.BestValidNdcg = reader.ReadDouble();
@@ -299,7 +320,7 @@ public sealed class ListNetRanker : IRanker
         touched.Clear();
     }
 
-    private double ValidNdcg(RankingDataset valid, double[] inverseIdeal)
+    private double ValidNdcg(RankingDataset valid, double[] inverseIdeal, double[] perGroup)
     {
         var scores = new float[valid.Rows];
         Predict(valid, scores);
@@ -308,7 +329,8 @@ public sealed class ListNetRanker : IRanker
         {
             wide[i] = scores[i];
         }
-        return GroupNdcg.MeanNdcg(wide, valid.Labels!, valid.GroupOffsets!, inverseIdeal, Options.NdcgAt);
+        GroupNdcg.Ndcgs(wide, valid.Labels!, valid.GroupOffsets!, inverseIdeal, Options.NdcgAt, perGroup);
+        return GroupNdcg.Mean(perGroup);
     }
 
     private static double Margin(float[] w, ReadOnlySpan<int> index, ReadOnlySpan<float> value)
